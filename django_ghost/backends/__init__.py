@@ -1,0 +1,1 @@
+"""Django database backends provided by django_ghost."""

@@ -1,0 +1,212 @@
+"""GhostConfig: every engine option with its default, typed, frozen and validated.
+
+Option names follow gh-ost's flag names with ``-`` replaced by ``_`` so that existing
+gh-ost command lines map one to one. Layers (defaults, Django settings, environment,
+command-line flags) are merged by :func:`merge_layers`, which also records where each
+value came from; values given as strings (environment, ``KEY=VALUE`` flags) are parsed
+by the field's declared type in :func:`parse_value`. Runtime changes made while a
+migration runs (chunk size over the control socket, ...) never touch this object: they
+live in :class:`django_ghost.engine.context.MigrationContext`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import ConfigError
+
+SECRET_OPTIONS = frozenset({"password"})
+CUT_OVER_ALGORITHMS = ("atomic", "two-step")
+NAME_PLACEHOLDERS = ("{table}", "{timestamp}")
+
+
+@dataclasses.dataclass(frozen=True)
+class GhostConfig:
+    """Options of one online migration. Defaults are the safe choice."""
+
+    # -- connection ------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 3306
+    socket: str = ""
+    user: str = ""
+    password: str = dataclasses.field(default="", repr=False)
+    database: str = ""
+    table: str = ""
+    alter: str = ""
+    execute: bool = False
+    allow_on_master: bool = True
+    # -- tables ----------------------------------------------------------------------------
+    ghost_table_template: str = "_{table}_gho"
+    changelog_table_template: str = "_{table}_ghc"
+    old_table_template: str = "_{table}_del"
+    initially_drop_ghost_table: bool = False
+    initially_drop_old_table: bool = False
+    ok_to_drop_table: bool = False
+    # -- what the ALTER may do -------------------------------------------------------------
+    approve_renamed_columns: bool = False
+    skip_foreign_key_checks: bool = False
+    discard_foreign_keys: bool = False
+    allow_nullable_unique_key: bool = False
+    allow_zero_in_date: bool = False
+    # -- row copy and binlog apply ---------------------------------------------------------
+    chunk_size: int = 1000
+    chunk_time_target_millis: int = 0
+    nice_ratio: float = 0.0
+    dml_batch_size: int = 500
+    default_retries: int = 60
+    replica_server_id: int = 99999
+    heartbeat_interval_millis: int = 100
+    max_lag_millis: int = 1500
+    # -- cut-over --------------------------------------------------------------------------
+    cut_over: str = "atomic"
+    cut_over_lock_timeout_seconds: int = 3
+    cut_over_exponential_backoff: bool = False
+    exponential_backoff_max_interval: int = 64
+    checksum: bool = True
+    checksum_chunk_size: int = 10000
+
+    # -- validation ------------------------------------------------------------------------
+
+    def validate(self) -> GhostConfig:
+        """Raise ConfigError listing every problem; return self when all is well."""
+        problems = list(self._problems())
+        if problems:
+            raise ConfigError("Invalid django_ghost options:\n- " + "\n- ".join(problems))
+        return self
+
+    def validate_target(self) -> GhostConfig:
+        """Also require what a run needs: a database, a table and an ALTER."""
+        self.validate()
+        missing = [n for n in ("database", "table", "alter") if not getattr(self, n).strip()]
+        if missing:
+            raise ConfigError(f"Missing required option(s): {', '.join(missing)}.")
+        return self
+
+    def _problems(self) -> Iterable[str]:
+        ranges = {
+            "port": (1, 65535),
+            "chunk_size": (10, 100_000),
+            "dml_batch_size": (1, 10_000),
+            "default_retries": (1, 10_000),
+            "heartbeat_interval_millis": (100, 1000),
+            "max_lag_millis": (100, 3_600_000),
+            "cut_over_lock_timeout_seconds": (1, 10),
+            "exponential_backoff_max_interval": (2, 3600),
+            "checksum_chunk_size": (100, 1_000_000),
+            "chunk_time_target_millis": (0, 60_000),
+            "replica_server_id": (1, 2**32 - 1),
+        }
+        for name, (low, high) in ranges.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                yield f"{name}={value} is out of range; allowed {low}..{high}."
+        if not 0.0 <= self.nice_ratio <= 100.0:
+            yield f"nice_ratio={self.nice_ratio} is out of range; allowed 0..100."
+        if self.cut_over not in CUT_OVER_ALGORITHMS:
+            yield f"cut_over={self.cut_over!r} is unknown; use one of {CUT_OVER_ALGORITHMS}."
+        for name in ("ghost_table_template", "changelog_table_template", "old_table_template"):
+            template = getattr(self, name)
+            if "{table}" not in template:
+                yield f"{name}={template!r} must contain the {{table}} placeholder."
+        templates = {
+            self.ghost_table_template,
+            self.changelog_table_template,
+            self.old_table_template,
+        }
+        if len(templates) != 3:
+            yield "ghost, changelog and old table templates must all differ."
+        if self.discard_foreign_keys and self.skip_foreign_key_checks:
+            yield "discard_foreign_keys and skip_foreign_key_checks exclude each other."
+
+    def redacted(self) -> dict[str, Any]:
+        """The options as a dict with secrets replaced, safe to log or print."""
+        return {
+            k: ("********" if k in SECRET_OPTIONS and v else v)
+            for k, v in dataclasses.asdict(self).items()
+        }
+
+
+def option_names() -> tuple[str, ...]:
+    """Every option name, in declaration order."""
+    return tuple(f.name for f in dataclasses.fields(GhostConfig))
+
+
+def option_types() -> dict[str, type]:
+    """Option name -> Python type (bool, int, float or str)."""
+    kinds = {"bool": bool, "int": int, "float": float, "str": str}
+    return {f.name: kinds[str(f.type)] for f in dataclasses.fields(GhostConfig)}
+
+
+def option_defaults() -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(GhostConfig)}
+
+
+_TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
+_FALSE = frozenset({"0", "false", "no", "off", "n", "f"})
+
+
+def parse_bool(raw: str, *, name: str) -> bool:
+    """Strictly parse a boolean; anything not clearly true or false is an error."""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use one of: true, false, 1, 0, yes, no.")
+
+
+def parse_value(name: str, value: Any) -> Any:
+    """Coerce ``value`` (often a string from the environment) to option ``name``'s type."""
+    types = option_types()
+    if name not in types:
+        raise ConfigError(_unknown_option_message(name))
+    kind = types[name]
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return parse_bool(value, name=name)
+        raise ConfigError(f"{name}={value!r} must be a boolean.")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name}={value!r} must be an integer, not a boolean.")
+        try:
+            return int(str(value).strip()) if isinstance(value, str) else int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}={value!r} must be an integer.") from None
+    if kind is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}={value!r} must be a number.") from None
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}={value!r} must be a string.")
+    return value
+
+
+def _unknown_option_message(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, option_names(), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"Unknown django_ghost option {name!r}.{hint} See docs/settings.md for every option."
+
+
+def merge_layers(
+    layers: Iterable[tuple[str, Mapping[str, Any]]],
+) -> tuple[GhostConfig, dict[str, str]]:
+    """Merge named layers, lowest priority first, into a validated config.
+
+    Returns the config and, per option, the name of the layer its value came from
+    ("default" when no layer set it). Unknown keys are errors.
+    """
+    values: dict[str, Any] = {}
+    origin = dict.fromkeys(option_names(), "default")
+    for layer_name, mapping in layers:
+        for key, raw in mapping.items():
+            name = key.lower().replace("-", "_")
+            values[name] = parse_value(name, raw)
+            origin[name] = layer_name
+    return GhostConfig(**values).validate(), origin

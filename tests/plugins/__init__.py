@@ -1,0 +1,1 @@
+"""Pytest fixture plugins, grouped by concern."""
