@@ -1,0 +1,1 @@
+"""Binary-log reading. The only package allowed to import pymysqlreplication."""
