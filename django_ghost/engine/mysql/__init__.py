@@ -1,0 +1,1 @@
+"""Connections to MySQL/MariaDB and the facts read from the server."""
