@@ -34,3 +34,8 @@ class ChecksumMismatchError(GhostError):
 
 class AbortedError(GhostError):
     """The migration was stopped on purpose (panic command, panic flag file, signal)."""
+
+
+class BinlogError(GhostError):
+    """The binary log cannot be read or holds something the engine cannot apply safely
+    (compressed events, a purged file, a DDL on the migrated table)."""

@@ -1,0 +1,109 @@
+"""MigrationContext: the runtime state of one migration, shared between threads.
+
+Configuration is frozen in GhostConfig; everything that changes while a migration runs
+lives here: the phase, counters, binlog coordinates, and the live knobs an operator may
+change over the control socket (chunk size, batch size, max lag, nice ratio, forced
+throttle, postponement). Every read-modify-write goes through the lock; single reads of
+one attribute are atomic in CPython and need no lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from typing import Any
+
+from .binlog.events import BinlogPosition
+from .config import GhostConfig
+
+
+@dataclasses.dataclass
+class LiveKnobs:
+    """Options an operator may change while the migration runs."""
+
+    chunk_size: int
+    dml_batch_size: int
+    max_lag_millis: int
+    nice_ratio: float
+    max_load: str = ""
+    critical_load: str = ""
+    throttle_query: str = ""
+    throttle_http: str = ""
+    throttle_control_replicas: str = ""
+    forced_throttle: bool = False
+    postpone_cut_over: bool = False
+
+    @classmethod
+    def from_config(cls, config: GhostConfig) -> LiveKnobs:
+        return cls(
+            chunk_size=config.chunk_size,
+            dml_batch_size=config.dml_batch_size,
+            max_lag_millis=config.max_lag_millis,
+            nice_ratio=config.nice_ratio,
+        )
+
+
+class MigrationContext:
+    """Mutable state of a running migration. Created by the migrator, passed to components."""
+
+    def __init__(self, config: GhostConfig, *, clock: Any = time.monotonic):
+        self.config = config
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.knobs = LiveKnobs.from_config(config)
+        self.started_at = clock()
+        self.phase = "starting"
+        self.rows_estimate = 0
+        self.rows_copied = 0
+        self.chunks_copied = 0
+        self.copy_started_at: float | None = None
+        self.copy_finished_at: float | None = None
+        self.events_applied = 0
+        self.backlog = 0
+        self.streamer_position: BinlogPosition | None = None
+        self.applied_position: BinlogPosition | None = None
+        self.lag_seconds: float | None = None
+        self.throttle_reason: str | None = None
+        self.cut_over_attempts = 0
+        self.cut_over_stall_seconds = 0.0
+        self.abort_reason: str | None = None
+        self.stop = threading.Event()
+
+    # -- counters --------------------------------------------------------------------------
+
+    def add_copied(self, rows: int) -> None:
+        with self.lock:
+            self.rows_copied += rows
+            self.chunks_copied += 1
+
+    def add_applied(self, events: int) -> None:
+        with self.lock:
+            self.events_applied += events
+
+    def set_phase(self, phase: str) -> None:
+        self.phase = phase
+
+    def elapsed(self) -> float:
+        return float(self.clock() - self.started_at)
+
+    def copy_rate(self) -> float:
+        """Rows per second over the copy so far."""
+        if self.copy_started_at is None:
+            return 0.0
+        end = self.copy_finished_at if self.copy_finished_at is not None else self.clock()
+        seconds = max(end - self.copy_started_at, 1e-6)
+        return self.rows_copied / seconds
+
+    # -- abort -----------------------------------------------------------------------------
+
+    def request_abort(self, reason: str) -> None:
+        """Ask every loop to stop; the first reason wins."""
+        with self.lock:
+            if self.abort_reason is None:
+                self.abort_reason = reason
+        self.stop.set()
+
+    @property
+    def aborted(self) -> bool:
+        return self.stop.is_set()
