@@ -58,6 +58,9 @@ def connect(
         "charset": "utf8mb4",
         "autocommit": autocommit,
         "connect_timeout": connect_timeout,
+        # bytes parameters are sent as _binary'...' so the server never charset-validates
+        # raw key values taken from the binlog.
+        "binary_prefix": True,
     }
     if spec.socket:
         params["unix_socket"] = spec.socket

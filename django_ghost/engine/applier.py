@@ -1,0 +1,250 @@
+"""Applies binlog changes to the ghost table by key, coalesced per key.
+
+For every key touched since the last batch, the ghost row is replaced by the original's
+*current* row, in one transaction per batch:
+
+    DELETE FROM ghost WHERE key IN (...);
+    INSERT INTO ghost (...) SELECT ... FROM original WHERE key IN (...) LOCK IN SHARE MODE;
+
+so however many events hit one row, it costs one delete and one re-read (the net effect),
+row values never pass through Python, and no value has to be decoded from the binlog
+except the key (python-mysql-replication mis-decodes several types on MariaDB; the key
+types are decoded by our own decoder). An update that moves a row to another key arrives
+as both keys: the old one is deleted, the new one re-read.
+
+Why the result is consistent with the copy (copy and apply are serialized on the same
+writer connection, so neither sees the other half-done):
+- The stream starts before the copy range is read, so every change committed after the
+  range was captured is in the stream; every change before it is visible to the chunks.
+- Keys above the captured maximum are only ever written here. Keys the copy has passed
+  (``<= @ghost_lo``) are re-read here whenever they change. Keys still ahead of the copy
+  are skipped: the chunk that reaches them later reads their latest committed version.
+- A locking read waits for any transaction still holding the row, so a change seen in
+  the binlog but not yet committed in InnoDB is never missed by the re-read.
+- Re-reading is idempotent: replaying a key twice, or reading a state newer than the
+  event (a later event will re-read it again), converges to the original's state.
+Once the copy is complete every key is applied; under the cut-over lock the final batch
+reads the frozen original, so the ghost equals it exactly when the tables are swapped.
+
+Because a re-read can see a row's *future* state while another row still holds its old
+value in the ghost, a batch may collide on a unique key transiently (two rows swapping
+an e-mail address across transactions). On a duplicate-key error the applier adds the
+ghost rows holding the colliding values to the batch and retries; if the collision
+remains among the original's current rows, the data really has duplicates for a new
+unique key and the migration stops with a DataError.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import MySQLdb
+
+from .context import MigrationContext
+from .dataerrors import ER_DUP_ENTRY, as_data_error
+from .errors import DataError
+from .mysql.connection import Connection, execute, query
+from .plan import CopyPlan
+from .sql import builder
+from .sql.builder import KeyColumn
+from .sql.quote import quote_identifier as q
+from .streamer import Committed, KeyChange, Marker, StreamItem
+
+KEYS_PER_STATEMENT = 1000
+MAX_CONFLICT_ROUNDS = 20
+RETRYABLE = (1205, 1213)
+
+
+class Applier:
+    """Replays changed keys into the ghost table on the writer connection."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        plan: CopyPlan,
+        context: MigrationContext,
+        *,
+        ghost_table: str,
+        key: tuple[KeyColumn, ...],
+        lock_clause: str,
+    ):
+        self.conn = conn
+        self.plan = plan
+        self.context = context
+        self.ghost_table = ghost_table
+        self.key = key
+        self.lock_clause = lock_clause
+        self.copying = True
+        self._sources = [q(p.source.name) for p in plan.columns]
+        self._targets = [p.target.name for p in plan.columns]
+
+    # -- queue ---------------------------------------------------------------------------
+
+    def drain(
+        self,
+        items: queue.Queue[StreamItem],
+        *,
+        max_events: int,
+        wait: float = 0.0,
+        locked_conn: Connection | None = None,
+    ) -> list[str]:
+        """Apply up to ``max_events`` queued row events; return the markers passed.
+
+        With ``locked_conn`` (the cut-over's lock session, which holds LOCK TABLES) the
+        statements run there, without BEGIN: starting a transaction would release the
+        table locks.
+        """
+        pending: dict[tuple[Any, ...], None] = {}
+        markers: list[str] = []
+        events = 0
+        last_commit = None
+        timeout = wait
+        while events < max_events:
+            try:
+                item = items.get(timeout=timeout) if timeout > 0 else items.get_nowait()
+            except queue.Empty:
+                break
+            timeout = 0
+            if isinstance(item, KeyChange):
+                for key in item.keys:
+                    pending[key] = None
+                events += 1
+            elif isinstance(item, Marker):
+                # Everything queued before the marker must be applied before it counts.
+                self.refresh(list(pending), locked_conn)
+                pending.clear()
+                markers.append(item.value)
+            elif isinstance(item, Committed):
+                last_commit = item.position
+        self.refresh(list(pending), locked_conn)
+        self.context.backlog = items.qsize()
+        if events:
+            self.context.add_applied(events)
+        if last_commit is not None:
+            self.context.applied_position = last_commit
+        return markers
+
+    # -- by-key refresh ------------------------------------------------------------------
+
+    def refresh(
+        self, keys: Sequence[tuple[Any, ...]], locked_conn: Connection | None = None
+    ) -> None:
+        """Make the ghost rows of ``keys`` equal the original's current rows."""
+        for start in range(0, len(keys), KEYS_PER_STATEMENT):
+            batch = list(keys[start : start + KEYS_PER_STATEMENT])
+            self._refresh_batch(locked_conn or self.conn, batch, locked_conn is None)
+
+    def _refresh_batch(
+        self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool
+    ) -> None:
+        attempts = self.context.config.default_retries
+        rounds = 0
+        attempt = 0
+        while True:
+            try:
+                self._write(conn, keys, transactional)
+                return
+            except MySQLdb.IntegrityError as exc:
+                if not exc.args or exc.args[0] != ER_DUP_ENTRY:
+                    raise self._data_error(exc) from None
+                rounds += 1
+                extra = self._colliding_ghost_keys(conn, keys)
+                if not extra or rounds > MAX_CONFLICT_ROUNDS:
+                    raise self._data_error(exc) from None
+                keys = keys + extra
+            except MySQLdb.OperationalError as exc:
+                attempt += 1
+                if exc.args and exc.args[0] in RETRYABLE and attempt < attempts:
+                    continue
+                data_error = as_data_error(exc, self.plan.original.name)
+                if data_error is not None:
+                    raise data_error from None
+                raise
+
+    def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
+        params = [value for key in keys for value in key]
+        delete = builder.refresh_delete(self.ghost_table, self.key, len(keys))
+        insert = builder.refresh_insert(
+            self.plan.original.name,
+            self.ghost_table,
+            self._sources,
+            self._targets,
+            self.key,
+            len(keys),
+            copied_range_only=self.copying,
+            lock_clause=self.lock_clause,
+        )
+        in_transaction = transactional
+        if in_transaction:
+            execute(conn, "BEGIN")
+        try:
+            execute(conn, delete, params)
+            execute(conn, insert, params)
+            if in_transaction:
+                execute(conn, "COMMIT")
+        except BaseException:
+            if in_transaction:
+                execute(conn, "ROLLBACK")
+            raise
+
+    def _colliding_ghost_keys(
+        self, conn: Connection, keys: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Keys of ghost rows whose unique values collide with the incoming rows."""
+        known = set(keys)
+        found: list[tuple[Any, ...]] = []
+        key_names = [q(c.name) for c in self.key]
+        placeholders = [c.placeholder() for c in self.key]
+        cond = builder.key_list_condition(key_names, placeholders, len(keys))
+        params = [value for key in keys for value in key]
+        # No table aliases: under LOCK TABLES every alias would need its own lock.
+        ghost = q(self.ghost_table)
+        fetch = ", ".join(_fetch_expr(ghost, c) for c in self.key)
+        for unique in self.plan.ghost.unique_keys:
+            if unique.name == self.plan.ghost_key_name:
+                continue
+            sources = self._sources_for(unique.columns)
+            if sources is None:
+                continue
+            join = " AND ".join(
+                f"{ghost}.{q(target)} <=> s.{q(f'c{i}')}" for i, target in enumerate(unique.columns)
+            )
+            select = ", ".join(f"{src} AS {q(f'c{i}')}" for i, src in enumerate(sources))
+            sql = (
+                f"SELECT {fetch} FROM {ghost} JOIN (SELECT {select} "
+                f"FROM {q(self.plan.original.name)} WHERE {cond}) AS s ON {join}"
+            )
+            for row in query(conn, sql, params):
+                if row not in known:
+                    known.add(row)
+                    found.append(row)
+        return found
+
+    def _sources_for(self, target_columns: Iterable[str]) -> list[str] | None:
+        by_target = {p.target.name.lower(): q(p.source.name) for p in self.plan.columns}
+        out = []
+        for name in target_columns:
+            if name.lower() not in by_target:
+                return None
+            out.append(by_target[name.lower()])
+        return out
+
+    def _data_error(self, exc: Exception) -> DataError:
+        return as_data_error(exc, self.plan.original.name) or DataError(str(exc))
+
+
+def _fetch_expr(table: str, key: KeyColumn) -> str:
+    """Read a ghost key value in the same form the binlog decoder produces."""
+    col = f"{table}.{q(key.ghost_name)}"
+    kind = key.column.data_type
+    if kind in ("enum", "set", "bit"):
+        return f"{col} + 0"
+    if kind == "timestamp":
+        return f"UNIX_TIMESTAMP({col})"
+    if kind in ("date", "datetime", "time"):
+        return f"CAST({col} AS CHAR)"
+    if key.column.is_string:
+        return f"CAST({col} AS BINARY)"
+    return col

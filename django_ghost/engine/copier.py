@@ -1,0 +1,122 @@
+"""Copies the original table into the ghost table, one key-range chunk at a time.
+
+Each chunk is a single ``INSERT INTO ghost ... SELECT ... FROM original ... LOCK IN SHARE
+MODE`` statement: rows never pass through Python, and the locking read waits for any
+transaction still holding a row in the range, so the chunk sees the latest committed
+version of every row (including transactions already in the binlog but not yet
+committed in InnoDB). Deadlocks and lock-wait timeouts with the application are retried;
+data that does not fit the new schema stops the migration with a DataError.
+"""
+
+from __future__ import annotations
+
+import time
+
+import MySQLdb
+
+from .chunker import Chunker
+from .context import MigrationContext
+from .dataerrors import as_data_error
+from .errors import GhostError
+from .mysql.connection import Connection, execute
+from .plan import CopyPlan
+from .sql import builder
+from .sql.builder import KeyColumn
+from .sql.quote import quote_identifier as q
+
+RETRYABLE = (1205, 1213)  # lock wait timeout, deadlock
+MIN_CHUNK, MAX_CHUNK = 10, 100_000
+
+
+class Copier:
+    """Copies chunks on the writer connection; progress goes to the context."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        plan: CopyPlan,
+        chunker: Chunker,
+        context: MigrationContext,
+        *,
+        ghost_table: str,
+        key: tuple[KeyColumn, ...],
+        lock_clause: str,
+        sleep: object = time.sleep,
+    ):
+        self.conn = conn
+        self.plan = plan
+        self.chunker = chunker
+        self.context = context
+        self.ghost_table = ghost_table
+        self.key = key
+        self.lock_clause = lock_clause
+        self._sleep = sleep
+        self._sources = [q(p.source.name) for p in plan.columns]
+        self._targets = [p.target.name for p in plan.columns]
+
+    @property
+    def done(self) -> bool:
+        return self.chunker.done
+
+    def copy_next(self) -> bool:
+        """Copy the next chunk; False once the copy is complete."""
+        size = self.context.knobs.chunk_size
+        if not self.chunker.next_chunk(size):
+            return False
+        sql = builder.copy_chunk(
+            self.plan.original.name,
+            self.ghost_table,
+            self.plan.key.name,
+            self._sources,
+            self._targets,
+            self.key,
+            first=self.chunker.first,
+            lock_clause=self.lock_clause,
+        )
+        started = time.monotonic()
+        rows = self._execute_with_retries(sql)
+        elapsed = time.monotonic() - started
+        self.chunker.advance()
+        self.context.add_copied(rows)
+        self._adapt_chunk_size(size, elapsed)
+        nice = self.context.knobs.nice_ratio
+        if nice > 0:
+            self._sleep(elapsed * nice)  # type: ignore[operator]
+        return True
+
+    def _execute_with_retries(self, sql: str) -> int:
+        attempts = self.context.config.default_retries
+        for attempt in range(1, attempts + 1):
+            try:
+                return execute(self.conn, sql)
+            except MySQLdb.OperationalError as exc:
+                data_error = as_data_error(exc, self.plan.original.name)
+                if data_error is not None:
+                    raise data_error from None
+                if exc.args and exc.args[0] in RETRYABLE and attempt < attempts:
+                    self._sleep(min(0.1 * attempt, 1.0))  # type: ignore[operator]
+                    continue
+                raise
+            except MySQLdb.IntegrityError as exc:
+                data_error = as_data_error(exc, self.plan.original.name)
+                if data_error is not None:
+                    raise data_error from None
+                raise
+            except MySQLdb.DataError as exc:
+                data_error = as_data_error(exc, self.plan.original.name)
+                if data_error is not None:
+                    raise data_error from None
+                raise
+        raise GhostError("unreachable: copy retries exhausted without an error")
+
+    def _adapt_chunk_size(self, size: int, elapsed: float) -> None:
+        """With chunk_time_target_millis set, steer the chunk size towards the target
+        duration, changing it by at most 2x per chunk so one slow chunk (a lock wait)
+        cannot collapse it."""
+        target = self.context.config.chunk_time_target_millis / 1000.0
+        if target <= 0 or elapsed <= 0:
+            return
+        factor = max(0.5, min(2.0, target / elapsed))
+        new_size = int(max(MIN_CHUNK, min(MAX_CHUNK, size * factor)))
+        with self.context.lock:
+            self.context.knobs.chunk_size = new_size
