@@ -297,6 +297,7 @@ def _read_statement(tokens: list[_Token], text: str) -> _Statement:
             first in _OTHER_VERBS
             or (first in ("DROP", "ALTER", "RENAME") and second in _OTHER_OBJECTS)
             or (first in _TABLE_VERBS and second in ("TABLE", "TABLES", "NO_WRITE_TO_BINLOG"))
+            or (first == "TRUNCATE" and second != "PARTITION")
             # DROP INDEX i ON t is a statement; DROP INDEX i (no ON) is an ALTER clause.
             or (first == "DROP" and second in ("INDEX", "KEY") and _has_on(tokens[2:6]))
         ):
