@@ -1,0 +1,396 @@
+"""BinlogStream: the engine's BinlogReader over a real server.
+
+Per event (see transport.py for how the bytes arrive):
+
+- TABLE_MAP: looked up by its exact bytes in a cache. A hit costs one dict lookup; a
+  miss reads only the id and names (:func:`tablemap.peek_names`) and, for a watched
+  table, parses the whole map and compiles its row decoder (rows.py). The result is
+  bound to the table id. Table ids are reused after a restart, which always starts a
+  new binlog file, so the id bindings are dropped on ROTATE; a changed definition has
+  different bytes, so it can never hit a stale cache entry.
+- WRITE/UPDATE/DELETE rows (v1 23-25 from MariaDB, v2 30-32 from MySQL): the table id
+  is looked up; rows of tables that are not watched are skipped without reading more.
+- XID, and QUERY ``COMMIT``/``ROLLBACK`` (MyISAM/Aria changes end that way): a
+  :class:`TransactionEnd`, and the position a reconnect resumes from.
+- other QUERY events in the watched schema (default database, or naming it in the
+  text): :class:`SchemaChange`.
+- ROTATE: the file name; FORMAT_DESCRIPTION: checksum algorithm and post-header sizes.
+- compressed events (MariaDB ``log_bin_compress``, MySQL
+  ``binlog_transaction_compression``) raise: skipping them would lose changes.
+- everything else (GTID, annotate, checkpoint, heartbeat, ...) is ignored.
+
+Event header (19 bytes): timestamp 4, type 1, server id 4, event size 4, log_pos 4 (the
+end of this event in its file, 0 for artificial events), flags 2. With
+``binlog_checksum=CRC32`` a 4-byte CRC32 of everything before it ends each event.
+
+Reconnect: when the link drops (the server KILLs the dump thread, a restart, silence
+past the heartbeat), the stream reconnects a few times with backoff at the position of
+the last TransactionEnd it produced. Rows of a partly delivered transaction come again;
+the engine applies by key, so that is harmless. A purged file is fatal.
+
+One thread at a time may call :meth:`BinlogStream.read`; :meth:`close` may be called
+from another thread to stop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import pymysql
+from pymysqlreplication.constants import BINLOG as B
+
+from ..errors import BinlogError
+from ..mysql.connection import ConnectionSpec
+from .events import BinlogEvent, BinlogPosition, RowChange, SchemaChange, TransactionEnd
+from .reader import WatchSpec
+from .rows import CompiledTable, compile_table
+from .tablemap import parse_table_map, peek_names, read_packed_int
+from .transport import (
+    ER_MASTER_FATAL_ERROR_READING_BINLOG,
+    RETRYABLE_ERRNOS,
+    DumpConnection,
+    ServerError,
+    StreamLost,
+)
+
+log = logging.getLogger(__name__)
+
+_HEADER = 19
+_u32 = struct.Struct("<I").unpack_from
+_u16 = struct.Struct("<H").unpack_from
+
+WRITE_TYPES = frozenset((B.WRITE_ROWS_EVENT_V1, B.WRITE_ROWS_EVENT_V2))
+UPDATE_TYPES = frozenset((B.UPDATE_ROWS_EVENT_V1, B.UPDATE_ROWS_EVENT_V2))
+DELETE_TYPES = frozenset((B.DELETE_ROWS_EVENT_V1, B.DELETE_ROWS_EVENT_V2))
+ROWS_TYPES = WRITE_TYPES | UPDATE_TYPES | DELETE_TYPES
+V2_ROWS_TYPES = frozenset((B.WRITE_ROWS_EVENT_V2, B.UPDATE_ROWS_EVENT_V2, B.DELETE_ROWS_EVENT_V2))
+TRANSACTION_PAYLOAD_EVENT = 40
+MARIADB_COMPRESSED_TYPES = frozenset(range(165, 172))
+"""QUERY_COMPRESSED (165), WRITE/UPDATE/DELETE_ROWS_COMPRESSED v1 (166-168) and v0
+(169-171)."""
+
+_IGNORED_QUERIES = (b"BEGIN", b"SAVEPOINT", b"RELEASE", b"XA ")
+_MAP_CACHE_LIMIT = 10_000
+_MISSING: Any = object()
+
+
+class BinlogStream:
+    """A :class:`~.reader.BinlogReader` decoding the watched tables of one schema."""
+
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        *,
+        server_id: int,
+        schema: str,
+        watch: Mapping[str, WatchSpec],
+        start: BinlogPosition,
+        heartbeat: float = 1.0,
+        reconnect_attempts: int = 5,
+        reconnect_backoff: float = 0.2,
+        verify_checksum: bool = True,
+    ):
+        self._spec = spec
+        self._server_id = server_id
+        self._schema = schema
+        self._watch = dict(watch)
+        self._watch_lower = {name.lower(): name for name in watch}
+        self._heartbeat = heartbeat
+        self._attempts = reconnect_attempts
+        self._backoff = reconnect_backoff
+        self._verify = verify_checksum
+
+        self._position = start  # after the last event returned by read()
+        self._resume = start  # after the last TransactionEnd produced
+        self._file = start.file  # file of the events now arriving
+        self._pending: deque[BinlogEvent] = deque()
+        self._by_id: dict[int, CompiledTable | None] = {}
+        self._maps: dict[bytes, tuple[int, CompiledTable | None]] = {}
+        self._conn: DumpConnection | None = None
+        self._checksum_len = 0
+        self._id_len = 6
+        self._closed = threading.Event()
+        self.events_seen = 0
+        self.reconnects = 0
+
+    # -- BinlogReader -------------------------------------------------------------------
+
+    @property
+    def position(self) -> BinlogPosition:
+        return self._position
+
+    def read(self, max_events: int, timeout: float) -> list[BinlogEvent]:
+        """Up to ``max_events`` events, waiting at most ``timeout`` s for the first."""
+        if self._closed.is_set():
+            raise BinlogError("the binlog stream is closed")
+        deadline = time.monotonic() + timeout
+        pending = self._pending
+        out: list[BinlogEvent] = []
+        while len(out) < max_events:
+            if pending:
+                take = min(len(pending), max_events - len(out))
+                out.extend(pending.popleft() for _ in range(take))
+                continue
+            # Block only until the first event; after that take only what has arrived.
+            event = self._next(deadline if not out else 0.0)
+            if event is None:
+                break
+            self._handle(event)
+        if out:
+            self._position = out[-1].position
+        return out
+
+    def close(self) -> None:
+        self._closed.set()
+        conn = self._conn
+        if conn is not None:
+            conn.shutdown()
+            conn.close()
+
+    # -- connection ---------------------------------------------------------------------
+
+    def _next(self, deadline: float) -> bytes | None:
+        failures = 0
+        while True:
+            if self._closed.is_set():
+                return None
+            try:
+                if self._conn is None:
+                    self._connect()
+                assert self._conn is not None
+                return self._conn.next_event(deadline)
+            except ServerError as exc:
+                self._drop()
+                if exc.errno == ER_MASTER_FATAL_ERROR_READING_BINLOG:
+                    raise self._fatal(exc) from exc
+                if exc.errno not in RETRYABLE_ERRNOS:
+                    raise BinlogError(f"the binlog dump failed: {exc}") from exc
+                error: Exception = exc
+            except (StreamLost, OSError, pymysql.err.OperationalError) as exc:
+                self._drop()
+                if isinstance(exc, pymysql.err.OperationalError) and (
+                    exc.args and exc.args[0] not in RETRYABLE_ERRNOS
+                ):
+                    raise BinlogError(f"cannot open the binlog connection: {exc}") from exc
+                error = exc
+            if self._closed.is_set():
+                return None
+            failures += 1
+            if failures > self._attempts:
+                raise BinlogError(
+                    f"lost the binlog connection to {self._spec.describe()} and could not "
+                    f"reconnect after {self._attempts} attempts: {error}"
+                ) from error
+            log.warning(
+                "binlog connection lost (%s); reconnecting at %s (attempt %d)",
+                error,
+                self._resume,
+                failures,
+            )
+            time.sleep(self._backoff * 2 ** (failures - 1))
+            self.reconnects += 1
+
+    def _connect(self) -> None:
+        conn = DumpConnection(self._spec, server_id=self._server_id, heartbeat=self._heartbeat)
+        conn.open(self._resume)
+        self._conn = conn
+        self._checksum_len = conn.checksum_len
+        self._file = self._resume.file
+        # The next transaction brings its own TABLE_MAPs.
+        self._by_id.clear()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _fatal(self, exc: ServerError) -> BinlogError:
+        text = exc.message
+        if "could not find first log file" in text.lower() or "purged" in text.lower():
+            return BinlogError(
+                f"the binlog file {self._resume.file} needed to continue from {self._resume} "
+                "was purged from the server before it was read. Keep binlogs longer than a "
+                "migration runs (binlog_expire_logs_seconds / expire_logs_days) and do not "
+                "PURGE BINARY LOGS during a migration; the migration must restart. "
+                f"Server said: {text}"
+            )
+        return BinlogError(f"the server cannot stream the binlog from {self._resume}: {text}")
+
+    # -- events -------------------------------------------------------------------------
+
+    def _handle(self, ev: bytes) -> None:
+        self.events_seen += 1
+        etype = ev[4]
+        end = len(ev) - self._checksum_len
+        if (
+            self._verify
+            and self._checksum_len
+            and zlib.crc32(memoryview(ev)[:end]) != _u32(ev, end)[0]
+            and etype != B.FORMAT_DESCRIPTION_EVENT
+        ):
+            raise BinlogError(
+                f"binlog event at {self._file}:{_u32(ev, 13)[0]} fails its CRC32 checksum"
+            )
+        if etype in ROWS_TYPES:
+            table = self._by_id.get(int.from_bytes(ev[19 : 19 + self._id_len], "little"), _MISSING)
+            if table is None:
+                return
+            if table is _MISSING:
+                raise BinlogError(
+                    f"rows event at {self._file}:{_u32(ev, 13)[0]} for a table id with no "
+                    "TABLE_MAP before it: the stream did not start at a transaction boundary"
+                )
+            self._rows(ev, etype, table, end)
+        elif etype == B.TABLE_MAP_EVENT:
+            self._table_map(ev[_HEADER:end])
+        elif etype == B.XID_EVENT:
+            self._end_transaction(ev)
+        elif etype == B.QUERY_EVENT:
+            self._query(ev, end)
+        elif etype == B.ROTATE_EVENT:
+            self._file = ev[_HEADER + 8 : end].decode()
+            self._by_id.clear()
+        elif etype == B.FORMAT_DESCRIPTION_EVENT:
+            self._format_description(ev)
+        elif etype in MARIADB_COMPRESSED_TYPES:
+            raise BinlogError(
+                f"the binlog holds a compressed event (type {etype}, MariaDB log_bin_compress) "
+                f"at {self._file}:{_u32(ev, 13)[0]}, which django_ghost cannot decode: "
+                "SET GLOBAL log_bin_compress=OFF (and in my.cnf), then restart the migration"
+            )
+        elif etype == TRANSACTION_PAYLOAD_EVENT:
+            raise BinlogError(
+                "the binlog holds a compressed transaction (MySQL "
+                f"binlog_transaction_compression) at {self._file}:{_u32(ev, 13)[0]}, which "
+                "django_ghost cannot decode: SET GLOBAL binlog_transaction_compression=OFF "
+                "(and in my.cnf), then restart the migration"
+            )
+        elif etype == B.PARTIAL_UPDATE_ROWS_EVENT:
+            tid = int.from_bytes(ev[19 : 19 + self._id_len], "little")
+            if self._by_id.get(tid) is not None:
+                raise BinlogError(
+                    "a watched table has partial JSON updates in the binlog: SET GLOBAL "
+                    "binlog_row_value_options='' (and in my.cnf), then restart the migration"
+                )
+
+    def _format_description(self, ev: bytes) -> None:
+        # The algorithm byte and a 4-byte checksum always end this event; the table-id
+        # size follows from the TABLE_MAP post-header length (6 → 4-byte ids).
+        self._checksum_len = 4 if ev[-5] == 1 else 0
+        header_lengths = _HEADER + 2 + 50 + 4 + 1
+        table_map_post = ev[header_lengths + B.TABLE_MAP_EVENT - 1]
+        self._id_len = 4 if table_map_post == 6 else 6
+
+    def _table_map(self, body: bytes) -> None:
+        hit = self._maps.get(body)
+        if hit is None:
+            hit = self._compile(body)
+            if len(self._maps) >= _MAP_CACHE_LIMIT:
+                self._maps.clear()
+            self._maps[body] = hit
+        self._by_id[hit[0]] = hit[1]
+
+    def _compile(self, body: bytes) -> tuple[int, CompiledTable | None]:
+        table_id, schema, table = peek_names(body, self._id_len)
+        if schema != self._schema and schema.lower() != self._schema.lower():
+            return table_id, None
+        name = table if table in self._watch else self._watch_lower.get(table.lower())
+        if name is None:
+            return table_id, None
+        spec = self._watch[name]
+        return table_id, compile_table(
+            name, parse_table_map(body, self._id_len), spec.columns, spec.binary_pad
+        )
+
+    def _end_transaction(self, ev: bytes) -> None:
+        log_pos = _u32(ev, 13)[0]
+        if log_pos:
+            position = BinlogPosition(self._file, log_pos)
+            self._resume = position
+            self._pending.append(TransactionEnd(position))
+
+    def _query(self, ev: bytes, end: int) -> None:
+        # Post-header: thread id 4, exec time 4, db length 1, error code 2, status vars
+        # length 2; then the status vars, the db name and a NUL, then the statement.
+        db_len = ev[_HEADER + 8]
+        p = _HEADER + 13 + _u16(ev, _HEADER + 11)[0]
+        sql = ev[p + db_len + 1 : end]
+        head = sql[:12].lstrip().upper()
+        if head.startswith(_IGNORED_QUERIES) or head.startswith(b"ROLLBACK TO"):
+            return
+        if head.startswith((b"COMMIT", b"ROLLBACK")):
+            self._end_transaction(ev)
+            return
+        db = ev[p : p + db_len].decode("utf-8", "replace")
+        text = sql.decode("utf-8", "replace")
+        if db.lower() == self._schema.lower() or self._schema.lower() in text.lower():
+            log_pos = _u32(ev, 13)[0]
+            self._pending.append(SchemaChange(db, text, BinlogPosition(self._file, log_pos)))
+
+    def _rows(self, ev: bytes, etype: int, table: CompiledTable, end: int) -> None:
+        p = _HEADER + self._id_len + 2
+        if etype in V2_ROWS_TYPES:
+            p += _u16(ev, p)[0]  # the extra-data length counts its own 2 bytes
+        ncols, p = read_packed_int(ev, p)
+        if ncols != len(table.table_map.columns):
+            raise BinlogError(
+                f"rows event for {table.name} has {ncols} columns but its TABLE_MAP has "
+                f"{len(table.table_map.columns)}"
+            )
+        nbytes = (ncols + 7) >> 3
+        present = ev[p : p + nbytes]
+        p += nbytes
+        position = BinlogPosition(self._file, _u32(ev, 13)[0])
+        name = table.name
+        append = self._pending.append
+        image = table.image if present == table.full_bitmap else None
+        try:
+            if etype in UPDATE_TYPES:
+                present_after = ev[p : p + nbytes]
+                p += nbytes
+                if image is not None and present_after == table.full_bitmap:
+                    while p < end:
+                        before, p = image(ev, p)
+                        after, p = image(ev, p)
+                        append(RowChange(name, "update", before, after, position))
+                else:
+                    while p < end:
+                        before, p = table.decode_image(ev, p, present)
+                        after, p = table.decode_image(ev, p, present_after)
+                        append(RowChange(name, "update", before, after, position))
+            elif etype in WRITE_TYPES:
+                if image is not None:
+                    while p < end:
+                        after, p = image(ev, p)
+                        append(RowChange(name, "insert", None, after, position))
+                else:
+                    while p < end:
+                        after, p = table.decode_image(ev, p, present)
+                        append(RowChange(name, "insert", None, after, position))
+            elif image is not None:
+                while p < end:
+                    before, p = image(ev, p)
+                    append(RowChange(name, "delete", before, None, position))
+            else:
+                while p < end:
+                    before, p = table.decode_image(ev, p, present)
+                    append(RowChange(name, "delete", before, None, position))
+        except (IndexError, struct.error, ValueError) as exc:
+            raise self._misdecoded(table, position) from exc
+        if p != end:
+            raise self._misdecoded(table, position)
+
+    def _misdecoded(self, table: CompiledTable, position: BinlogPosition) -> BinlogError:
+        return BinlogError(
+            f"the rows event for {table.table_map.schema}.{table.table_map.table} ending at "
+            f"{position} did not decode to its exact length: a column type is not "
+            "understood; this is a django_ghost bug, please report it with the table's "
+            "SHOW CREATE TABLE"
+        )
