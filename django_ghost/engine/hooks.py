@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -182,28 +183,33 @@ class ExecutableHooks:
     def _run(self, event: str, path: Path, env: Mapping[str, str]) -> None:
         logger.info("running hook %s", path.name)
         try:
-            done = subprocess.run(
+            # A new session so that a timeout kills the hook's children too, not only the
+            # shell: an orphaned grandchild would otherwise keep the output pipe open.
+            proc = subprocess.Popen(
                 [str(path)],
                 env=dict(env),
                 cwd=self.hooks_path,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                timeout=self.timeout_seconds,
-                check=False,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired as exc:
-            output = _decode(exc.output)
-            _log_output(path.name, output)
-            raise HookError(
-                event, path.name, f"still running after {self.timeout_seconds}s", output
-            ) from None
         except OSError as exc:
             raise HookError(event, path.name, f"could not be started: {exc}") from None
-        output = _decode(done.stdout)
+        with proc:
+            try:
+                raw, _ = proc.communicate(timeout=self.timeout_seconds)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raw, _ = proc.communicate()
+                output = _decode(raw)
+                _log_output(path.name, output)
+                detail = f"still running after {self.timeout_seconds}s; killed"
+                raise HookError(event, path.name, detail, output) from None
+        output = _decode(raw)
         _log_output(path.name, output)
-        if done.returncode != 0:
-            raise HookError(event, path.name, f"exit code {done.returncode}", output)
+        if proc.returncode != 0:
+            raise HookError(event, path.name, f"exit code {proc.returncode}", output)
 
 
 class CallableHooks:
