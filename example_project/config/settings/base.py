@@ -3,6 +3,11 @@
 The database comes from ``DATABASE_URL`` (django-environ), read from the environment or
 from ``example_project/.env`` (see ``.env.example``). ``make demo`` points it at the
 sandbox it starts.
+
+django_ghost's options come in layers, lowest priority first (docs/settings.md lists
+every option): the defaults; ``GHOST`` below (every alias); ``DATABASES[alias]["GHOST"]``
+(one alias); environment variables ``GHOST_<OPTION>`` and ``GHOST_<ALIAS>__<OPTION>``;
+``ghost_migrate`` flags. ``production.py`` changes a few keys on top.
 """
 
 from __future__ import annotations
@@ -62,6 +67,23 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+# Layer 3, this alias only. Not inside OPTIONS: Django hands OPTIONS to the driver.
+DATABASES["default"]["GHOST"] = {
+    # Tables with fewer (estimated) rows than this are altered directly.
+    "min_table_rows": 10_000,
+}
+
+# Layer 2, every alias: engine options named after gh-ost's flags.
+GHOST = {
+    # Rows per copy chunk (one INSERT ... SELECT inside the server).
+    "chunk_size": 5_000,
+    # Throttle the row copy while replicas lag more than this.
+    "max_lag_millis": 1_500,
+    # How long the cut-over may hold its lock before it gives up and retries.
+    "cut_over_lock_timeout_seconds": 3,
+    # Compare ghost and original before the cut-over (gh-ost has no such check).
+    "checksum": True,
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
