@@ -634,3 +634,53 @@ def test_parse_alter__empty_clause__refused(text: str) -> None:
 def test_parse_alter__malformed_clause__refused(text: str, cause: str) -> None:
     with pytest.raises(UnsupportedAlterError, match=cause):
         parse_alter(text)
+
+
+# -- what Django emits -----------------------------------------------------------------------
+
+
+def test_parse_alter__django_five_statement_alter_field__all_kept_in_order() -> None:
+    # AlterField removing unique, widening and making NOT NULL (adapters.md section 4).
+    text = (
+        "ALTER TABLE `shop_item` DROP INDEX `sku`;"
+        "ALTER TABLE `shop_item` MODIFY `sku` varchar(40) NULL;"
+        "ALTER TABLE `shop_item` ALTER COLUMN `sku` SET DEFAULT 'none';"
+        "ALTER TABLE `shop_item` MODIFY `sku` varchar(40) NOT NULL;"
+        "ALTER TABLE `shop_item` ALTER COLUMN `sku` DROP DEFAULT;"
+    )
+    parsed = parse_alter(text, table="shop_item")
+    assert len(parsed.statements) == 5
+    assert parsed.statements[0] == "DROP INDEX `sku`"
+    assert parsed.modified_columns == {"sku"}
+    assert parsed.dropped_columns == frozenset()
+    assert parsed.drops_primary_key is False
+
+
+def test_parse_alter__django_remove_fk_field__fk_then_column() -> None:
+    text = (
+        "ALTER TABLE `shop_order` DROP FOREIGN KEY `shop_order_customer_id_fk`;\n"
+        "ALTER TABLE `shop_order` DROP COLUMN `customer_id`;"
+    )
+    parsed = parse_alter(text)
+    assert parsed.dropped_columns == {"customer_id"}
+
+
+def test_parse_alter__django_rename_field__rename_recorded() -> None:
+    parsed = parse_alter("ALTER TABLE `shop_order` RENAME COLUMN `total` TO `amount`;")
+    assert parsed.renamed_columns == {"total": "amount"}
+    assert parsed.statements == ("RENAME COLUMN `total` TO `amount`",)
+
+
+def test_parse_alter__trailing_line_comment_without_newline__ignored() -> None:
+    assert parse_alter("ADD COLUMN x INT -- note").statements == ("ADD COLUMN x INT",)
+
+
+def test_parse_alter__drop_index_if_exists_on_table__refused() -> None:
+    with pytest.raises(UnsupportedAlterError, match="ADD/DROP INDEX"):
+        parse_alter("DROP INDEX IF EXISTS i ON t")
+
+
+def test_parse_alter__table_argument_differs_in_case__refused() -> None:
+    # Table names are case-sensitive on Linux (lower_case_table_names=0).
+    with pytest.raises(UnsupportedAlterError, match="names table 'T'"):
+        parse_alter("ALTER TABLE T ADD COLUMN x INT", table="t")
