@@ -1,0 +1,310 @@
+"""The one place that reads Django settings and the environment and builds a GhostConfig.
+
+Layers, lowest priority first, each overriding only the keys it sets:
+
+1. engine defaults (``GhostConfig`` field defaults) and :class:`DjangoOptions` defaults;
+   connection options (host, port, user, password, database) from the alias's
+   ``DATABASES`` entry;
+2. ``settings.GHOST`` (a dict keyed by option name);
+3. ``DATABASES[alias]["GHOST"]`` (never inside ``OPTIONS``: Django passes ``OPTIONS`` to
+   the driver's ``connect()``);
+4. the environment, read through django-environ: ``GHOST_<OPTION>`` then
+   ``GHOST_<ALIAS>__<OPTION>``, parsed by the option's declared type;
+5. ``ghost_migrate`` flags.
+
+Unknown keys are errors (with a "did you mean"). The merge runs once, when a command
+starts; everything after that receives frozen objects and never reads settings again.
+``GHOST_MIGRATE`` (the switch for plain ``migrate``) is parsed here too, strictly.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import environ
+
+from django_ghost.engine import ConfigError, GhostConfig, merge_layers
+from django_ghost.engine.config import SECRET_OPTIONS, option_names, parse_bool
+
+BATCH_CHOICES = ("operation", "migration")
+UNSAFE_TABLE_CHOICES = ("refuse", "direct")
+# Chosen per run by the router: setting them in a layer would be a mistake.
+PER_RUN_OPTIONS = frozenset({"table", "alter", "execute"})
+GHOST_MIGRATE_TRUE = ("true", "1")
+GHOST_MIGRATE_FALSE = ("false", "0")
+
+
+@dataclasses.dataclass(frozen=True)
+class DjangoOptions:
+    """Options of the Django side (routing and recording), layered like engine options."""
+
+    # Whether this alias may go online at all (read replicas: set False).
+    enabled: bool = True
+    # Tables whose estimated row count is below this are altered directly.
+    min_table_rows: int = 10_000
+    # Try ALGORITHM=INSTANT first; alters the server does instantly never go online.
+    instant_ddl: bool = True
+    # lock_wait_timeout (seconds) of the instant probe, so it never queues behind traffic.
+    instant_lock_wait_timeout: int = 2
+    # Combine alters of one table per "operation" (safe default) or per "migration".
+    batch: str = "operation"
+    # Tables with foreign keys, triggers or no usable unique key: "refuse" or "direct".
+    unsafe_tables: str = "refuse"
+    # Record every online run in the django_ghost history table.
+    history: bool = True
+
+    def validate(self) -> DjangoOptions:
+        problems = []
+        if self.batch not in BATCH_CHOICES:
+            problems.append(f"batch={self.batch!r} is unknown; use one of {BATCH_CHOICES}.")
+        if self.unsafe_tables not in UNSAFE_TABLE_CHOICES:
+            problems.append(
+                f"unsafe_tables={self.unsafe_tables!r} is unknown; "
+                f"use one of {UNSAFE_TABLE_CHOICES}."
+            )
+        if self.min_table_rows < 0:
+            problems.append(f"min_table_rows={self.min_table_rows} must be >= 0.")
+        if not 1 <= self.instant_lock_wait_timeout <= 60:
+            problems.append(
+                f"instant_lock_wait_timeout={self.instant_lock_wait_timeout} is out of range; "
+                "allowed 1..60."
+            )
+        if problems:
+            raise ConfigError("Invalid django_ghost options:\n- " + "\n- ".join(problems))
+        return self
+
+
+def django_option_types() -> dict[str, type]:
+    kinds = {"bool": bool, "int": int, "str": str}
+    return {f.name: kinds[str(f.type)] for f in dataclasses.fields(DjangoOptions)}
+
+
+def all_option_names() -> tuple[str, ...]:
+    """Every option a settings layer may set: engine options, then Django-side ones."""
+    return option_names() + tuple(django_option_types())
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedConfig:
+    """The effective configuration of one alias, with where each value came from."""
+
+    alias: str
+    engine: GhostConfig
+    options: DjangoOptions
+    provenance: Mapping[str, str]
+
+    def rows(self) -> list[tuple[str, Any, str]]:
+        """(name, value with secrets redacted, source) for every option."""
+        values = {**self.engine.redacted(), **dataclasses.asdict(self.options)}
+        return [(name, values[name], self.provenance[name]) for name in all_option_names()]
+
+
+# -- GHOST_MIGRATE ---------------------------------------------------------------------
+
+
+def parse_ghost_migrate(raw: str | None) -> bool | None:
+    """Strict tri-state: unset/empty -> None, true/1 -> True, false/0 -> False."""
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip().lower()
+    if value in GHOST_MIGRATE_TRUE:
+        return True
+    if value in GHOST_MIGRATE_FALSE:
+        return False
+    raise ConfigError(
+        f"GHOST_MIGRATE={raw!r} is not valid: use true or 1 (online migrations on for "
+        "`migrate`), false or 0 (off), or leave it unset."
+    )
+
+
+def ghost_migrate_from_env(environ_: Mapping[str, str] | None = None) -> bool | None:
+    """Read and parse ``GHOST_MIGRATE`` (through django-environ)."""
+    env = _env(environ_)
+    return parse_ghost_migrate(env.str("GHOST_MIGRATE", default=None))
+
+
+# -- layering --------------------------------------------------------------------------
+
+
+def _env(environ_: Mapping[str, str] | None) -> environ.Env:
+    env = environ.Env()
+    env.ENVIRON = os.environ if environ_ is None else environ_
+    return env
+
+
+def env_var_names(option: str, alias: str) -> tuple[str, str]:
+    """The two environment variables of an option: global and per-alias."""
+    alias_part = re.sub(r"[^A-Z0-9]", "_", alias.upper())
+    return f"GHOST_{option.upper()}", f"GHOST_{alias_part}__{option.upper()}"
+
+
+def _unknown(name: str, where: str) -> ConfigError:
+    close = difflib.get_close_matches(name, all_option_names(), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ConfigError(
+        f"Unknown django_ghost option {name!r} in {where}.{hint} "
+        "See docs/settings.md for every option."
+    )
+
+
+def _check_layer(where: str, mapping: Any) -> dict[str, Any]:
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, Mapping):
+        raise ConfigError(f"{where} must be a dict of option names to values.")
+    out: dict[str, Any] = {}
+    known = set(all_option_names())
+    for key, value in mapping.items():
+        name = str(key).lower().replace("-", "_")
+        if name not in known:
+            raise _unknown(str(key), where)
+        if name in PER_RUN_OPTIONS:
+            raise ConfigError(
+                f"{where} sets {name!r}, which django_ghost chooses for each table it "
+                "migrates; remove it."
+            )
+        out[name] = value
+    return out
+
+
+def connection_layer(settings_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """Connection options taken from a ``DATABASES`` entry."""
+    host = str(settings_dict.get("HOST") or "")
+    options = settings_dict.get("OPTIONS") or {}
+    layer: dict[str, Any] = {
+        "user": str(settings_dict.get("USER") or ""),
+        "password": str(settings_dict.get("PASSWORD") or ""),
+        "database": str(settings_dict.get("NAME") or ""),
+    }
+    if host.startswith("/"):
+        layer["socket"] = host
+        layer["host"] = "localhost"
+    elif host:
+        layer["host"] = host
+    if options.get("unix_socket"):
+        layer["socket"] = str(options["unix_socket"])
+    if settings_dict.get("PORT"):
+        layer["port"] = int(settings_dict["PORT"])
+    return layer
+
+
+def _env_layers(alias: str, environ_: Mapping[str, str] | None) -> list[tuple[str, dict]]:
+    env = _env(environ_)
+    global_layer: list[tuple[str, dict]] = []
+    alias_layer: list[tuple[str, dict]] = []
+    for name in all_option_names():
+        if name in PER_RUN_OPTIONS:
+            continue
+        global_var, alias_var = env_var_names(name, alias)
+        for var, target in ((global_var, global_layer), (alias_var, alias_layer)):
+            raw = env.str(var, default=None)
+            if raw is not None:
+                target.append((f"env {var}", {name: raw}))
+    # A misspelt per-alias variable is clearly meant for us: refuse it. Unknown global
+    # GHOST_* variables are left alone (GHOST_MIGRATE, GHOST_TEST_DSN, tools' own ones).
+    prefix = env_var_names("x", alias)[1][:-1]
+    for var in env.ENVIRON:
+        if var.startswith(prefix):
+            name = var[len(prefix) :].lower()
+            if name not in all_option_names() or name in PER_RUN_OPTIONS:
+                raise _unknown(name, f"environment variable {var}")
+    return global_layer + alias_layer
+
+
+def resolve_layers(
+    alias: str,
+    layers: Iterable[tuple[str, Mapping[str, Any]]],
+) -> ResolvedConfig:
+    """Merge named layers (lowest first) into engine config and Django options."""
+    engine_names = set(option_names())
+    engine_layers: list[tuple[str, dict[str, Any]]] = []
+    django_values: dict[str, Any] = {}
+    django_origin = dict.fromkeys(django_option_types(), "default")
+    types = django_option_types()
+    for where, mapping in layers:
+        engine_part = {k: v for k, v in mapping.items() if k in engine_names}
+        engine_layers.append((where, engine_part))
+        for key, raw in mapping.items():
+            if key in engine_names:
+                continue
+            django_values[key] = _parse_django_value(key, raw, types[key])
+            django_origin[key] = where
+    engine, engine_origin = merge_layers(engine_layers)
+    options = DjangoOptions(**django_values).validate()
+    return ResolvedConfig(alias, engine, options, {**engine_origin, **django_origin})
+
+
+def _parse_django_value(name: str, raw: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str):
+            return parse_bool(raw, name=name)
+        raise ConfigError(f"{name}={raw!r} must be a boolean.")
+    if kind is int:
+        if isinstance(raw, bool):
+            raise ConfigError(f"{name}={raw!r} must be an integer, not a boolean.")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}={raw!r} must be an integer.") from None
+    if not isinstance(raw, str):
+        raise ConfigError(f"{name}={raw!r} must be a string.")
+    return raw
+
+
+def resolve(
+    alias: str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    settings_dict: Mapping[str, Any] | None = None,
+    environ_: Mapping[str, str] | None = None,
+) -> ResolvedConfig:
+    """The effective configuration of ``alias``, every layer applied."""
+    from django.conf import settings
+    from django.db import connections
+
+    if settings_dict is None:
+        settings_dict = connections[alias].settings_dict
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        (f"DATABASES[{alias!r}]", connection_layer(settings_dict)),
+        ("settings.GHOST", _check_layer("settings.GHOST", getattr(settings, "GHOST", None))),
+        (
+            f"DATABASES[{alias!r}]['GHOST']",
+            _check_layer(f"DATABASES[{alias!r}]['GHOST']", settings_dict.get("GHOST")),
+        ),
+        *_env_layers(alias, environ_),
+        ("ghost_migrate flags", _check_layer("ghost_migrate flags", overrides or {})),
+    ]
+    return resolve_layers(alias, layers)
+
+
+def merge_settings(base: Mapping[str, Any] | None, *overrides: Mapping[str, Any]) -> dict:
+    """Deep-merge dicts for per-environment settings modules; inputs are not modified.
+
+    ``production.py`` can change two keys without restating the rest::
+
+        from django_ghost.conf import merge_settings
+        GHOST = merge_settings(GHOST, {"max_lag_millis": 3000})
+        DATABASES = merge_settings(DATABASES, {"default": {"GHOST": {"chunk_size": 5000}}})
+
+    Nested dicts merge key by key; any other value (lists included) replaces the old one.
+    """
+    result: dict[str, Any] = copy.deepcopy(dict(base or {}))
+    for override in overrides:
+        for key, value in override.items():
+            if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+                result[key] = merge_settings(result[key], value)
+            else:
+                result[key] = copy.deepcopy(value)
+    return result
+
+
+def is_secret(name: str) -> bool:
+    return name in SECRET_OPTIONS

@@ -1,0 +1,37 @@
+"""History of online migration runs, one row per engine run.
+
+Rows are written by :mod:`django_ghost.backends.mysql.history` on a connection of their
+own (so they survive a failed migration); this model exists to create the table and to
+show the rows in the admin.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OnlineRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+        ABORTED = "aborted", "aborted"
+
+    alias = models.CharField(max_length=100)
+    migration = models.CharField(max_length=255, blank=True)
+    table_name = models.CharField(max_length=64)
+    statements = models.TextField()
+    route = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_copied = models.BigIntegerField(default=0)
+    events_applied = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "online migration run"
+
+    def __str__(self) -> str:
+        return f"{self.alias}.{self.table_name} ({self.status})"

@@ -1,0 +1,6 @@
+"""URLconf for the test settings: the admin only."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]

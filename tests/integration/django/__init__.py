@@ -1,0 +1,1 @@
+"""Django-side integration tests: call_command against the sandbox server."""

@@ -1,0 +1,1 @@
+"""A small app whose migration folders (flows/*) exercise every operation kind."""

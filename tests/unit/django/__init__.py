@@ -1,0 +1,1 @@
+"""Django-side unit tests: no server."""
