@@ -518,8 +518,8 @@ def _read_clause(tokens: list[_Token], text: str, facts: _StatementFacts) -> boo
         if cursor.accept("COLUMN") or cursor.word() not in (
             _KEY_WORDS | _CONSTRAINT_KINDS | {"CONSTRAINT", "SYSTEM"}
         ):
-            if cursor.accept_punct("("):
-                cursor.pos -= 1
+            next_token = cursor.peek()
+            if next_token is not None and next_token.is_punct("("):
                 _read_added_columns(cursor, facts, clause)
                 return True
             cursor.accept("IF", "NOT", "EXISTS")
