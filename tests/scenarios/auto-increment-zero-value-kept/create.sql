@@ -1,0 +1,6 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  v VARCHAR(20) NOT NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test VALUES (0, 'zero');
+INSERT INTO gh_test SELECT seq, CONCAT('v', seq) FROM seq_1_to_300;

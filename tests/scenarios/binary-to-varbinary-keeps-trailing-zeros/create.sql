@@ -1,0 +1,6 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  info VARCHAR(64) NOT NULL,
+  data BINARY(20) NOT NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq, CONCAT('info ', seq), UNHEX(CONCAT(LPAD(HEX(seq), 8, '0'), '00000000')) FROM seq_1_to_300;

@@ -1,0 +1,4 @@
+INSERT INTO {table} (id, v, name) VALUES (1000 + {n}, {n} % 97, CONCAT('new ', {n}));
+UPDATE {table} SET v = v + 1, name = CONCAT('upd ', {n}) WHERE id = {n} % 500 + 1;
+DELETE FROM {table} WHERE id = ({n} * 13) % 500 + 1;
+INSERT IGNORE INTO {table} (id, v, name) VALUES (({n} * 17) % 500 + 1, 0, 'reinserted');

@@ -1,0 +1,1 @@
+INSERT INTO {table} (id, v) VALUES (1000 + {n}, {n});

@@ -1,0 +1,7 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  v INT NOT NULL DEFAULT 0
+) ENGINE=InnoDB;
+CREATE TABLE gh_test_audit (id INT NOT NULL, v INT NOT NULL) ENGINE=InnoDB;
+CREATE TRIGGER gh_test_ai AFTER INSERT ON gh_test FOR EACH ROW INSERT INTO gh_test_audit VALUES (NEW.id, NEW.v);
+INSERT INTO gh_test (id, v) SELECT seq, seq * 2 FROM seq_1_to_200;

@@ -1,0 +1,7 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  t1 VARCHAR(128) CHARACTER SET latin1 NOT NULL,
+  t2 VARCHAR(128) CHARACTER SET latin1 NOT NULL,
+  tutf8 VARCHAR(128) CHARACTER SET utf8mb3 NOT NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq, CONCAT('átesting ', seq), CONCAT('Ärger über ', seq), CONCAT('plain ', seq) FROM seq_1_to_300;

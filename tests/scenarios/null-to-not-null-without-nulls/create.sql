@@ -1,0 +1,6 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  v INT NULL,
+  s VARCHAR(20) NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq, seq, CONCAT('s', seq) FROM seq_1_to_500;

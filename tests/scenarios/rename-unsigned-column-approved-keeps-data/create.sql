@@ -1,0 +1,7 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  c1 INT NOT NULL,
+  c2 VARCHAR(40) NOT NULL,
+  c3 INT UNSIGNED NOT NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq, seq * 10, CONCAT('c2 value ', seq), 4294967295 - seq FROM seq_1_to_400;

@@ -1,0 +1,1 @@
+INSERT INTO {table} (id, name) VALUES (1000 + {n}, CONCAT('x', {n}));

@@ -1,0 +1,8 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL,
+  i INT NOT NULL,
+  ts TIMESTAMP(6) NOT NULL DEFAULT '2020-01-01 00:00:00',
+  PRIMARY KEY (id),
+  UNIQUE KEY its_uk (i, ts)
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq, seq % 10, '2020-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_400;

@@ -1,0 +1,13 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  b1 BIT(1) NULL,
+  b8 BIT(8) NULL,
+  b13 BIT(13) NULL,
+  b64 BIT(64) NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test VALUES
+  (1, b'0', b'00000000', b'0', b'0'),
+  (2, b'1', b'11111111', b'1111111111111', 0xFFFFFFFFFFFFFFFF),
+  (3, NULL, NULL, NULL, NULL),
+  (4, 1, 0x80, 0x1000, 0x8000000000000000);
+INSERT INTO gh_test SELECT seq, seq % 2, seq % 256, seq % 8192, seq * 4294967311 FROM seq_5_to_300;

@@ -1,0 +1,5 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  name VARCHAR(60) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=gbk;
+INSERT INTO gh_test SELECT seq, CONCAT('中文字符 ', seq) FROM seq_1_to_300;

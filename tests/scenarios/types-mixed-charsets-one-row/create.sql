@@ -1,0 +1,8 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  l VARCHAR(50) CHARACTER SET latin1 NULL,
+  u3 VARCHAR(50) CHARACTER SET utf8mb3 NULL,
+  u4 VARCHAR(50) CHARACTER SET utf8mb4 NULL,
+  a VARCHAR(50) CHARACTER SET ascii NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO gh_test SELECT seq, CONCAT('café ', seq), CONCAT('naïve ☃ ', seq), CONCAT('😀 ', seq), CONCAT('plain ', seq) FROM seq_1_to_300;

@@ -1,0 +1,13 @@
+SET time_zone = '+00:00';
+INSERT INTO {table} (id, ts, ts6, dt, zone) VALUES (1000 + {n} * 4, '2024-06-01 12:00:00', '2024-06-01 12:00:00.123456', '2024-06-01 12:00:00', '+00:00');
+UPDATE {table} SET ts = '2030-01-01 00:00:00', zone = '+00:00' WHERE id = {n} % 300 + 1;
+SET time_zone = '-03:00';
+INSERT INTO {table} (id, ts, ts6, dt, zone) VALUES (1001 + {n} * 4, '2024-06-01 12:00:00', '2024-06-01 12:00:00.123456', '2024-06-01 12:00:00', '-03:00');
+UPDATE {table} SET ts6 = '2030-01-01 00:00:00.5', zone = '-03:00' WHERE id = ({n} * 7) % 300 + 1;
+SET time_zone = '+05:30';
+INSERT INTO {table} (id, ts, ts6, dt, zone) VALUES (1002 + {n} * 4, '2024-06-01 12:00:00', '2024-06-01 12:00:00.123456', '2024-06-01 12:00:00', '+05:30');
+UPDATE {table} SET ts = ts + INTERVAL 1 HOUR, zone = '+05:30' WHERE id = ({n} * 11) % 300 + 1;
+DELETE FROM {table} WHERE id = ({n} * 13) % 300 + 1;
+SET time_zone = '+13:00';
+INSERT INTO {table} (id, ts, ts6, dt, zone) VALUES (1003 + {n} * 4, '2024-06-01 12:00:00', '2024-06-01 12:00:00.123456', '2024-06-01 12:00:00', '+13:00');
+SET time_zone = 'SYSTEM';

@@ -1,0 +1,6 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  y YEAR NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test VALUES (1, 0), (2, 1901), (3, 2155), (4, NULL), (5, 2000), (6, 1970);
+INSERT INTO gh_test SELECT seq, 1901 + seq % 255 FROM seq_7_to_300;
