@@ -233,7 +233,11 @@ def connection_status_reader(conn: Any) -> StatusReader:
 
 
 def connection_scalar_query(conn: Any) -> ScalarQuery:
-    """A ScalarQuery returning the first column of the first row (None when empty)."""
+    """A ScalarQuery returning the first column of the first row (None when empty).
+
+    ``conn`` must be in autocommit mode: inside one REPEATABLE READ transaction every
+    run of the query would see the same snapshot and never stop throttling.
+    """
 
     def run(sql: str) -> object:
         cur = conn.cursor()
@@ -303,6 +307,9 @@ class RealThrottler:
         if self._thread is not None:
             return
         self._stopping.clear()
+        # Evaluate once before any loop can ask: a waiter must never see the reason left
+        # over from before the thread ran (None would let a chunk through unchecked).
+        self.check()
         self._thread = threading.Thread(target=self._run, name="ghost-throttler", daemon=True)
         self._thread.start()
 
