@@ -39,7 +39,6 @@ import struct
 import threading
 import time
 import zlib
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,14 +109,15 @@ class BinlogStream:
         self._position = start  # after the last event returned by read()
         self._resume = start  # after the last TransactionEnd produced
         self._file = start.file  # file of the events now arriving
-        self._pending: deque[BinlogEvent] = deque()
+        self._out: list[BinlogEvent] = []  # decoded, not yet returned
+        self._raw: list[bytes] = []  # received, not yet decoded (from self._raw_i on)
+        self._raw_i = 0
         self._by_id: dict[int, CompiledTable | None] = {}
         self._maps: dict[bytes, tuple[int, CompiledTable | None]] = {}
         self._conn: DumpConnection | None = None
         self._checksum_len = 0
         self._id_len = 6
         self._closed = threading.Event()
-        self.events_seen = 0
         self.reconnects = 0
 
     # -- BinlogReader -------------------------------------------------------------------
@@ -131,18 +131,25 @@ class BinlogStream:
         if self._closed.is_set():
             raise BinlogError("the binlog stream is closed")
         deadline = time.monotonic() + timeout
-        pending = self._pending
-        out: list[BinlogEvent] = []
+        out = self._out
+        raw, i = self._raw, self._raw_i
+        handle = self._handle
         while len(out) < max_events:
-            if pending:
-                take = min(len(pending), max_events - len(out))
-                out.extend(pending.popleft() for _ in range(take))
+            if i < len(raw):
+                handle(raw[i])
+                i += 1
                 continue
             # Block only until the first event; after that take only what has arrived.
-            event = self._next(deadline if not out else 0.0)
-            if event is None:
+            raw = self._fetch(deadline if not out else 0.0)
+            i = 0
+            if not raw:
                 break
-            self._handle(event)
+        self._raw, self._raw_i = raw, i
+        if len(out) > max_events:
+            self._out = out[max_events:]
+            del out[max_events:]
+        else:
+            self._out = []
         if out:
             self._position = out[-1].position
         return out
@@ -156,16 +163,17 @@ class BinlogStream:
 
     # -- connection ---------------------------------------------------------------------
 
-    def _next(self, deadline: float) -> bytes | None:
+    def _fetch(self, deadline: float) -> list[bytes]:
+        """The next batch of raw events, reconnecting when the link drops."""
         failures = 0
         while True:
             if self._closed.is_set():
-                return None
+                return []
             try:
                 if self._conn is None:
                     self._connect()
                 assert self._conn is not None
-                return self._conn.next_event(deadline)
+                return self._conn.next_events(deadline)
             except ServerError as exc:
                 self._drop()
                 if exc.errno == ER_MASTER_FATAL_ERROR_READING_BINLOG:
@@ -181,7 +189,7 @@ class BinlogStream:
                     raise BinlogError(f"cannot open the binlog connection: {exc}") from exc
                 error = exc
             if self._closed.is_set():
-                return None
+                return []
             failures += 1
             if failures > self._attempts:
                 raise BinlogError(
@@ -225,19 +233,16 @@ class BinlogStream:
 
     # -- events -------------------------------------------------------------------------
 
-    def _handle(self, ev: bytes) -> None:
-        self.events_seen += 1
-        etype = ev[4]
-        end = len(ev) - self._checksum_len
-        if (
-            self._verify
-            and self._checksum_len
-            and zlib.crc32(memoryview(ev)[:end]) != _u32(ev, end)[0]
-            and etype != B.FORMAT_DESCRIPTION_EVENT
-        ):
+    def _check(self, ev: bytes, end: int) -> None:
+        """Verify the CRC32 trailer of an event we act on (skipped events are not worth it)."""
+        if self._verify and self._checksum_len and zlib.crc32(ev[:end]) != _u32(ev, end)[0]:
             raise BinlogError(
                 f"binlog event at {self._file}:{_u32(ev, 13)[0]} fails its CRC32 checksum"
             )
+
+    def _handle(self, ev: bytes) -> None:
+        etype = ev[4]
+        end = len(ev) - self._checksum_len
         if etype in ROWS_TYPES:
             table = self._by_id.get(int.from_bytes(ev[19 : 19 + self._id_len], "little"), _MISSING)
             if table is None:
@@ -247,14 +252,26 @@ class BinlogStream:
                     f"rows event at {self._file}:{_u32(ev, 13)[0]} for a table id with no "
                     "TABLE_MAP before it: the stream did not start at a transaction boundary"
                 )
+            self._check(ev, end)
             self._rows(ev, etype, table, end)
         elif etype == B.TABLE_MAP_EVENT:
-            self._table_map(ev[_HEADER:end])
+            body = ev[_HEADER:end]
+            hit = self._maps.get(body)
+            if hit is None:
+                self._check(ev, end)
+                hit = self._compile(body)
+                if len(self._maps) >= _MAP_CACHE_LIMIT:
+                    self._maps.clear()
+                self._maps[body] = hit
+            self._by_id[hit[0]] = hit[1]
         elif etype == B.XID_EVENT:
+            self._check(ev, end)
             self._end_transaction(ev)
         elif etype == B.QUERY_EVENT:
+            self._check(ev, end)
             self._query(ev, end)
         elif etype == B.ROTATE_EVENT:
+            self._check(ev, end)
             self._file = ev[_HEADER + 8 : end].decode()
             self._by_id.clear()
         elif etype == B.FORMAT_DESCRIPTION_EVENT:
@@ -288,15 +305,6 @@ class BinlogStream:
         table_map_post = ev[header_lengths + B.TABLE_MAP_EVENT - 1]
         self._id_len = 4 if table_map_post == 6 else 6
 
-    def _table_map(self, body: bytes) -> None:
-        hit = self._maps.get(body)
-        if hit is None:
-            hit = self._compile(body)
-            if len(self._maps) >= _MAP_CACHE_LIMIT:
-                self._maps.clear()
-            self._maps[body] = hit
-        self._by_id[hit[0]] = hit[1]
-
     def _compile(self, body: bytes) -> tuple[int, CompiledTable | None]:
         table_id, schema, table = peek_names(body, self._id_len)
         if schema != self._schema and schema.lower() != self._schema.lower():
@@ -314,7 +322,7 @@ class BinlogStream:
         if log_pos:
             position = BinlogPosition(self._file, log_pos)
             self._resume = position
-            self._pending.append(TransactionEnd(position))
+            self._out.append(TransactionEnd(position))
 
     def _query(self, ev: bytes, end: int) -> None:
         # Post-header: thread id 4, exec time 4, db length 1, error code 2, status vars
@@ -332,7 +340,7 @@ class BinlogStream:
         text = sql.decode("utf-8", "replace")
         if db.lower() == self._schema.lower() or self._schema.lower() in text.lower():
             log_pos = _u32(ev, 13)[0]
-            self._pending.append(SchemaChange(db, text, BinlogPosition(self._file, log_pos)))
+            self._out.append(SchemaChange(db, text, BinlogPosition(self._file, log_pos)))
 
     def _rows(self, ev: bytes, etype: int, table: CompiledTable, end: int) -> None:
         p = _HEADER + self._id_len + 2
@@ -349,7 +357,7 @@ class BinlogStream:
         p += nbytes
         position = BinlogPosition(self._file, _u32(ev, 13)[0])
         name = table.name
-        append = self._pending.append
+        append = self._out.append
         image = table.image if present == table.full_bitmap else None
         try:
             if etype in UPDATE_TYPES:

@@ -176,6 +176,29 @@ class DumpConnection:
         self._pos = 0
         return True
 
+    def next_events(self, deadline: float) -> list[bytes]:
+        """Every complete event already received (waiting until ``deadline`` for one).
+
+        The batch form of :meth:`next_event`: one call per received chunk rather than per
+        event. An error or end packet after good events is raised on the next call.
+        """
+        first = self.next_event(deadline)
+        if first is None:
+            return []
+        out = [first]
+        append = out.append
+        buf = self._buf
+        pos = self._pos
+        end = len(buf)
+        while end - pos >= 4:
+            n = buf[pos] | buf[pos + 1] << 8 | buf[pos + 2] << 16
+            if end - pos < n + 4 or n >= MAX_PACKET or buf[pos + 4]:
+                break
+            append(buf[pos + 5 : pos + 4 + n])
+            pos += 4 + n
+        self._pos = pos
+        return out
+
     def next_event(self, deadline: float) -> bytes | None:
         """The next event (header + body + checksum), or None once ``deadline`` passed.
 
