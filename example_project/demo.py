@@ -142,9 +142,13 @@ def pending_shop_migrations() -> list[str]:
 
 
 def ghost_migrate_available() -> bool:
+    """Whether ``ghost_migrate`` and the engine behind it are both installed."""
     from django.core.management import get_commands
 
-    return "ghost_migrate" in get_commands()
+    import django_ghost.engine
+
+    # The engine's Migrator lands after the command does; both are needed.
+    return "ghost_migrate" in get_commands() and hasattr(django_ghost.engine, "Migrator")
 
 
 def start_traffic(log: Path) -> subprocess.Popen[bytes]:
@@ -290,7 +294,9 @@ def main() -> int:
         )
         command = manage_cmd("migrate", "shop")
     try:
-        migrated = subprocess.run(command, cwd=HERE).returncode == 0
+        # The fallback must stay plain even when GHOST_MIGRATE=true is exported.
+        env = {**os.environ} if online else {**os.environ, "GHOST_MIGRATE": "false"}
+        migrated = subprocess.run(command, cwd=HERE, env=env).returncode == 0
         migrate_seconds = time.monotonic() - started
         time.sleep(2)  # traffic keeps writing to the migrated table for a moment
     finally:

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # History of online runs (shown in the admin), system checks, `ghost_migrate`.
+    "django_ghost",
     "shop",
 ]
 
