@@ -181,7 +181,12 @@ class Router:
             table=table,
             route=route,
             reason=reason,
-            statements=[c.rendered.strip() for c in items],
+            # What the server receives: as written for direct runs, the normalised ALTER
+            # (index DDL rewritten) for the engine and the instant probe.
+            statements=[
+                c.classified.alter if route in (ONLINE, INSTANT) else c.rendered.strip()
+                for c in items
+            ],
             migration=self.migration,
             **kw,
         )
@@ -364,7 +369,10 @@ def _run_engine(engine_config: Any, session: GhostSession) -> Any:
     """Run the engine in a worker thread so Ctrl-C can ask it to stop cleanly."""
     factory = session.migrator_factory
     if factory is None:
-        from django_ghost.engine import Migrator  # type: ignore[attr-defined]
+        try:
+            from django_ghost.engine import Migrator  # type: ignore[attr-defined]
+        except ImportError:  # until the facade exports it
+            from django_ghost.engine.migrator import Migrator
 
         factory = Migrator
     migrator = factory(engine_config, on_progress=session.progress, stop=session.stop)

@@ -251,6 +251,13 @@ def classify(sql: str) -> Classified:
         return Classified(sql, Kind.OTHER)
 
 
+def _skip_if_exists(words: list[str], i: int) -> int:
+    # sqlparse yields "IF NOT EXISTS" either as one keyword or as separate words.
+    while words[i] in ("IF", "NOT", "EXISTS", "IF NOT EXISTS", "IF EXISTS"):
+        i += 1
+    return i
+
+
 def _classify_tokens(sql: str, text: str, toks: list[_Tok], words: list[str]) -> Classified:
     head = words[0]
     if head in ("UPDATE", "INSERT", "DELETE", "REPLACE"):
@@ -270,9 +277,7 @@ def _classify_tokens(sql: str, text: str, toks: list[_Tok], words: list[str]) ->
         while words[i] in ("OR", "REPLACE", "TEMPORARY"):
             i += 1
         if words[i] == "TABLE":
-            i += 1
-            if words[i : i + 1] == ["IF"]:
-                i += 3 if words[i + 1] == "NOT" else 2
+            i = _skip_if_exists(words, i + 1)
             schema, table, _ = _read_name(toks, i)
             return Classified(sql, Kind.CREATE_TABLE, table=table, schema=schema)
         kind = ""
@@ -292,9 +297,7 @@ def _classify_tokens(sql: str, text: str, toks: list[_Tok], words: list[str]) ->
         return _alter(sql, schema, table, clause, rewritten_from=f"CREATE {kind}INDEX")
     if head == "DROP":
         if words[1] == "TABLE":
-            i = 2
-            if words[i] == "IF":
-                i += 2
+            i = _skip_if_exists(words, 2)
             schema, table, _ = _read_name(toks, i)
             return Classified(sql, Kind.DROP_TABLE, table=table, schema=schema)
         if words[1] == "INDEX":
