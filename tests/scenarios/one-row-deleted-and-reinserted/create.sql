@@ -1,0 +1,6 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  counter BIGINT NOT NULL,
+  v VARCHAR(20) NOT NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test VALUES (1, 0, 'only row');

@@ -1,0 +1,1 @@
+UPDATE {table} SET counter = counter + 1, v = CONCAT('tick ', {n}) WHERE id = 1;

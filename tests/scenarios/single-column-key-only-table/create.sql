@@ -1,0 +1,4 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq * 2 FROM seq_1_to_500;

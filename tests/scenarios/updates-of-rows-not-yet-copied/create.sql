@@ -1,0 +1,6 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  v INT NOT NULL,
+  s VARCHAR(40) NOT NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq, 0, 'seed' FROM seq_1_to_3000;
