@@ -620,3 +620,36 @@ def test_nice__ratio_set__sleeps_ratio_times_busy(context: MigrationContext) -> 
 def test_nice__ratio_zero__no_pause(context: MigrationContext) -> None:
     context.knobs.nice_ratio = 0.0
     assert RealThrottler(context).nice(10.0) == 0.0
+
+
+def test_check__on_change_raises__logged_and_reason_still_published(
+    context: MigrationContext, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(reason: str | None) -> None:
+        raise RuntimeError("changelog down")
+
+    context.knobs.forced_throttle = True
+    assert make(context, clock, on_change=broken).check() == "commanded by user"
+    assert context.throttle_reason == "commanded by user"
+    assert "on_change callback failed" in caplog.text
+
+
+def test_wait_while_throttled__after_stop__still_throttles_synchronously(
+    context: MigrationContext,
+) -> None:
+    context.knobs.forced_throttle = True
+    throttler = RealThrottler(context, options=ThrottleOptions(tick_seconds=0.01))
+    throttler.start()
+    throttler.stop()
+    released = threading.Event()
+
+    def loop() -> None:
+        throttler.wait_while_throttled()
+        released.set()
+
+    worker = threading.Thread(target=loop)
+    worker.start()
+    assert not released.wait(0.1)
+    context.knobs.forced_throttle = False
+    worker.join(timeout=5)
+    assert released.is_set()
