@@ -60,6 +60,11 @@ class Command(BaseCommand):
         started = time.monotonic()
         with connection.cursor() as cursor:
             existing = self._existing(cursor)
+            missing = [t for t in TABLES if t not in existing]
+            if missing and not options["empty"]:
+                raise CommandError(
+                    f"missing tables {', '.join(missing)}: run `manage.py migrate shop` first"
+                )
             if options["reset"] or options["empty"]:
                 self._empty(cursor, existing)
                 if options["empty"]:
@@ -72,11 +77,6 @@ class Command(BaseCommand):
                 )
                 self._summary(options, cursor, started, seeded=False)
                 return
-            missing = [t for t in TABLES if t not in existing]
-            if missing:
-                raise CommandError(
-                    f"missing tables {', '.join(missing)}: run `manage.py migrate shop` first"
-                )
             generator = self._generator(cursor, options["generator"])
             self._seed(cursor, plan, generator, options["chunk"])
             # Fresh statistics: the row estimate drives ghost_migrate's progress bar.
