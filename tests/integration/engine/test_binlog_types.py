@@ -17,7 +17,7 @@ import pytest
 
 from django_ghost.engine.binlog.reader import WatchSpec
 
-from .binlog_helpers import position, read_all, row_changes
+from .test_binlog_support import position, read_all, row_changes
 
 
 def _hex(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Shared helpers of the binlog integration tests: open a stream, drain it to a position."""
+"""Shared helpers of the binlog integration tests (no tests here): open, drain a stream."""
 
 from __future__ import annotations
 
