@@ -63,10 +63,10 @@ def test_critical_load__met__migration_aborted(conn: Any, context: MigrationCont
     throttler = RealThrottler(
         context, options=NO_DEFAULT_FLAG, status_reader=connection_status_reader(conn)
     )
-    context.knobs.critical_load = "Uptime=1"
+    context.knobs.critical_load = "Threads_connected=1"
     throttler.check()
     assert context.aborted
-    assert (context.abort_reason or "").startswith("critical-load met: Uptime=")
+    assert (context.abort_reason or "").startswith("critical-load met: Threads_connected=")
 
 
 def test_throttle_query__real_results__positive_throttles_errors_ignored(
@@ -128,8 +128,10 @@ def test_wait_while_throttled__critical_load_while_waiting__raises_aborted(
     )
     throttler.start()
     try:
-        threading.Timer(0.1, setattr, args=(context.knobs, "critical_load", "Uptime=1")).start()
-        with pytest.raises(AbortedError, match="critical-load met: Uptime="):
+        threading.Timer(
+            0.1, setattr, args=(context.knobs, "critical_load", "Threads_connected=1")
+        ).start()
+        with pytest.raises(AbortedError, match="critical-load met: Threads_connected="):
             throttler.wait_while_throttled()
     finally:
         throttler.stop()
