@@ -571,3 +571,28 @@ def test_start__no_tcp_port__no_tcp_address(context: MigrationContext, short_dir
         assert server.tcp_address is None
     finally:
         server.close()
+
+
+def test_socket__executable_hook_vetoes_panic__other_commands_pass(
+    context: MigrationContext, short_dir: Path
+) -> None:
+    from django_ghost.engine.hooks import ExecutableHooks
+
+    hooks_dir = short_dir / "hooks"
+    hooks_dir.mkdir()
+    script = hooks_dir / "gh-ost-on-interactive-command"
+    script.write_text(
+        '#!/bin/sh\ncase "$GHOST_COMMAND" in panic*) echo "no panics"; exit 1;; esac\n'
+    )
+    script.chmod(0o755)
+    path = short_dir / "g.sock"
+    server = make_server(context, str(path), hooks=ExecutableHooks(hooks_dir, dict))
+    server.start()
+    try:
+        reply = ask(path, "panic")
+        assert reply.startswith("error: refused by the interactive-command hook:")
+        assert not context.aborted
+        assert ask(path, "throttle") == "ok: throttled by user command\n"
+        assert context.knobs.forced_throttle is True
+    finally:
+        server.close()
