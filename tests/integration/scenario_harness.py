@@ -325,23 +325,49 @@ def chunk_size_for(rows: int) -> int:
     return max(10, -(-rows // 20))
 
 
+def load_migrator() -> Any:
+    """``Migrator`` from ``django_ghost.engine`` (or its module until it is exported)."""
+    import importlib
+
+    engine = importlib.import_module("django_ghost.engine")
+    if hasattr(engine, "Migrator"):
+        return engine.Migrator
+    try:
+        return importlib.import_module("django_ghost.engine.migrator").Migrator
+    except ImportError:
+        return None
+
+
 class EngineRun(threading.Thread):
     """Runs ``Migrator(config).run()`` in a thread so a hung engine cannot hang the suite."""
 
     def __init__(self, config: Any):
         super().__init__(name="migrator", daemon=True)
         self.config = config
+        self.stop_requested = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
         self.seconds = 0.0
 
     def run(self) -> None:
-        from django_ghost.engine import Migrator  # type: ignore[attr-defined]
-
+        Migrator = load_migrator()
         started = time.monotonic()
         try:
-            self.result = Migrator(self.config).run()
+            try:
+                migrator = Migrator(self.config, stop=self.stop_requested)
+            except TypeError:
+                migrator = Migrator(self.config)
+            self.result = migrator.run()
         except BaseException as exc:  # noqa: BLE001 - judged by the test
             self.error = exc
         finally:
             self.seconds = time.monotonic() - started
+
+    def finish(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; on expiry ask the engine to stop. True if done."""
+        self.join(timeout)
+        if self.is_alive():
+            self.stop_requested.set()
+            self.join(15.0)
+            return False
+        return True
