@@ -1,0 +1,5 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  body TEXT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO gh_test SELECT seq, CONCAT(REPEAT('long text ', 100), seq) FROM seq_1_to_300;

@@ -1,0 +1,5 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL PRIMARY KEY,
+  v VARCHAR(20) NOT NULL
+) ENGINE=InnoDB;
+INSERT INTO gh_test SELECT seq, CONCAT('v', seq) FROM seq_1_to_1000;

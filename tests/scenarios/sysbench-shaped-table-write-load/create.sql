@@ -1,0 +1,8 @@
+CREATE TABLE gh_test (
+  id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  k INT NOT NULL DEFAULT 0,
+  c CHAR(120) NOT NULL DEFAULT '',
+  pad CHAR(60) NOT NULL DEFAULT '',
+  KEY k_1 (k)
+) ENGINE=InnoDB;
+INSERT INTO gh_test (id, k, c, pad) SELECT seq, (seq * 7919) % 3000, REPEAT(LPAD(seq, 11, '0'), 10), REPEAT(LPAD(seq % 97, 11, '0'), 5) FROM seq_1_to_3000;
