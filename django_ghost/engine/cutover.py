@@ -1,0 +1,309 @@
+"""The cut-over: swap the ghost table in for the original, atomically, under a short lock.
+
+gh-ost's two-connection algorithm, adapted to MariaDB (which refuses RENAME TABLE in a
+session holding LOCK TABLES, error 1192) and to our by-key apply:
+
+1. Lock session A takes a named lock (a liveness marker others can probe) and a short
+   ``lock_wait_timeout`` (2T), then ``LOCK TABLES original WRITE, ghost WRITE, sentry
+   WRITE``. The *sentry* is an empty table created under the old-table name: if A dies
+   and its locks vanish, the pending RENAME fails on "table exists" instead of running
+   without the final changes applied.
+2. A sentinel state row is written to the changelog; every binlog change queued before
+   it is applied **on A** (the original is frozen, so A re-reads final rows; no other
+   session could read them through A's write lock). AUTO_INCREMENT is carried over so
+   ids deleted at the top of the original are never handed out again.
+3. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``, which
+   queues behind A's locks. Once B is seen waiting on the metadata lock and A's named
+   lock is still held by A, A drops the sentry and unlocks: B's pending exclusive lock
+   is granted before the application's queued statements, which then run against the
+   new table.
+
+Any failure before the unlock leaves the sentry in place, so the rename cannot happen:
+the original is never missing or renamed without the ghost in place. Each attempt is
+bounded by the lock timeout T; failed attempts are retried with a (optionally
+exponential) backoff. The two-step algorithm renames under LOCK TABLES with ALTER ...
+RENAME, leaving a short gap where the table name does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import MySQLdb
+
+from .applier import Applier
+from .changelog import Changelog
+from .context import MigrationContext
+from .errors import CutOverError, DataError, GhostError
+from .mysql.connection import Connection, ConnectionSpec, execute, query, scalar
+from .sql.quote import quote_identifier as q
+from .sql.quote import quote_string_literal
+from .streamer import Streamer
+
+SENTRY_COMMENT = "django-ghost-cut-over-sentry"
+
+
+class CutOverAttemptFailed(GhostError):
+    """One attempt failed; the original is intact and the attempt may be retried."""
+
+
+class CutOver:
+    """Runs cut-over attempts until one succeeds or the retries run out."""
+
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        connect: Callable[..., Connection],
+        context: MigrationContext,
+        *,
+        original: str,
+        ghost: str,
+        old: str,
+        applier: Applier,
+        streamer: Streamer,
+        changelog: Changelog,
+        main_conn: Connection,
+        sleep: Callable[[float], None] = time.sleep,
+        before_attempt: Callable[[], None] | None = None,
+    ):
+        self.spec = spec
+        self.connect = connect
+        self.context = context
+        self.original = original
+        self.ghost = ghost
+        self.old = old
+        self.applier = applier
+        self.streamer = streamer
+        self.changelog = changelog
+        self.main = main_conn
+        self.sleep = sleep
+        self.before_attempt = before_attempt
+        self.timeout = context.config.cut_over_lock_timeout_seconds
+
+    def run(self) -> None:
+        config = self.context.config
+        last_error: Exception | None = None
+        for attempt in range(1, config.default_retries + 1):
+            if self.context.aborted:
+                raise CutOverError(f"cut-over abandoned: {self.context.abort_reason}")
+            if self.before_attempt is not None:
+                self.before_attempt()
+            self.context.cut_over_attempts = attempt
+            try:
+                if config.cut_over == "two-step":
+                    self._two_step()
+                else:
+                    self._atomic()
+                return
+            except (CutOverAttemptFailed, MySQLdb.OperationalError) as exc:
+                last_error = exc
+                self.context.throttle_reason = f"cut-over attempt {attempt} failed: {exc}"
+            self.sleep(self._backoff(attempt))
+        raise CutOverError(
+            f"Cut-over did not succeed after {config.default_retries} attempts (last error: "
+            f"{last_error}). The original table {self.original} is intact; the ghost table "
+            f"{self.ghost} is kept. Find what holds locks on {self.original} (long "
+            "transactions, SHOW PROCESSLIST) and run again, or raise "
+            "cut_over_lock_timeout_seconds."
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        config = self.context.config
+        if config.cut_over_exponential_backoff:
+            return float(min(config.exponential_backoff_max_interval, 2 ** (attempt - 1)))
+        return 1.0
+
+    # -- atomic --------------------------------------------------------------------------
+
+    def _atomic(self) -> None:
+        lock_conn = self.connect(self.spec)
+        rename_conn = self.connect(self.spec)
+        rename_done = threading.Event()
+        rename_error: list[BaseException] = []
+        locked_at: float | None = None
+        try:
+            lock_id = int(scalar(lock_conn, "SELECT CONNECTION_ID()"))
+            lock_name = f"django-ghost.cutover.{lock_id}"
+            if scalar(lock_conn, "SELECT GET_LOCK(%s, 0)", (lock_name,)) != 1:
+                raise CutOverAttemptFailed(f"could not take the liveness lock {lock_name}")
+            execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
+            self._create_sentry()
+            execute(lock_conn, f"SET SESSION wait_timeout = {3 * self.timeout}")
+            try:
+                execute(
+                    lock_conn,
+                    f"LOCK TABLES {q(self.original)} WRITE, {q(self.ghost)} WRITE, "
+                    f"{q(self.old)} WRITE",
+                )
+            except MySQLdb.OperationalError as exc:
+                raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
+            locked_at = time.monotonic()
+            self._apply_up_to_lock(lock_conn)
+            self._carry_auto_increment(lock_conn)
+
+            rename_id = int(scalar(rename_conn, "SELECT CONNECTION_ID()"))
+            execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
+            rename_sql = (
+                f"RENAME TABLE {q(self.original)} TO {q(self.old)}, "
+                f"{q(self.ghost)} TO {q(self.original)}"
+            )
+
+            def rename() -> None:
+                try:
+                    execute(rename_conn, rename_sql)
+                except BaseException as exc:  # noqa: BLE001 - inspected by the main thread
+                    rename_error.append(exc)
+                finally:
+                    rename_done.set()
+
+            self.streamer.ignore_schema_changes = True
+            worker = threading.Thread(target=rename, name="ghost-rename", daemon=True)
+            worker.start()
+            self._wait_rename_queued(rename_id, rename_done, rename_error)
+            holder = scalar(self.main, "SELECT IS_USED_LOCK(%s)", (lock_name,))
+            if holder is None or int(holder) != lock_id:
+                raise CutOverAttemptFailed("the lock session is gone; its locks were released")
+            execute(lock_conn, f"DROP TABLE IF EXISTS {q(self.old)}")
+            execute(lock_conn, "UNLOCK TABLES")
+            rename_done.wait(timeout=self.timeout * 3)
+            self.context.cut_over_stall_seconds = time.monotonic() - locked_at
+            if rename_error:
+                raise CutOverAttemptFailed(f"RENAME failed: {rename_error[0]}")
+            if not rename_done.is_set():
+                raise CutOverAttemptFailed("RENAME did not finish after the unlock")
+        except BaseException:
+            self.streamer.ignore_schema_changes = False
+            with contextlib.suppress(MySQLdb.Error):
+                execute(lock_conn, "UNLOCK TABLES")
+            rename_done.wait(timeout=self.timeout + 1)
+            self._drop_sentry_if_ours()
+            if locked_at is not None:
+                self.context.cut_over_stall_seconds = max(
+                    self.context.cut_over_stall_seconds, time.monotonic() - locked_at
+                )
+            raise
+        finally:
+            for conn in (lock_conn, rename_conn):
+                with contextlib.suppress(MySQLdb.Error):
+                    conn.close()
+
+    def _create_sentry(self) -> None:
+        existing = query(
+            self.main,
+            "SELECT TABLE_COMMENT FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+            (self.old,),
+        )
+        if existing:
+            if existing[0][0] != SENTRY_COMMENT:
+                raise CutOverError(
+                    f"Table {self.old} already exists and is not ours; the old table cannot "
+                    "take its name. Drop or rename it, or set initially_drop_old_table."
+                )
+            execute(self.main, f"DROP TABLE {q(self.old)}")
+        execute(
+            self.main,
+            f"CREATE TABLE {q(self.old)} (id INT PRIMARY KEY) ENGINE=InnoDB "
+            f"COMMENT={quote_string_literal(SENTRY_COMMENT)}",
+        )
+
+    def _drop_sentry_if_ours(self) -> None:
+        with contextlib.suppress(MySQLdb.Error):
+            rows = query(
+                self.main,
+                "SELECT TABLE_COMMENT FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+                (self.old,),
+            )
+            if rows and rows[0][0] == SENTRY_COMMENT:
+                execute(self.main, f"DROP TABLE {q(self.old)}")
+
+    def _apply_up_to_lock(self, lock_conn: Connection) -> None:
+        """Apply every change committed before the lock, on the lock session."""
+        marker = f"cutover-sentinel:{uuid.uuid4().hex}"
+        self.changelog.state(marker)
+        deadline = time.monotonic() + self.timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.context.aborted:
+                    raise CutOverAttemptFailed(f"aborted: {self.context.abort_reason}")
+                markers = self.applier.drain(
+                    self.streamer.queue, max_events=100_000, wait=0.05, locked_conn=lock_conn
+                )
+                if marker in markers:
+                    return
+        except DataError:
+            self.context.request_abort("the data does not fit the new schema")
+            raise
+        except MySQLdb.Error as exc:
+            # Keys taken off the queue but not applied would be lost: stop the migration.
+            self.context.request_abort(f"applying the final changes failed: {exc}")
+            raise
+        raise CutOverAttemptFailed(
+            f"the binlog did not deliver the cut-over sentinel within {self.timeout} s "
+            "(the stream is lagging)"
+        )
+
+    def _carry_auto_increment(self, lock_conn: Connection) -> None:
+        rows = query(
+            lock_conn,
+            "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (%s, %s)",
+            (self.original, self.ghost),
+        )
+        values: dict[str, Any] = {str(name): value for name, value in rows}
+        source, target = values.get(self.original), values.get(self.ghost)
+        if source is not None and (target is None or int(source) > int(target)):
+            execute(lock_conn, f"ALTER TABLE {q(self.ghost)} AUTO_INCREMENT = {int(source)}")
+
+    def _wait_rename_queued(
+        self, rename_id: int, done: threading.Event, error: list[BaseException]
+    ) -> None:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if done.is_set():
+                raise CutOverAttemptFailed(
+                    f"RENAME ended before the unlock: {error[0] if error else 'no error'}"
+                )
+            state = query(
+                self.main,
+                "SELECT STATE, INFO FROM information_schema.PROCESSLIST WHERE ID = %s",
+                (rename_id,),
+            )
+            waiting = state and "metadata lock" in str(state[0][0] or "").lower()
+            if waiting and "rename" in str(state[0][1] or "").lower():
+                return
+            time.sleep(0.01)
+        raise CutOverAttemptFailed("the RENAME was not seen waiting for the metadata lock")
+
+    # -- two-step ------------------------------------------------------------------------
+
+    def _two_step(self) -> None:
+        lock_conn = self.connect(self.spec)
+        locked_at = None
+        try:
+            execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
+            try:
+                execute(lock_conn, f"LOCK TABLES {q(self.original)} WRITE, {q(self.ghost)} WRITE")
+            except MySQLdb.OperationalError as exc:
+                raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
+            locked_at = time.monotonic()
+            self._apply_up_to_lock(lock_conn)
+            self._carry_auto_increment(lock_conn)
+            self.streamer.ignore_schema_changes = True
+            execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
+            execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
+            execute(lock_conn, "UNLOCK TABLES")
+            self.context.cut_over_stall_seconds = time.monotonic() - locked_at
+        except BaseException:
+            with contextlib.suppress(MySQLdb.Error):
+                execute(lock_conn, "UNLOCK TABLES")
+            raise
+        finally:
+            with contextlib.suppress(MySQLdb.Error):
+                lock_conn.close()

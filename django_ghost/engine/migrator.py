@@ -1,0 +1,623 @@
+"""Migrator: one online ALTER, as a straight list of named steps.
+
+    validate options → connect → read server facts → parse the ALTER → inspect the table
+    → take the migration lock → create changelog and ghost tables → plan the copy
+    → (validation only: report the new table and stop) → start the binlog stream
+    → capture the copy range → copy rows while applying changes → catch up
+    → verify with a checksum → cut over → clean up
+
+Order matters in two places. The binlog stream starts *before* the copy range is read,
+so no change can fall between the two (applier.py explains why that makes copy + apply
+consistent). The checksum and the cut-over both wait until the stream has caught up,
+so neither holds its lock while a backlog drains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import MySQLdb
+
+from .applier import Applier
+from .binlog.coordinates import current_position
+from .binlog.reader import BinlogReader, WatchSpec
+from .changelog import Changelog, Heartbeat, create_table_sql
+from .checksum import Checksum
+from .chunker import Chunker
+from .config import GhostConfig
+from .context import MigrationContext
+from .copier import Copier
+from .cutover import SENTRY_COMMENT, CutOver
+from .errors import AbortedError, GhostError, PreflightError, UnsupportedAlterError
+from .hooks import Hooks, NoopHooks
+from .inspector import check_binlog, check_grants, check_renames, check_table, read_grants
+from .mysql.connection import Connection, ConnectionSpec, connect, execute, query, scalar
+from .mysql.server import ServerFacts, read_server_facts
+from .plan import CopyPlan, build_plan
+from .progress import ProgressSnapshot, estimate_eta
+from .result import MigrationResult
+from .sql.alter import ParsedAlter, parse_alter
+from .sql.builder import KeyColumn
+from .sql.names import TableNames, table_names
+from .sql.quote import quote_identifier as q
+from .streamer import Streamer
+from .tableinfo import TableInfo, read_table
+from .throttler import NoopThrottler, Throttler
+
+log = logging.getLogger("django_ghost")
+
+ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
+PROGRESS_INTERVAL = 0.5
+
+
+def default_reader_factory(
+    spec: ConnectionSpec, config: GhostConfig, watch: dict[str, WatchSpec], start: Any
+) -> BinlogReader:
+    from .binlog.stream import BinlogStream
+
+    return BinlogStream(
+        spec,
+        server_id=config.replica_server_id,
+        schema=config.database,
+        watch=watch,
+        start=start,
+    )
+
+
+class Migrator:
+    """Runs one online migration of ``config.database``.``config.table``."""
+
+    def __init__(
+        self,
+        config: GhostConfig,
+        *,
+        on_progress: Callable[[ProgressSnapshot], None] | None = None,
+        stop: threading.Event | None = None,
+        hooks: Hooks | None = None,
+        throttler_factory: Callable[[MigrationContext], Throttler] | None = None,
+        reader_factory: ReaderFactory = default_reader_factory,
+        connect_fn: Callable[..., Connection] = connect,
+    ):
+        self.config = config
+        self.on_progress = on_progress
+        self.external_stop = stop
+        self.hooks: Hooks = hooks or NoopHooks()
+        self.throttler_factory = throttler_factory
+        self.reader_factory = reader_factory
+        self.connect_fn = connect_fn
+        self.context = MigrationContext(config)
+        self.spec = ConnectionSpec(
+            host=config.host,
+            port=config.port,
+            user=config.user,
+            password=config.password,
+            socket=config.socket,
+            database=config.database,
+        )
+        self.throttler: Throttler = NoopThrottler(self.context)
+        # Filled in as the steps run.
+        self.main: Connection | None = None
+        self.writer: Connection | None = None
+        self.lock_conn: Connection | None = None
+        self.facts: ServerFacts | None = None
+        self.parsed: ParsedAlter | None = None
+        self.original: TableInfo | None = None
+        self.names: TableNames | None = None
+        self.plan: CopyPlan | None = None
+        self.key: tuple[KeyColumn, ...] = ()
+        self.streamer: Streamer | None = None
+        self.heartbeat: Heartbeat | None = None
+        self.changelog: Changelog | None = None
+        self.applier: Applier | None = None
+        self.copier: Copier | None = None
+        self._created: list[str] = []
+        self._swapped = False
+        self._last_progress = 0.0
+        self._checksum_verified = False
+        self._new_create_table = ""
+
+    # -- the algorithm -------------------------------------------------------------------
+
+    def run(self) -> MigrationResult:
+        started = time.monotonic()
+        try:
+            self.validate_options()
+            self.hooks.fire("startup")
+            self.connect()
+            self.read_server_facts()
+            self.parse_alter()
+            self.inspect_original()
+            self.take_migration_lock()
+            self.create_changelog_and_ghost()
+            self.plan_copy()
+            self.hooks.fire("validated")
+            if not self.config.execute:
+                return self.result(started, noop=True)
+            self.start_streaming()
+            self.capture_copy_range()
+            self.hooks.fire("before-row-copy")
+            self.copy_rows()
+            self.hooks.fire("row-copy-complete")
+            self.catch_up()
+            self.verify_checksum()
+            self.hooks.fire("before-cut-over")
+            self.cut_over()
+            self.clean_up()
+            self.hooks.fire("success")
+            return self.result(started, noop=False)
+        except BaseException as exc:
+            self.context.request_abort(str(exc))
+            with contextlib.suppress(Exception):
+                self.hooks.fire("failure", {"GHOST_ERROR": str(exc)[:1000]})
+            if isinstance(exc, KeyboardInterrupt):
+                raise AbortedError("Interrupted; the original table is untouched.") from None
+            raise
+        finally:
+            self.release()
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def validate_options(self) -> None:
+        self.config.validate_target()
+
+    def connect(self) -> None:
+        try:
+            self.main = self.connect_fn(self.spec)
+        except MySQLdb.Error as exc:
+            raise PreflightError(
+                f"Cannot connect to {self.spec.describe()}: {exc.args[-1] if exc.args else exc}"
+            ) from None
+
+    def read_server_facts(self) -> None:
+        assert self.main is not None
+        self.facts = read_server_facts(self.main)
+        check_binlog(self.facts)
+        check_grants(read_grants(self.main), self.config.database)
+        # DDL on the ghost (defaults with time literals) must be read in the server's
+        # zone, as the application's own ALTER would be.
+        execute(self.main, "SET SESSION time_zone = @@GLOBAL.time_zone")
+
+    def parse_alter(self) -> None:
+        self.parsed = parse_alter(self.config.alter, table=self.config.table)
+        if self.parsed.database and self.parsed.database != self.config.database:
+            raise UnsupportedAlterError(
+                f"The ALTER names database {self.parsed.database}, but the migration runs in "
+                f"{self.config.database}."
+            )
+        check_renames(self.parsed, self.config)
+
+    def inspect_original(self) -> None:
+        assert self.main is not None and self.parsed is not None
+        info = read_table(self.main, self.config.database, self.config.table)
+        self.original = check_table(info, self.config)
+        for old in self.parsed.renamed_columns:
+            if not self.original.has_column(old):
+                raise UnsupportedAlterError(
+                    f"The ALTER renames column {old}, which {self.config.table} does not have."
+                )
+        self.context.rows_estimate = self.original.row_estimate
+        self.names = table_names(
+            self.config.table,
+            ghost_template=self.config.ghost_table_template,
+            changelog_template=self.config.changelog_table_template,
+            old_template=self.config.old_table_template,
+            timestamp=time.strftime("%Y%m%d%H%M%S"),
+        )
+
+    def take_migration_lock(self) -> None:
+        """A server-side named lock: a second migration of the same table is refused."""
+        name = f"django-ghost.{self.config.database}.{self.config.table}"
+        if len(name) > 64:
+            name = "django-ghost." + hashlib.sha1(name.encode()).hexdigest()
+        self.lock_conn = self.connect_fn(self.spec)
+        if scalar(self.lock_conn, "SELECT GET_LOCK(%s, 0)", (name,)) != 1:
+            holder = scalar(self.lock_conn, "SELECT IS_USED_LOCK(%s)", (name,))
+            raise PreflightError(
+                f"Another migration of {self.config.database}.{self.config.table} is running "
+                f"(it holds the lock {name!r}, connection id {holder}). Wait for it to finish, "
+                "or stop it."
+            )
+
+    def create_changelog_and_ghost(self) -> None:
+        assert self.main is not None and self.names is not None and self.parsed is not None
+        names = self.names
+        for table, allowed, option in (
+            (names.ghost, self.config.initially_drop_ghost_table, "initially_drop_ghost_table"),
+            (names.old, self.config.initially_drop_old_table, "initially_drop_old_table"),
+        ):
+            if self._table_exists(table):
+                if table == names.old and self._is_sentry(table):
+                    allowed = True
+                if not allowed:
+                    raise PreflightError(
+                        f"Table {table} already exists (left by an earlier run?). Drop it, or "
+                        f"set {option} to drop it automatically."
+                    )
+                execute(self.main, f"DROP TABLE {q(table)}")
+        # The changelog is ours alone (the migration lock guarantees it): always recreate.
+        execute(self.main, f"DROP TABLE IF EXISTS {q(names.changelog)}")
+        execute(self.main, create_table_sql(names.changelog))
+        self._created.append(names.changelog)
+        self.changelog = Changelog(self.main, names.changelog)
+        self.changelog.state("started")
+        execute(self.main, f"CREATE TABLE {q(names.ghost)} LIKE {q(names.original)}")
+        self._created.append(names.ghost)
+        for statement in self.parsed.statements:
+            try:
+                execute(self.main, f"ALTER TABLE {q(names.ghost)} {statement}")
+            except MySQLdb.Error as exc:
+                message = exc.args[-1] if exc.args else exc
+                raise UnsupportedAlterError(
+                    f"The ALTER is not valid for {self.config.table}: {message} "
+                    f"(statement: {statement[:300]}). Nothing was changed."
+                ) from None
+
+    def plan_copy(self) -> None:
+        assert self.main is not None and self.names is not None and self.parsed is not None
+        assert self.original is not None
+        ghost = read_table(self.main, self.config.database, self.names.ghost)
+        assert ghost is not None
+        dropped = frozenset(c.lower() for c in self.parsed.dropped_columns)
+        renamed = {k.lower(): v for k, v in self.parsed.renamed_columns.items()}
+        self.plan = build_plan(
+            self.original,
+            ghost,
+            renamed=renamed,
+            dropped=dropped,
+            allow_nullable_unique_key=self.config.allow_nullable_unique_key,
+        )
+        self.key = tuple(
+            KeyColumn(name=c.name, ghost_name=self.plan.target_name(c.name), column=c)
+            for c in self.plan.key_columns
+        )
+        self._new_create_table = str(
+            query(self.main, f"SHOW CREATE TABLE {q(self.names.ghost)}")[0][1]
+        )
+
+    def start_streaming(self) -> None:
+        assert self.main is not None and self.names is not None and self.plan is not None
+        assert self.facts is not None and self.changelog is not None
+        names = self.names
+        start = current_position(self.main)
+        pads = {
+            c.name: c.octet_length or 0 for c in self.plan.key_columns if c.data_type == "binary"
+        }
+        watch = {
+            names.original: WatchSpec(columns=self.plan.key.columns, binary_pad=pads),
+            names.changelog: WatchSpec(columns=("hint", "value")),
+        }
+        reader = self.reader_factory(self.spec, self.config, watch, start)
+        self.streamer = Streamer(
+            reader, self.context, table=names.original, changelog_table=names.changelog
+        )
+        self.streamer.start()
+        self.heartbeat = Heartbeat(
+            self.spec,
+            names.changelog,
+            self.config.heartbeat_interval_millis / 1000.0,
+            self._connect_plain,
+            lambda exc: self.context.request_abort(f"heartbeat: {exc}"),
+        )
+        self.heartbeat.start()
+        if self.throttler_factory is not None:
+            self.throttler = self.throttler_factory(self.context)
+        self.throttler.start()
+        zone = "SYSTEM" if self.plan.converts_datetime_timestamp else "+00:00"
+        if zone == "SYSTEM":
+            zone = self.facts.global_time_zone or "SYSTEM"
+        self.writer = self.connect_fn(
+            self.spec, time_zone=zone, sql_mode_remove=self._zero_date_modes()
+        )
+        lock_clause = self.facts.share_lock_clause()
+        self.applier = Applier(
+            self.writer,
+            self.plan,
+            self.context,
+            ghost_table=names.ghost,
+            key=self.key,
+            lock_clause=lock_clause,
+        )
+
+    def capture_copy_range(self) -> None:
+        assert self.writer is not None and self.plan is not None and self.names is not None
+        assert self.applier is not None and self.facts is not None
+        assert self.changelog is not None
+        self.changelog.state("range-captured")
+        chunker = Chunker(self.writer, self.plan.original.name, self.plan.key.name, self.key)
+        if not chunker.capture_range():
+            self.applier.copying = False
+        self.copier = Copier(
+            self.writer,
+            self.plan,
+            chunker,
+            self.context,
+            ghost_table=self.names.ghost,
+            key=self.key,
+            lock_clause=self.facts.share_lock_clause(),
+        )
+
+    def copy_rows(self) -> None:
+        """Copy chunk after chunk; queued binlog changes always go first."""
+        assert self.copier is not None
+        self.context.set_phase("copying")
+        self.context.copy_started_at = time.monotonic()
+        while not self.copier.done:
+            self._check_abort()
+            self._wait_while_throttled()
+            self._apply_pending(budget_seconds=0.5)
+            if not self.copier.copy_next():
+                break
+            self._report_progress()
+        self.context.copy_finished_at = time.monotonic()
+        self.context.rows_estimate = max(self.context.rows_copied, 1)
+        assert self.applier is not None
+        self.applier.copying = False
+
+    def catch_up(self, *, max_wait: float | None = None) -> None:
+        """Apply the backlog until the stream is near real time (heartbeat lag)."""
+        self.context.set_phase("catching up")
+        limit = min(
+            self.context.knobs.max_lag_millis / 1000.0,
+            float(self.config.cut_over_lock_timeout_seconds),
+        )
+        deadline = None if max_wait is None else time.monotonic() + max_wait
+        while True:
+            self._check_abort()
+            self._wait_while_throttled()
+            self._apply_pending(budget_seconds=0.2, wait=0.05)
+            lag = self.context.lag_seconds
+            assert self.streamer is not None
+            if lag is not None and lag < limit and self.streamer.queue.qsize() < 1000:
+                return
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            self._report_progress()
+
+    def verify_checksum(self) -> None:
+        """Compare both tables at one consistent point (see checksum.py)."""
+        if not self.config.checksum:
+            return
+        assert self.plan is not None and self.names is not None and self.facts is not None
+        self.context.set_phase("verifying")
+        timeout = self.config.cut_over_lock_timeout_seconds
+        zone = (
+            "+00:00"
+            if not self.plan.converts_datetime_timestamp
+            else (self.facts.global_time_zone or "SYSTEM")
+        )
+        checker_conn = self.connect_fn(
+            self.spec, time_zone=zone, sql_mode_remove=self._zero_date_modes()
+        )
+        checksum = Checksum(
+            checker_conn,
+            self.plan,
+            ghost_table=self.names.ghost,
+            key=self.key,
+            chunk_size=self.config.checksum_chunk_size,
+        )
+        for attempt in range(1, self.config.default_retries + 1):
+            self.catch_up()
+            if self._snapshot_under_read_lock(checksum, timeout):
+                break
+            time.sleep(min(attempt, 5))
+        else:
+            raise GhostError(
+                f"Could not take a short read lock on {self.config.table} for the checksum "
+                f"after {self.config.default_retries} attempts; long transactions hold it. "
+                "Retry later or set checksum=false."
+            )
+        finished = threading.Event()
+        thread = checksum.compare_in_thread(finished.set)
+        while not finished.is_set():
+            self._check_abort()
+            self._apply_pending(budget_seconds=0.2, wait=0.05)
+            self._report_progress()
+        thread.join()
+        checker_conn.close()
+        if checksum.error is not None:
+            raise checksum.error
+        self._checksum_verified = True
+        log.info("checksum verified over %d rows", checksum.rows_compared)
+
+    def cut_over(self) -> None:
+        assert self.main is not None and self.names is not None and self.applier is not None
+        assert self.streamer is not None and self.changelog is not None
+        self.context.set_phase("cutting over")
+        cut = CutOver(
+            self.spec,
+            self.connect_fn,
+            self.context,
+            original=self.names.original,
+            ghost=self.names.ghost,
+            old=self.names.old,
+            applier=self.applier,
+            streamer=self.streamer,
+            changelog=self.changelog,
+            main_conn=self.main,
+            before_attempt=lambda: self.catch_up(),
+        )
+        cut.run()
+        self._swapped = True
+        self._created.remove(self.names.ghost)
+        self.context.set_phase("cut over")
+
+    def clean_up(self) -> None:
+        assert self.main is not None and self.names is not None
+        self._stop_threads()
+        execute(self.main, f"DROP TABLE IF EXISTS {q(self.names.changelog)}")
+        self._created.remove(self.names.changelog)
+        if self.config.ok_to_drop_table:
+            execute(self.main, f"DROP TABLE IF EXISTS {q(self.names.old)}")
+        self.context.set_phase("done")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def result(self, started: float, *, noop: bool) -> MigrationResult:
+        assert self.names is not None
+        ctx = self.context
+        copy_seconds = 0.0
+        if ctx.copy_started_at is not None and ctx.copy_finished_at is not None:
+            copy_seconds = ctx.copy_finished_at - ctx.copy_started_at
+        return MigrationResult(
+            database=self.config.database,
+            table=self.config.table,
+            ghost_table=self.names.ghost,
+            old_table=self.names.old,
+            noop=noop,
+            rows_copied=ctx.rows_copied,
+            events_applied=ctx.events_applied,
+            wall_seconds=time.monotonic() - started,
+            copy_seconds=copy_seconds,
+            cut_over_stall_seconds=ctx.cut_over_stall_seconds,
+            cut_over_attempts=ctx.cut_over_attempts,
+            checksum_verified=self._checksum_verified,
+            new_create_table=self._new_create_table,
+        )
+
+    def snapshot(self) -> ProgressSnapshot:
+        ctx = self.context
+        rate = ctx.copy_rate()
+        remaining = max(ctx.rows_estimate - ctx.rows_copied, 0)
+        return ProgressSnapshot(
+            database=self.config.database,
+            table=self.config.table,
+            phase=ctx.phase,
+            elapsed_seconds=ctx.elapsed(),
+            rows_copied=ctx.rows_copied,
+            rows_estimate=max(ctx.rows_estimate, ctx.rows_copied),
+            rows_per_second=rate,
+            events_applied=ctx.events_applied,
+            backlog=ctx.backlog,
+            lag_seconds=ctx.lag_seconds,
+            throttle_reason=ctx.throttle_reason,
+            eta_seconds=estimate_eta(remaining, rate) if ctx.phase == "copying" else 0.0,
+        )
+
+    def _report_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.on_progress is None or (
+            not force and now - self._last_progress < PROGRESS_INTERVAL
+        ):
+            return
+        self._last_progress = now
+        self.on_progress(self.snapshot())
+
+    def _apply_pending(self, *, budget_seconds: float, wait: float = 0.0) -> None:
+        assert self.applier is not None and self.streamer is not None
+        deadline = time.monotonic() + budget_seconds
+        first = True
+        while True:
+            before = self.context.events_applied
+            self.applier.drain(
+                self.streamer.queue,
+                max_events=self.context.knobs.dml_batch_size,
+                wait=wait if first else 0.0,
+            )
+            first = False
+            if self.context.events_applied == before and self.streamer.queue.empty():
+                return
+            if time.monotonic() > deadline:
+                return
+
+    def _wait_while_throttled(self) -> None:
+        # Blocks while any throttle reason holds; raises AbortedError if the migration
+        # is aborted meanwhile.
+        self.throttler.wait_while_throttled()
+
+    def _check_abort(self) -> None:
+        if self.external_stop is not None and self.external_stop.is_set():
+            self.context.request_abort("stop requested")
+        if self.streamer is not None and self.streamer.error is not None:
+            raise self.streamer.error
+        if self.context.aborted:
+            raise AbortedError(
+                f"Migration of {self.config.table} aborted: {self.context.abort_reason}. "
+                "The original table is untouched."
+            )
+
+    def _snapshot_under_read_lock(self, checksum: Checksum, timeout: int) -> bool:
+        assert self.changelog is not None and self.applier is not None
+        assert self.streamer is not None
+        lock = self._connect_plain(self.spec)
+        try:
+            execute(lock, f"SET SESSION lock_wait_timeout = {timeout}")
+            try:
+                execute(lock, f"LOCK TABLES {q(self.config.table)} READ")
+            except MySQLdb.OperationalError:
+                return False
+            marker = f"checksum-sentinel:{time.time_ns()}"
+            self.changelog.state(marker)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                self._check_abort()
+                markers = self.applier.drain(self.streamer.queue, max_events=100_000, wait=0.05)
+                if marker in markers:
+                    checksum.open_snapshot()
+                    return True
+            return False
+        finally:
+            with contextlib.suppress(MySQLdb.Error):
+                execute(lock, "UNLOCK TABLES")
+            lock.close()
+
+    def _connect_plain(self, spec: ConnectionSpec) -> Connection:
+        return self.connect_fn(spec)
+
+    def _zero_date_modes(self) -> tuple[str, ...]:
+        if self.config.allow_zero_in_date:
+            return ("NO_ZERO_DATE", "NO_ZERO_IN_DATE")
+        return ()
+
+    def _table_exists(self, table: str) -> bool:
+        assert self.main is not None
+        return bool(
+            query(
+                self.main,
+                "SELECT 1 FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                (self.config.database, table),
+            )
+        )
+
+    def _is_sentry(self, table: str) -> bool:
+        assert self.main is not None
+        rows = query(
+            self.main,
+            "SELECT TABLE_COMMENT FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            (self.config.database, table),
+        )
+        return bool(rows) and rows[0][0] == SENTRY_COMMENT
+
+    def _stop_threads(self) -> None:
+        with contextlib.suppress(Exception):
+            self.throttler.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+            self.heartbeat = None
+        if self.streamer is not None:
+            self.streamer.stop()
+
+    def release(self) -> None:
+        """Stop threads, drop what this run created (unless swapped in), close sessions."""
+        self._stop_threads()
+        if self.main is not None:
+            for table in reversed(self._created):
+                with contextlib.suppress(MySQLdb.Error):
+                    execute(self.main, f"DROP TABLE IF EXISTS {q(table)}")
+            self._created.clear()
+        for conn in (self.writer, self.lock_conn, self.main):
+            if conn is not None:
+                with contextlib.suppress(MySQLdb.Error):
+                    conn.close()
+
+
+def run_migration(config: GhostConfig, **kwargs: Any) -> MigrationResult:
+    """Convenience: ``Migrator(config, **kwargs).run()``."""
+    return Migrator(config, **kwargs).run()
