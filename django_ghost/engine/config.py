@@ -66,6 +66,38 @@ class GhostConfig:
     exponential_backoff_max_interval: int = 64
     checksum: bool = True
     checksum_chunk_size: int = 10000
+    postpone_cut_over_flag_file: str = ""
+    # -- progress --------------------------------------------------------------------------
+    exact_rowcount: bool = False
+    status_interval_seconds: int = 10
+    # -- throttling ------------------------------------------------------------------------
+    max_load: str = ""
+    critical_load: str = ""
+    critical_load_interval_millis: int = 0
+    critical_load_hibernate_seconds: int = 0
+    throttle_query: str = ""
+    throttle_http: str = ""
+    throttle_http_interval_millis: int = 100
+    throttle_http_timeout_millis: int = 1000
+    ignore_http_errors: bool = False
+    throttle_control_replicas: str = ""
+    throttle_flag_file: str = ""
+    throttle_additional_flag_file: str = ""
+    panic_flag_file: str = ""
+    # -- control socket --------------------------------------------------------------------
+    serve_socket_file: str = ""
+    initially_drop_socket_file: bool = False
+    serve_tcp_port: int = 0
+    serve_tcp_host: str = "127.0.0.1"
+    force_named_cut_over: bool = False
+    force_named_panic: bool = False
+    # -- hooks -----------------------------------------------------------------------------
+    hooks_path: str = ""
+    hooks_status_interval: int = 60
+    hooks_callables: str = ""
+    hooks_hint: str = ""
+    hooks_hint_owner: str = ""
+    hooks_hint_token: str = ""
 
     # -- validation ------------------------------------------------------------------------
 
@@ -97,6 +129,13 @@ class GhostConfig:
             "checksum_chunk_size": (100, 1_000_000),
             "chunk_time_target_millis": (0, 60_000),
             "replica_server_id": (1, 2**32 - 1),
+            "status_interval_seconds": (1, 3600),
+            "critical_load_interval_millis": (0, 3_600_000),
+            "critical_load_hibernate_seconds": (0, 86_400),
+            "throttle_http_interval_millis": (10, 3_600_000),
+            "throttle_http_timeout_millis": (10, 60_000),
+            "serve_tcp_port": (0, 65535),
+            "hooks_status_interval": (1, 86_400),
         }
         for name, (low, high) in ranges.items():
             value = getattr(self, name)
@@ -119,6 +158,26 @@ class GhostConfig:
             yield "ghost, changelog and old table templates must all differ."
         if self.discard_foreign_keys and self.skip_foreign_key_checks:
             yield "discard_foreign_keys and skip_foreign_key_checks exclude each other."
+        yield from self._throttle_problems()
+        if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
+            yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."
+        if len(self.serve_socket_file.encode()) > 107:
+            yield "serve_socket_file is longer than a unix socket path may be (107 bytes)."
+
+    def _throttle_problems(self) -> Iterable[str]:
+        # Parsed by the throttler's own parsers so both agree on the syntax.
+        from .errors import ConfigError as _ConfigError
+        from .throttler import parse_load, parse_replicas
+
+        for name in ("max_load", "critical_load"):
+            try:
+                parse_load(getattr(self, name), name=name.replace("_", "-"))
+            except _ConfigError as exc:
+                yield str(exc)
+        try:
+            parse_replicas(self.throttle_control_replicas)
+        except _ConfigError as exc:
+            yield str(exc)
 
     def redacted(self) -> dict[str, Any]:
         """The options as a dict with secrets replaced, safe to log or print."""

@@ -41,6 +41,11 @@ class LiveKnobs:
             dml_batch_size=config.dml_batch_size,
             max_lag_millis=config.max_lag_millis,
             nice_ratio=config.nice_ratio,
+            max_load=config.max_load,
+            critical_load=config.critical_load,
+            throttle_query=config.throttle_query,
+            throttle_http=config.throttle_http,
+            throttle_control_replicas=config.throttle_control_replicas,
         )
 
 

@@ -35,10 +35,11 @@ from .context import MigrationContext
 from .copier import Copier
 from .cutover import SENTRY_COMMENT, CutOver
 from .errors import AbortedError, GhostError, PreflightError, UnsupportedAlterError
-from .hooks import Hooks, NoopHooks
+from .hooks import CompositeHooks, Hooks
 from .inspector import check_binlog, check_grants, check_renames, check_table, read_grants
 from .mysql.connection import Connection, ConnectionSpec, connect, execute, query, scalar
 from .mysql.server import ServerFacts, read_server_facts
+from .operations import Operations
 from .plan import CopyPlan, build_plan
 from .progress import ProgressSnapshot, estimate_eta
 from .result import MigrationResult
@@ -48,7 +49,6 @@ from .sql.names import TableNames, table_names
 from .sql.quote import quote_identifier as q
 from .streamer import Streamer
 from .tableinfo import TableInfo, read_table
-from .throttler import NoopThrottler, Throttler
 
 log = logging.getLogger("django_ghost")
 
@@ -80,15 +80,13 @@ class Migrator:
         on_progress: Callable[[ProgressSnapshot], None] | None = None,
         stop: threading.Event | None = None,
         hooks: Hooks | None = None,
-        throttler_factory: Callable[[MigrationContext], Throttler] | None = None,
+        status_printer: Callable[[str], None] | None = None,
         reader_factory: ReaderFactory = default_reader_factory,
         connect_fn: Callable[..., Connection] = connect,
     ):
         self.config = config
         self.on_progress = on_progress
         self.external_stop = stop
-        self.hooks: Hooks = hooks or NoopHooks()
-        self.throttler_factory = throttler_factory
         self.reader_factory = reader_factory
         self.connect_fn = connect_fn
         self.context = MigrationContext(config)
@@ -100,7 +98,25 @@ class Migrator:
             socket=config.socket,
             database=config.database,
         )
-        self.throttler: Throttler = NoopThrottler(self.context)
+        self.names: TableNames = table_names(
+            config.table,
+            ghost_template=config.ghost_table_template,
+            changelog_template=config.changelog_table_template,
+            old_template=config.old_table_template,
+            timestamp=time.strftime("%Y%m%d%H%M%S"),
+        )
+        self.ops = Operations(
+            config,
+            self.context,
+            self.spec,
+            self._connect_plain,
+            self.snapshot,
+            ghost_table=self.names.ghost,
+            old_table=self.names.old,
+            status_printer=status_printer,
+        )
+        if hooks is not None:
+            self.ops.hooks = CompositeHooks([self.ops.hooks, hooks])
         # Filled in as the steps run.
         self.main: Connection | None = None
         self.writer: Connection | None = None
@@ -108,7 +124,6 @@ class Migrator:
         self.facts: ServerFacts | None = None
         self.parsed: ParsedAlter | None = None
         self.original: TableInfo | None = None
-        self.names: TableNames | None = None
         self.plan: CopyPlan | None = None
         self.key: tuple[KeyColumn, ...] = ()
         self.streamer: Streamer | None = None
@@ -128,7 +143,7 @@ class Migrator:
         started = time.monotonic()
         try:
             self.validate_options()
-            self.hooks.fire("startup")
+            self.ops.fire("startup")
             self.connect()
             self.read_server_facts()
             self.parse_alter()
@@ -136,25 +151,26 @@ class Migrator:
             self.take_migration_lock()
             self.create_changelog_and_ghost()
             self.plan_copy()
-            self.hooks.fire("validated")
+            self.ops.fire("validated")
             if not self.config.execute:
                 return self.result(started, noop=True)
             self.start_streaming()
             self.capture_copy_range()
-            self.hooks.fire("before-row-copy")
+            self.ops.fire("before-row-copy")
             self.copy_rows()
-            self.hooks.fire("row-copy-complete")
+            self.ops.fire("row-copy-complete")
             self.catch_up()
             self.verify_checksum()
-            self.hooks.fire("before-cut-over")
+            self.wait_for_cut_over_approval()
+            self.ops.fire("before-cut-over")
             self.cut_over()
             self.clean_up()
-            self.hooks.fire("success")
+            self.ops.fire("success")
             return self.result(started, noop=False)
         except BaseException as exc:
             self.context.request_abort(str(exc))
             with contextlib.suppress(Exception):
-                self.hooks.fire("failure", {"GHOST_ERROR": str(exc)[:1000]})
+                self.ops.fire("failure", {"GHOST_ERROR": str(exc)[:1000]})
             if isinstance(exc, KeyboardInterrupt):
                 raise AbortedError("Interrupted; the original table is untouched.") from None
             raise
@@ -202,13 +218,8 @@ class Migrator:
                     f"The ALTER renames column {old}, which {self.config.table} does not have."
                 )
         self.context.rows_estimate = self.original.row_estimate
-        self.names = table_names(
-            self.config.table,
-            ghost_template=self.config.ghost_table_template,
-            changelog_template=self.config.changelog_table_template,
-            old_template=self.config.old_table_template,
-            timestamp=time.strftime("%Y%m%d%H%M%S"),
-        )
+        self.ops.identity = self.facts.identity if self.facts else ""
+        self.ops.version = self.facts.version if self.facts else ""
 
     def take_migration_lock(self) -> None:
         """A server-side named lock: a second migration of the same table is refused."""
@@ -225,7 +236,7 @@ class Migrator:
             )
 
     def create_changelog_and_ghost(self) -> None:
-        assert self.main is not None and self.names is not None and self.parsed is not None
+        assert self.main is not None and self.parsed is not None
         names = self.names
         for table, allowed, option in (
             (names.ghost, self.config.initially_drop_ghost_table, "initially_drop_ghost_table"),
@@ -259,7 +270,7 @@ class Migrator:
                 ) from None
 
     def plan_copy(self) -> None:
-        assert self.main is not None and self.names is not None and self.parsed is not None
+        assert self.main is not None and self.parsed is not None
         assert self.original is not None
         ghost = read_table(self.main, self.config.database, self.names.ghost)
         assert ghost is not None
@@ -281,7 +292,7 @@ class Migrator:
         )
 
     def start_streaming(self) -> None:
-        assert self.main is not None and self.names is not None and self.plan is not None
+        assert self.main is not None and self.plan is not None
         assert self.facts is not None and self.changelog is not None
         names = self.names
         start = current_position(self.main)
@@ -305,9 +316,7 @@ class Migrator:
             lambda exc: self.context.request_abort(f"heartbeat: {exc}"),
         )
         self.heartbeat.start()
-        if self.throttler_factory is not None:
-            self.throttler = self.throttler_factory(self.context)
-        self.throttler.start()
+        self.ops.start()
         zone = "SYSTEM" if self.plan.converts_datetime_timestamp else "+00:00"
         if zone == "SYSTEM":
             zone = self.facts.global_time_zone or "SYSTEM"
@@ -325,7 +334,7 @@ class Migrator:
         )
 
     def capture_copy_range(self) -> None:
-        assert self.writer is not None and self.plan is not None and self.names is not None
+        assert self.writer is not None and self.plan is not None
         assert self.applier is not None and self.facts is not None
         assert self.changelog is not None
         self.changelog.state("range-captured")
@@ -359,6 +368,15 @@ class Migrator:
         assert self.applier is not None
         self.applier.copying = False
 
+    def wait_for_cut_over_approval(self) -> None:
+        """Postponed cut-over: keep applying changes until the flag file is gone or an
+        operator sends ``unpostpone``."""
+        while self.ops.postponed():
+            self.context.set_phase("postponed: waiting for cut-over approval")
+            self._check_abort()
+            self._apply_pending(budget_seconds=0.2, wait=0.1)
+            self._report_progress()
+
     def catch_up(self, *, max_wait: float | None = None) -> None:
         """Apply the backlog until the stream is near real time (heartbeat lag)."""
         self.context.set_phase("catching up")
@@ -383,7 +401,7 @@ class Migrator:
         """Compare both tables at one consistent point (see checksum.py)."""
         if not self.config.checksum:
             return
-        assert self.plan is not None and self.names is not None and self.facts is not None
+        assert self.plan is not None and self.facts is not None
         self.context.set_phase("verifying")
         timeout = self.config.cut_over_lock_timeout_seconds
         zone = (
@@ -426,7 +444,7 @@ class Migrator:
         log.info("checksum verified over %d rows", checksum.rows_compared)
 
     def cut_over(self) -> None:
-        assert self.main is not None and self.names is not None and self.applier is not None
+        assert self.main is not None and self.applier is not None
         assert self.streamer is not None and self.changelog is not None
         self.context.set_phase("cutting over")
         cut = CutOver(
@@ -448,7 +466,7 @@ class Migrator:
         self.context.set_phase("cut over")
 
     def clean_up(self) -> None:
-        assert self.main is not None and self.names is not None
+        assert self.main is not None
         self._stop_threads()
         execute(self.main, f"DROP TABLE IF EXISTS {q(self.names.changelog)}")
         self._created.remove(self.names.changelog)
@@ -459,7 +477,6 @@ class Migrator:
     # -- helpers -------------------------------------------------------------------------
 
     def result(self, started: float, *, noop: bool) -> MigrationResult:
-        assert self.names is not None
         ctx = self.context
         copy_seconds = 0.0
         if ctx.copy_started_at is not None and ctx.copy_finished_at is not None:
@@ -500,6 +517,7 @@ class Migrator:
         )
 
     def _report_progress(self, force: bool = False) -> None:
+        self.ops.tick()
         now = time.monotonic()
         if self.on_progress is None or (
             not force and now - self._last_progress < PROGRESS_INTERVAL
@@ -528,7 +546,7 @@ class Migrator:
     def _wait_while_throttled(self) -> None:
         # Blocks while any throttle reason holds; raises AbortedError if the migration
         # is aborted meanwhile.
-        self.throttler.wait_while_throttled()
+        self.ops.wait_while_throttled()
 
     def _check_abort(self) -> None:
         if self.external_stop is not None and self.external_stop.is_set():
@@ -596,8 +614,7 @@ class Migrator:
         return bool(rows) and rows[0][0] == SENTRY_COMMENT
 
     def _stop_threads(self) -> None:
-        with contextlib.suppress(Exception):
-            self.throttler.stop()
+        self.ops.stop()
         if self.heartbeat is not None:
             self.heartbeat.stop()
             self.heartbeat = None

@@ -1,0 +1,220 @@
+"""What an operator sees and controls during a migration, assembled from the config.
+
+Builds the throttler, the control socket and the hooks for one migration, and owns the
+small loops around them: the status line (and status hook) every few seconds, the
+postpone-cut-over gate, the panic flag, and the concurrent exact row count. The
+migrator only calls :meth:`Operations.start`, :meth:`tick`, :meth:`wait_for_cut_over`
+and :meth:`stop`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import MySQLdb
+
+from .config import GhostConfig
+from .context import MigrationContext
+from .hooks import (
+    CallableHooks,
+    CompositeHooks,
+    ExecutableHooks,
+    Hooks,
+    NoopHooks,
+    build_hook_environment,
+)
+from .mysql.connection import Connection, ConnectionSpec, scalar
+from .progress import ProgressSnapshot
+from .server import ControlServer, default_socket_path, format_status_line
+from .sql.quote import quote_identifier as q
+from .throttler import (
+    RealThrottler,
+    ThrottleOptions,
+    Throttler,
+    connection_scalar_query,
+    connection_status_reader,
+)
+
+log = logging.getLogger("django_ghost")
+
+
+class Operations:
+    """Throttler, control socket, hooks, status line and postpone gate of one migration."""
+
+    def __init__(
+        self,
+        config: GhostConfig,
+        context: MigrationContext,
+        spec: ConnectionSpec,
+        connect: Callable[[ConnectionSpec], Connection],
+        snapshot: Callable[[], ProgressSnapshot],
+        *,
+        ghost_table: str,
+        old_table: str,
+        server_identity: str = "",
+        server_version: str = "",
+        status_printer: Callable[[str], None] | None = None,
+    ):
+        self.config = config
+        self.context = context
+        self.spec = spec
+        self.connect = connect
+        self.snapshot = snapshot
+        self.ghost_table = ghost_table
+        self.old_table = old_table
+        self.identity = server_identity
+        self.version = server_version
+        self.status_printer = status_printer
+        self.hooks: Hooks = self._build_hooks()
+        self.throttler: Throttler | None = None
+        self.server: ControlServer | None = None
+        self._conns: list[Connection] = []
+        self._last_status = 0.0
+        self._last_status_hook = time.monotonic()
+        self._postponed_fired = False
+        self._count_thread: threading.Thread | None = None
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        ctx = self.context
+        copy_seconds = 0.0
+        if ctx.copy_started_at is not None:
+            end = ctx.copy_finished_at or time.monotonic()
+            copy_seconds = end - ctx.copy_started_at
+        return build_hook_environment(
+            self.config,
+            self.snapshot(),
+            ghost_table=self.ghost_table,
+            old_table=self.old_table,
+            migrated_host=self.identity,
+            inspected_host=self.identity,
+            heartbeat_lag_seconds=ctx.lag_seconds,
+            elapsed_copy_seconds=copy_seconds,
+            hint=self.config.hooks_hint,
+            hint_owner=self.config.hooks_hint_owner,
+            hint_token=self.config.hooks_hint_token,
+        )
+
+    def _build_hooks(self) -> Hooks:
+        parts: list[Hooks] = []
+        if self.config.hooks_path:
+            parts.append(ExecutableHooks(self.config.hooks_path, self._env))
+        if self.config.hooks_callables:
+            parts.append(CallableHooks.from_dotted_paths(self.config.hooks_callables, self._env))
+        if not parts:
+            return NoopHooks()
+        return parts[0] if len(parts) == 1 else CompositeHooks(parts)
+
+    def fire(self, event: str, extra: dict[str, str] | None = None) -> None:
+        self.hooks.fire(event, extra)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the throttler and the control socket (after validation, before copying)."""
+        status_conn = self._own_connection()
+        query_conn = self._own_connection()
+        self.throttler = RealThrottler(
+            self.context,
+            options=ThrottleOptions.from_config(self.config),
+            status_reader=connection_status_reader(status_conn),
+            scalar_query=connection_scalar_query(query_conn),
+            lag_reader=lambda: self.context.lag_seconds,
+        )
+        self.throttler.start()
+        if self.config.postpone_cut_over_flag_file:
+            Path(self.config.postpone_cut_over_flag_file).touch()
+        socket_path = self.config.serve_socket_file or default_socket_path(
+            self.config.database, self.config.table
+        )
+        self.server = ControlServer(
+            self.context,
+            self.snapshot,
+            socket_path=socket_path,
+            tcp_port=self.config.serve_tcp_port,
+            tcp_host=self.config.serve_tcp_host,
+            drop_stale_socket=self.config.initially_drop_socket_file,
+            hooks=self.hooks,
+            applier_info=lambda: f"Host: {self.identity}, Version: {self.version}",
+            inspector_info=lambda: f"Host: {self.identity}, Version: {self.version}",
+            flag_files={
+                "throttle-flag-file": self.config.throttle_flag_file,
+                "throttle-additional-flag-file": self.config.throttle_additional_flag_file,
+                "panic-flag-file": self.config.panic_flag_file,
+                "postpone-cut-over-flag-file": self.config.postpone_cut_over_flag_file,
+            },
+            postpone_flag_file=self.config.postpone_cut_over_flag_file,
+            force_named_cut_over=self.config.force_named_cut_over,
+            force_named_panic=self.config.force_named_panic,
+        )
+        self.server.start()
+        if self.config.exact_rowcount:
+            self._count_thread = threading.Thread(
+                target=self._count_rows, daemon=True, name="ghost-rowcount"
+            )
+            self._count_thread.start()
+
+    def stop(self) -> None:
+        if self.throttler is not None:
+            with contextlib.suppress(Exception):
+                self.throttler.stop()
+        if self.server is not None:
+            with contextlib.suppress(Exception):
+                self.server.close()
+        for conn in self._conns:
+            with contextlib.suppress(MySQLdb.Error):
+                conn.close()
+        self._conns.clear()
+
+    def _own_connection(self) -> Connection:
+        conn = self.connect(self.spec)
+        self._conns.append(conn)
+        return conn
+
+    # -- loops ---------------------------------------------------------------------------
+
+    def wait_while_throttled(self) -> None:
+        if self.throttler is not None:
+            self.throttler.wait_while_throttled()
+
+    def tick(self) -> None:
+        """Called often by the migrator: status line and status hook when due."""
+        now = time.monotonic()
+        if now - self._last_status >= self.config.status_interval_seconds:
+            self._last_status = now
+            line = format_status_line(self.snapshot())
+            log.info("%s", line)
+            if self.status_printer is not None:
+                self.status_printer(line)
+        if self.config.hooks_path and now - self._last_status_hook >= (
+            self.config.hooks_status_interval
+        ):
+            self._last_status_hook = now
+            with contextlib.suppress(Exception):
+                self.fire("status", {"GHOST_STATUS": format_status_line(self.snapshot())})
+
+    def postponed(self) -> bool:
+        """True while the cut-over must wait: the flag file exists or a command said so."""
+        flag = self.config.postpone_cut_over_flag_file
+        waiting = bool(flag and os.path.exists(flag)) or self.context.knobs.postpone_cut_over
+        if waiting and not self._postponed_fired:
+            self._postponed_fired = True
+            self.fire("begin-postponed")
+        return waiting
+
+    def _count_rows(self) -> None:
+        try:
+            conn = self._own_connection()
+            count = scalar(conn, f"SELECT COUNT(*) FROM {q(self.config.table)}")
+            with self.context.lock:
+                self.context.rows_estimate = int(count)
+            self.fire("rowcount-complete")
+        except Exception as exc:  # noqa: BLE001 - the estimate stays; never fatal
+            log.warning("exact row count failed: %s", exc)
