@@ -1,0 +1,265 @@
+"""The data behind the ``django-ghost`` command line: help texts and gh-ost's flag inventory.
+
+Which flags are *supported* is never listed here: every :class:`GhostConfig` field is a
+flag (``chunk_size`` → ``--chunk-size``), so an option added to the engine becomes a flag
+without touching the CLI. This module only holds what the fields cannot say:
+
+- ``OPTION_HELP``: one line of help per option (a field's ``metadata["help"]`` wins);
+- ``GHOST_FLAGS``: every flag gh-ost has, each with the reason django-ghost does not
+  take it yet. A gh-ost flag whose option the engine gains is supported from then on:
+  the reason here is only shown while no field of that name exists;
+- ``CLI_ONLY_FLAGS``: flags of the command itself (help, password prompt, option file).
+
+Kept apart from cli.py so the tables can be read (and reviewed) without the parsing code.
+"""
+
+from __future__ import annotations
+
+# Reasons shared by several gh-ost flags.
+_TOPOLOGY = (
+    "django-ghost migrates on the server it connects to and does not walk or change the "
+    "replication topology; point --host at the primary"
+)
+_REPLICA_MODES = (
+    "migrating or testing on a replica is not implemented; run against the primary (a "
+    "validation run without --execute changes nothing)"
+)
+_TLS = "TLS connections are not implemented yet; connect through --socket or over a trusted network"
+_CHECKPOINT = (
+    "checkpoints and resume are not implemented yet; an interrupted migration leaves the "
+    "original table intact, so start it again (with --initially-drop-ghost-table)"
+)
+_METRICS = "metrics export is not implemented; read the status lines instead"
+_TRIGGERS = "tables with triggers are refused; drop the triggers, migrate, then re-create them"
+_ROWCOUNT = "the row count is estimated from table statistics; exact counting is not implemented"
+_NOT_IN_ENGINE = "this engine version has no such option yet"
+_HOOKS = f"hooks: {_NOT_IN_ENGINE}"
+_THROTTLE = f"throttling control: {_NOT_IN_ENGINE}"
+_CONTROL = f"the interactive control interface: {_NOT_IN_ENGINE}"
+
+GHOST_FLAGS: dict[str, str] = {
+    # -- connection and topology ---------------------------------------------------------
+    "aliyun-rds": _TOPOLOGY,
+    "azure": _TOPOLOGY,
+    "gcp": _TOPOLOGY,
+    "allow-master-master": _TOPOLOGY,
+    "assume-master-host": _TOPOLOGY,
+    "master-user": _TOPOLOGY,
+    "master-password": _TOPOLOGY,
+    "tungsten": _TOPOLOGY,
+    "assume-rbr": (
+        "the server must already log with binlog_format=ROW; django-ghost never restarts "
+        "replication or changes server settings"
+    ),
+    "switch-to-rbr": (
+        "the server must already log with binlog_format=ROW; django-ghost never changes "
+        "server settings (SET GLOBAL binlog_format='ROW' yourself)"
+    ),
+    "migrate-on-replica": _REPLICA_MODES,
+    "test-on-replica": _REPLICA_MODES,
+    "test-on-replica-skip-replica-stop": _REPLICA_MODES,
+    "ssl": _TLS,
+    "ssl-ca": _TLS,
+    "ssl-cert": _TLS,
+    "ssl-key": _TLS,
+    "ssl-allow-insecure": _TLS,
+    "charset": "connections always use utf8mb4, which reads every character set correctly",
+    "mysql-timeout": "connection timeouts are not configurable yet",
+    "skip-port-validation": (
+        "django-ghost does not compare @@port with --port, so there is nothing to skip; "
+        "drop the flag"
+    ),
+    "storage-engine": "only InnoDB tables are migrated; drop the flag",
+    "gtid": (
+        "binlog positioning by GTID is not implemented; django-ghost streams from file and "
+        "position, which works on MariaDB and MySQL alike"
+    ),
+    "binlogsyncer-max-reconnect-attempts": "binlog reconnect attempts are not configurable yet",
+    "allow-setup-metadata-lock-instruments": (
+        "not needed: the cut-over identifies the blocked RENAME through the process list"
+    ),
+    "skip-metadata-lock-check": (
+        "not needed: the cut-over identifies the blocked RENAME through the process list"
+    ),
+    # -- tables ----------------------------------------------------------------------------
+    "force-table-names": (
+        "use --ghost-table-template, --changelog-table-template and --old-table-template "
+        "(e.g. --ghost-table-template=_myprefix_gho)"
+    ),
+    "timestamp-old-table": "use --old-table-template='_{table}_{timestamp}_del'",
+    # -- ALTER analysis --------------------------------------------------------------------
+    "skip-renamed-columns": (
+        "it leaves the renamed column without data; use --approve-renamed-columns, which "
+        "carries the data over"
+    ),
+    "include-triggers": _TRIGGERS,
+    "trigger-suffix": _TRIGGERS,
+    "remove-trigger-suffix-if-exists": _TRIGGERS,
+    "attempt-instant-ddl": (
+        "not implemented yet; for a change MariaDB can do instantly, run ALTER TABLE ... "
+        "ALGORITHM=INSTANT directly"
+    ),
+    "analyze-ghost-table-before-cutover": (
+        "not implemented yet; run ANALYZE TABLE on the table after the migration"
+    ),
+    "skip-strict-mode": (
+        "the copy always runs in strict SQL mode so that no value is silently truncated"
+    ),
+    "panic-on-warnings": (
+        "not needed: the copy runs in strict SQL mode (a lossy conversion fails instead of "
+        "warning) and a checksum verifies the new table before cut-over"
+    ),
+    # -- row copy, count -------------------------------------------------------------------
+    "exact-rowcount": _ROWCOUNT,
+    "concurrent-rowcount": _ROWCOUNT,
+    # -- throttling ------------------------------------------------------------------------
+    "max-load": _THROTTLE,
+    "critical-load": _THROTTLE,
+    "critical-load-interval-millis": _THROTTLE,
+    "critical-load-hibernate-seconds": _THROTTLE,
+    "throttle-query": _THROTTLE,
+    "throttle-http": _THROTTLE,
+    "throttle-http-interval-millis": _THROTTLE,
+    "throttle-http-timeout-millis": _THROTTLE,
+    "ignore-http-errors": _THROTTLE,
+    "throttle-flag-file": _THROTTLE,
+    "throttle-additional-flag-file": _THROTTLE,
+    "throttle-control-replicas": _THROTTLE,
+    "replication-lag-query": "deprecated in gh-ost too; use --max-lag-millis",
+    # -- cut-over and control ------------------------------------------------------------
+    "postpone-cut-over-flag-file": f"postponing the cut-over: {_NOT_IN_ENGINE}",
+    "panic-flag-file": f"the panic flag file: {_NOT_IN_ENGINE} (stop with Ctrl-C or SIGTERM)",
+    "force-named-cut-over": _CONTROL,
+    "force-named-panic": _CONTROL,
+    "serve-socket-file": _CONTROL,
+    "serve-tcp-port": _CONTROL,
+    "initially-drop-socket-file": _CONTROL,
+    # -- hooks -----------------------------------------------------------------------------
+    "hooks-path": _HOOKS,
+    "hooks-hint": _HOOKS,
+    "hooks-hint-owner": _HOOKS,
+    "hooks-hint-token": _HOOKS,
+    "hooks-status-interval": _HOOKS,
+    # -- checkpoint, resume, revert --------------------------------------------------------
+    "checkpoint": _CHECKPOINT,
+    "checkpoint-seconds": _CHECKPOINT,
+    "resume": _CHECKPOINT,
+    "revert": (
+        "revert is not implemented; the old table (_<table>_del) is kept unless "
+        "--ok-to-drop-table, so the previous data stays available"
+    ),
+    "old-table": "revert is not implemented (see --revert)",
+    # -- metrics ---------------------------------------------------------------------------
+    "statsd-addr": _METRICS,
+    "statsd-tags": _METRICS,
+    "runtime-metrics-interval": _METRICS,
+}
+"""Every gh-ost flag django-ghost may not have, with why and what to do instead.
+
+gh-ost's own command-line flags that django-ghost implements in the CLI itself
+(``--conf``, ``--ask-pass``, ``--help`` ...) are in ``CLI_ONLY_FLAGS``, not here."""
+
+
+CLI_ONLY_FLAGS: dict[str, tuple[str, str]] = {
+    # flag: (kind, help). kind "bool" is a bare switch; "str" takes a value.
+    "help": ("bool", "Show this help and exit."),
+    "version": ("bool", "Print the version and exit."),
+    "check-flag": (
+        "bool",
+        "Only check that every other flag given exists and is supported (give dummy values "
+        "to flags that take one); exit 0 if so, 2 otherwise.",
+    ),
+    "show-config": (
+        "bool",
+        "Print the resolved options (password redacted) with where each came from, and exit.",
+    ),
+    "ask-pass": ("bool", "Prompt for the password (not echoed). The preferred way."),
+    "conf": (
+        "str",
+        "Option file with a [client] section: user, password, host, port, socket. "
+        "${VAR} is expanded from the environment. Keep it chmod 600.",
+    ),
+    "verbose": ("bool", "Log the engine's progress messages (INFO) to stderr."),
+    "debug": ("bool", "Log debug messages to stderr."),
+    "quiet": ("bool", "Print no status lines; log errors only."),
+    "stack": ("bool", "On an error, also print the Python traceback."),
+}
+
+PASSWORD_ENVIRONMENT = ("GHOST_PASSWORD", "MYSQL_PWD")
+"""Environment variables holding the password, the first one set wins."""
+
+
+OPTION_HELP: dict[str, str] = {
+    "host": "Server to connect to; the migration runs on it.",
+    "port": "Server TCP port.",
+    "socket": "Unix socket path; used instead of host and port when given.",
+    "user": "MySQL/MariaDB user.",
+    "password": (
+        "Password. Visible in the process list: prefer --ask-pass, GHOST_PASSWORD, "
+        "MYSQL_PWD or --conf."
+    ),
+    "database": "Database of the table (may come from ALTER TABLE db.table in --alter).",
+    "table": "Table to migrate (may come from ALTER TABLE db.table in --alter).",
+    "alter": (
+        "The change: clauses ('ADD COLUMN c INT, ADD INDEX (c)') or a full "
+        "'ALTER TABLE [db.]table ...' statement."
+    ),
+    "execute": "Really migrate. Without it, only validate and print the new table (noop).",
+    "allow_on_master": "Run on the server that receives the writes (always the case here).",
+    "ghost_table_template": "Name of the ghost table; {table} and {timestamp} are replaced.",
+    "changelog_table_template": "Name of the changelog table.",
+    "old_table_template": "Name the original table gets after the cut-over.",
+    "initially_drop_ghost_table": "Drop a ghost table left by an earlier run first.",
+    "initially_drop_old_table": "Drop an old table left by an earlier run first.",
+    "ok_to_drop_table": "Drop the old table after a successful cut-over.",
+    "approve_renamed_columns": (
+        "Accept column renames (CHANGE old new, RENAME COLUMN); their data is carried over."
+    ),
+    "skip_foreign_key_checks": "Do not look for foreign keys (you know there are none).",
+    "discard_foreign_keys": "Migrate a child table; the new table has no foreign keys.",
+    "allow_nullable_unique_key": "Accept a unique key with NULLable columns as the copy key.",
+    "allow_zero_in_date": "Allow zero dates (0000-00-00) while copying and applying.",
+    "chunk_size": "Rows per copy chunk.",
+    "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
+    "nice_ratio": "Sleep this many times each chunk's duration after it (0: no sleep).",
+    "dml_batch_size": "Binlog events applied per transaction.",
+    "default_retries": "Attempts for retried operations (chunk copy, cut-over).",
+    "replica_server_id": "server_id used to read the binlog; unique per running migration.",
+    "heartbeat_interval_millis": "How often the heartbeat is written to the changelog.",
+    "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",
+    "cut_over": "Cut-over algorithm: atomic (default) or two-step.",
+    "cut_over_lock_timeout_seconds": "Lock wait timeout of each cut-over attempt.",
+    "cut_over_exponential_backoff": "Wait exponentially longer between cut-over attempts.",
+    "exponential_backoff_max_interval": "Longest wait between cut-over attempts (seconds).",
+    "checksum": "Verify the new table against the original before the cut-over.",
+    "checksum_chunk_size": "Rows per checksum chunk.",
+    "postpone_cut_over_flag_file": "While this file exists the cut-over waits.",
+    "exact_rowcount": "Count the rows with COUNT(*) for an exact progress figure.",
+    "status_interval_seconds": "Longest gap between two status lines.",
+    "max_load": "Throttle while a status variable reaches its limit: 'Threads_running=25,...'.",
+    "critical_load": "Abort when a status variable reaches its limit: 'Threads_running=200'.",
+    "critical_load_interval_millis": "Re-check critical load after this delay before aborting.",
+    "critical_load_hibernate_seconds": "Pause this long instead of aborting on critical load.",
+    "throttle_query": "Throttle while this query returns a value > 0.",
+    "throttle_http": "Throttle while this URL does not answer 200.",
+    "throttle_http_interval_millis": "How often the throttle URL is checked.",
+    "throttle_http_timeout_millis": "Timeout of one throttle URL check.",
+    "ignore_http_errors": "Do not throttle when the throttle URL cannot be reached.",
+    "throttle_control_replicas": "Replicas whose lag throttles the copy: 'host:port,...'.",
+    "throttle_flag_file": "Throttle while this file exists.",
+    "throttle_additional_flag_file": "Throttle while this file exists as well.",
+    "panic_flag_file": "Abort (leaving the original untouched) when this file appears.",
+    "serve_socket_file": "Unix socket for interactive commands (status, throttle, panic ...).",
+    "initially_drop_socket_file": "Remove a stale control socket file first.",
+    "serve_tcp_port": "TCP port for interactive commands (0: off).",
+    "serve_tcp_host": "Address the TCP control port binds to.",
+    "force_named_cut_over": "The 'unpostpone' command must name the table.",
+    "force_named_panic": "The 'panic' command must name the table.",
+    "hooks_path": "Directory of hook executables (gh-ost-on-<event>*).",
+    "hooks_status_interval": "Seconds between two status hooks.",
+    "hooks_callables": "Python hook callables, dotted paths separated by commas.",
+    "hooks_hint": "Free text passed to hooks.",
+    "hooks_hint_owner": "Owner name passed to hooks.",
+    "hooks_hint_token": "Token passed to hooks.",
+}
+"""One line of help per GhostConfig option; options missing here get a generic line."""
