@@ -519,7 +519,7 @@ class StatusPrinter:
         now = self.clock()
         phase_changed = snapshot.phase != self.last_phase
         due = self.last_printed is None or now - self.last_printed >= status_interval(
-            snapshot.elapsed_seconds
+            snapshot.elapsed_seconds, self.longest_interval
         )
         if not (due or phase_changed):
             return
