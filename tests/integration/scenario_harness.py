@@ -225,31 +225,21 @@ class ScenarioLoad(threading.Thread):
 
 def primary_key_columns(db: Any, table: str) -> list[str]:
     """The PRIMARY KEY columns, else the first all-NOT-NULL unique key, else []."""
-    rows = db.query(
-        "SELECT s.INDEX_NAME, s.COLUMN_NAME, c.IS_NULLABLE FROM information_schema.STATISTICS s"
-        " JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = s.TABLE_SCHEMA"
-        " AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME"
-        " WHERE s.TABLE_SCHEMA = %s AND s.TABLE_NAME = %s AND s.NON_UNIQUE = 0"
-        " ORDER BY s.INDEX_NAME = 'PRIMARY' DESC, s.INDEX_NAME, s.SEQ_IN_INDEX",
-        (db.name, table),
-    )
-    keys: dict[str, list[tuple[str, str]]] = {}
-    for index, column, nullable in rows:
-        keys.setdefault(index, []).append((column, nullable))
-    for columns in keys.values():
-        if all(nullable == "NO" for _, nullable in columns):
+    rows = db.query(f"SHOW INDEX FROM `{table}`")
+    keys: dict[str, list[tuple[str, bool]]] = {}
+    for row in rows:
+        non_unique, index, column, nullable = row[1], row[2], row[4], row[9]
+        if int(non_unique) == 0:
+            keys.setdefault(index, []).append((column, nullable == "YES"))
+    ordered = sorted(keys.items(), key=lambda item: item[0] != "PRIMARY")
+    for _, columns in ordered:
+        if not any(nullable for _, nullable in columns):
             return [c for c, _ in columns]
     return []
 
 
 def column_count(db: Any, table: str) -> int:
-    return int(
-        db.scalar(
-            "SELECT COUNT(*) FROM information_schema.COLUMNS"
-            " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-            (db.name, table),
-        )
-    )
+    return len(db.query(f"SHOW COLUMNS FROM `{table}`"))
 
 
 def order_by_clause(db: Any, table: str) -> str:

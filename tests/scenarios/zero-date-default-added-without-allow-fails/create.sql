@@ -1,5 +1,0 @@
-CREATE TABLE gh_test (
-  id INT NOT NULL PRIMARY KEY,
-  v INT NOT NULL
-) ENGINE=InnoDB;
-INSERT INTO gh_test SELECT seq, seq FROM seq_1_to_300;
