@@ -780,9 +780,25 @@ def _run(config: GhostConfig, console: Console, *, quiet: bool, stack: bool) -> 
 
 def _failed(console: Console, exc: BaseException, stack: bool) -> int:
     console.err(f"{PROG}: error: {exc}")
+    hint = flag_hint(str(exc))
+    if hint:
+        console.err(hint)
     if stack:
         console.err("".join(traceback.format_exception(exc)))
     return EXIT_FAILED
+
+
+def flag_hint(message: str) -> str:
+    """Engine messages name options as ``chunk_size``; say which flag that is here.
+
+    Only names with an underscore are matched: single words such as ``table`` or
+    ``alter`` occur in ordinary prose.
+    """
+    names = [f.name for f in dataclasses.fields(GhostConfig) if "_" in f.name]
+    found = [n for n in names if re.search(rf"(?<![\w-]){n}(?!\w)", message)]
+    if not found:
+        return ""
+    return "On the command line: " + ", ".join(f"{n} is --{flag_name(n)}" for n in found) + "."
 
 
 def iter_flag_rows() -> Iterator[tuple[str, str, str]]:

@@ -6,6 +6,8 @@ import dataclasses
 import io
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -592,3 +594,23 @@ def test_format_summary__checksum_off_old_dropped__says_so() -> None:
 
 def test_new_table_structure__ghost_name__shown_as_original() -> None:
     assert new_table_structure(result()).startswith("CREATE TABLE `orders` (")
+
+
+def test_flag_hint__engine_message_names_option__flag_given() -> None:
+    message = "Table _t_del already exists. Drop it, or set initially_drop_old_table to drop it."
+    assert cli.flag_hint(message) == (
+        "On the command line: initially_drop_old_table is --initially-drop-old-table."
+    )
+
+
+def test_flag_hint__plain_words__no_hint() -> None:
+    assert cli.flag_hint("The ALTER is not valid for table t.") == ""
+
+
+def test_cli_import__fresh_interpreter__does_not_load_django() -> None:
+    code = (
+        "import sys, django_ghost.cli; "
+        "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
