@@ -338,6 +338,11 @@ def run_online(
         approve_renamed_columns=config.engine.approve_renamed_columns
         or any("RENAME COLUMN" in s.upper() for s in statements),
     )
+    key = (connection.alias, table)
+    if key in session.left_old_tables and not config.engine.ok_to_drop_table:
+        # The old table is the backup our own previous run of this command kept; the
+        # newest run's backup is the one worth keeping.
+        engine_config = dataclasses.replace(engine_config, initially_drop_old_table=True)
     history = HistoryWriter(connection) if config.options.history else None
     run_id = (
         history.started(
@@ -354,6 +359,8 @@ def run_online(
             history.finished(run_id, status=status, error=f"{type(exc).__name__}: {exc}")
             history.close()
         raise
+    if not engine_config.ok_to_drop_table:
+        session.left_old_tables.add(key)
     if history:
         history.finished(
             run_id,

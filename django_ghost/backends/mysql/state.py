@@ -38,6 +38,8 @@ class GhostSession:
     events: list[Any] = dataclasses.field(default_factory=list)
     # Injection point for tests: builds the engine migrator (default: the real Migrator).
     migrator_factory: Callable[..., Any] | None = None
+    # (alias, table) of online runs that left their old table behind in this session.
+    left_old_tables: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     # "app.name" of the migration being applied, for reports and the history.
     current_migration: str = ""
 

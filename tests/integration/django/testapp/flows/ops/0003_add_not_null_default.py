@@ -1,0 +1,14 @@
+from django.db import migrations, models
+from django.db.models import Q  # noqa: F401
+
+
+def forwards(apps, schema_editor):
+    Item = apps.get_model("testapp", "Item")
+    Item.objects.filter(qty__gte=0).update(qty=models.F("qty") + 1)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("testapp", "0002_add_nullable")]
+    operations = [
+        migrations.AddField("item", "code", models.CharField(max_length=10, default="x")),
+    ]

@@ -1,0 +1,16 @@
+from django.db import migrations, models
+from django.db.models import Q  # noqa: F401
+
+
+def forwards(apps, schema_editor):
+    Item = apps.get_model("testapp", "Item")
+    Item.objects.filter(qty__gte=0).update(qty=models.F("qty") + 1)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("testapp", "0009_remove_index")]
+    operations = [
+        migrations.AddConstraint(
+            "item", models.UniqueConstraint(fields=["sku", "name"], name="item_sku_name_uniq")
+        ),
+    ]

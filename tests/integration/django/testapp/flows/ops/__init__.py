@@ -1,0 +1,1 @@
+"""Every operation kind, one per migration, on testapp_item."""

@@ -1,0 +1,1 @@
+"""A table with an incoming foreign key: online alters must be refused."""
