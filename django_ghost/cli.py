@@ -305,7 +305,7 @@ def read_option_file(path: str, environ: Mapping[str, str]) -> dict[str, str]:
     an error rather than an empty password.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).expanduser().read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--conf: cannot read {path}: {exc.strerror or exc}") from None
     values: dict[str, str] = {}
@@ -348,7 +348,7 @@ def _expand(value: str, environ: Mapping[str, str], path: str, number: int) -> s
 
 def _warn_if_readable(path: str, warn: Callable[[str], None]) -> None:
     try:
-        mode = os.stat(path).st_mode
+        mode = Path(path).expanduser().stat().st_mode
     except OSError:
         return
     if mode & (stat.S_IRGRP | stat.S_IROTH):

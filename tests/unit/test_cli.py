@@ -614,3 +614,24 @@ def test_cli_import__fresh_interpreter__does_not_load_django() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_read_option_file__tilde_path__expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_conf(tmp_path, "[client]\nuser=ghost\n")
+    assert read_option_file("~/ghost.cnf", {}) == {"user": "ghost"}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_stop_on_signal__sigterm__sets_stop_event_and_restores_handler() -> None:
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGTERM)
+    stop = threading.Event()
+    with cli._StopOnSignal(stop):
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.wait(2.0)
+    assert signal.getsignal(signal.SIGTERM) == before
