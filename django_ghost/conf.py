@@ -36,6 +36,10 @@ BATCH_CHOICES = ("operation", "migration")
 UNSAFE_TABLE_CHOICES = ("refuse", "direct")
 # Chosen per run by the router: setting them in a layer would be a mistake.
 PER_RUN_OPTIONS = frozenset({"table", "alter", "execute"})
+# Engine options whose default differs under Django. Migrations run one after another
+# on the same tables; a kept `_<t>_del` table would make the next run on that table
+# refuse to start. The cut-over only happens after the checksum verified the copy.
+DJANGO_ENGINE_DEFAULTS: Mapping[str, Any] = {"ok_to_drop_table": True}
 GHOST_MIGRATE_TRUE = ("true", "1")
 GHOST_MIGRATE_FALSE = ("false", "0")
 
@@ -273,6 +277,7 @@ def resolve(
     if settings_dict is None:
         settings_dict = connections[alias].settings_dict
     layers: list[tuple[str, Mapping[str, Any]]] = [
+        ("django_ghost default", DJANGO_ENGINE_DEFAULTS),
         (f"DATABASES[{alias!r}]", connection_layer(settings_dict)),
         ("settings.GHOST", _check_layer("settings.GHOST", getattr(settings, "GHOST", None))),
         (

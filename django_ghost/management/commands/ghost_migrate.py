@@ -126,6 +126,7 @@ class Command(migrate.Command):
             self.check(databases=[alias], tags=["django_ghost"])
         session = GhostSession(aliases=frozenset({alias}), overrides=overrides)
         if options["plan"] or options["dry_run"]:
+            session.mode = "plan"
             with activated(session):
                 self._plan(alias, options, session)
             return None

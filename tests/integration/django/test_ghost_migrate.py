@@ -264,7 +264,7 @@ def test_create_test_db__ghost_migrate_true_exported__bypasses_engine(
     connection = connections["default"]
     old_name = connection.settings_dict["NAME"]
     test_name = (old_name[:55] + "_testdb")[:64]
-    monkeypatch.setitem(connection.settings_dict, "TEST", {"NAME": test_name})
+    monkeypatch.setitem(connection.settings_dict["TEST"], "NAME", test_name)
     with flow("online"):
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         try:
