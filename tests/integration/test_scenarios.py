@@ -143,7 +143,7 @@ def test_online_alter__scenario__matches_plain_alter(db: TestDatabase, scenario:
         f"{len(load.failures)} of {load.writes + len(load.failures)} writes to the migrated "
         f"table failed:\n{_write_failures(load)}"
     )
-    if scenario.dml:
+    if scenario.dml and not scenario.expects_failure:
         assert during > 0, "the load made no progress while the engine ran"
 
     if scenario.expects_failure:
