@@ -77,6 +77,8 @@ class Applier:
         self.key = key
         self.lock_clause = lock_clause
         self.copying = True
+        # False until the first chunk is copied: that chunk includes its lower bound.
+        self.copied_through_lo = False
         self._sources = [q(p.source.name) for p in plan.columns]
         self._targets = [p.target.name for p in plan.columns]
 
@@ -175,6 +177,7 @@ class Applier:
             len(keys),
             copied_range_only=self.copying,
             lock_clause=self.lock_clause,
+            copied_through_lo=self.copied_through_lo,
         )
         in_transaction = transactional
         if in_transaction:

@@ -362,6 +362,8 @@ class Migrator:
             self._apply_pending(budget_seconds=0.5)
             if not self.copier.copy_next():
                 break
+            assert self.applier is not None
+            self.applier.copied_through_lo = True
             self._report_progress()
         self.context.copy_finished_at = time.monotonic()
         self.context.rows_estimate = max(self.context.rows_copied, 1)

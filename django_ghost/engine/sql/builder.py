@@ -171,17 +171,19 @@ def refresh_insert(
     *,
     copied_range_only: bool,
     lock_clause: str,
+    copied_through_lo: bool = True,
 ) -> str:
     """Re-read the current rows for the given keys from the original into the ghost.
 
-    While the copy is running, only keys the copy has passed (``<= @ghost_lo``) or keys
-    above the copy's fixed maximum (``> @ghost_max``) are written: keys inside the range
-    still to copy are left to the chunk that will read them later.
+    While the copy is running, only keys the copy has passed (``<= @ghost_lo``, or
+    ``< @ghost_lo`` before the first chunk, which includes its lower bound) or keys above
+    the copy's fixed maximum (``> @ghost_max``) are written: keys inside the range still
+    to copy are left to the chunk that will read them later.
     """
     names = [q(c.name) for c in key]
     cond = key_list_condition(names, [c.placeholder() for c in key], rows)
     if copied_range_only:
-        copied = compare_to_vars(names, "<=", "lo")
+        copied = compare_to_vars(names, "<=" if copied_through_lo else "<", "lo")
         above = compare_to_vars(names, ">", "max")
         cond = f"{cond} AND ({copied} OR {above})"
     return (
