@@ -14,7 +14,6 @@ docs/scenarios.md explains the folder format and the oracle.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import MySQLdb
@@ -188,5 +187,5 @@ def _judge_failure(db: TestDatabase, scenario: Scenario, engine: EngineRun) -> N
 
 def test_scenarios__folder_count__at_least_sixty() -> None:
     assert len(SCENARIOS) >= 60
-    names = [dataclasses.astuple(s)[0] for s in SCENARIOS]
+    names = [s.name for s in SCENARIOS]
     assert len(set(names)) == len(names)
