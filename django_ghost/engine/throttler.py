@@ -68,7 +68,7 @@ throttle_http_timeout_millis: int = 1000    # 10..60_000
 ignore_http_errors: bool = False            # connection errors do not throttle
 throttle_control_replicas: str = ""         # "host[:port],..." ; each port 1..65535
 throttle_flag_file: str = ""                # throttle while this file exists
-throttle_additional_flag_file: str = "/tmp/gh-ost.throttle"   # gh-ost's default
+throttle_additional_flag_file: str = ""   # gh-ost defaults to /tmp/gh-ost.throttle
 panic_flag_file: str = ""                   # abort without cleanup when this file appears
 """
 
@@ -83,7 +83,7 @@ class ThrottleOptions:
 
     panic_flag_file: str = ""
     throttle_flag_file: str = ""
-    throttle_additional_flag_file: str = "/tmp/gh-ost.throttle"
+    throttle_additional_flag_file: str = ""
     critical_load_interval_millis: int = 0
     critical_load_hibernate_seconds: int = 0
     throttle_http_interval_millis: int = 100
