@@ -34,8 +34,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: venv
-	$(VENV)/bin/ruff check django_ghost tests example_project
-	$(VENV)/bin/ruff format --check django_ghost tests example_project
+	$(VENV)/bin/ruff check django_ghost tests example_project bench
+	$(VENV)/bin/ruff format --check django_ghost tests example_project bench
 
 typecheck: venv
 	$(VENV)/bin/mypy
@@ -51,6 +51,10 @@ integration: venv
 
 sandbox-stop: venv
 	$(PY) -m django_ghost.sandbox stop --dir .sandbox
+
+# The side-by-side benchmark (about 20 minutes; bench/run.py --help for sizes and loads)
+bench: venv
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The django_ghost benchmark: ``make bench`` (``python -m bench.run``); see docs/benchmarks.md."""

@@ -1,0 +1,502 @@
+"""``make bench``: django_ghost against ALGORITHM=COPY, pt-online-schema-change and gh-ost.
+
+One run, on one durable sandbox MariaDB, same tables for every tool (protocol:
+docs/benchmarks.md and ../shared/research/perf-anchors.md section 7):
+
+1. build the shapes (sysbench ``sbtest1``, ``wide1``, ``composite1``);
+2. idle, per shape: ``ALTER ... ALGORITHM=COPY`` (the floor), ours, pt-osc, gh-ost (if
+   ``GH_OST_BIN``), each a null rebuild (``ENGINE=InnoDB``), optionally ADD INDEX too;
+   ours once more with a tuned chunk size on the sysbench shape;
+3. under ``sysbench oltp_write_only --rate=R`` on ``sbtest1`` for each R (0 = unthrottled):
+   warm-up (the baseline p95), then each tool, while a probe writes every 10 ms;
+4. apply capacity: ours copies, then holds its apply while sysbench writes unthrottled
+   for ``--apply-write-seconds``; the drain of that backlog is timed (engine_run.py);
+5. results to ``bench/results/<stamp>.json`` and the report to ``docs/benchmarks.md``.
+
+Every tool run is checked: the row count must not change (sysbench's delete + insert of
+the same id keeps it constant), an idle run must keep ``CHECKSUM TABLE`` equal, and ours
+must report its own checksum verified. A tool that fails or times out is recorded as
+such in the table, never dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django_ghost.sandbox import Sandbox
+
+from . import load, report, shapes, tools
+from .server import Server
+
+REPO = Path(__file__).resolve().parent.parent
+APT_PACKAGES = {"sysbench": "sysbench", "pt-online-schema-change": "percona-toolkit"}
+NULL_REBUILD = "ENGINE=InnoDB"
+
+
+def ensure_tools() -> None:
+    """Install sysbench and percona-toolkit with apt, only when missing (like `make deps`)."""
+    missing = [pkg for cmd, pkg in APT_PACKAGES.items() if shutil.which(cmd) is None]
+    if not missing:
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print(f"installing: {' '.join(missing)}", flush=True)
+    subprocess.run([*sudo, "apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-q", *missing], check=True, env=env)
+
+
+def version_of(args: list[str]) -> str:
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not available"
+    text = (done.stdout or done.stderr).strip().splitlines()
+    return text[0] if text else "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@dataclasses.dataclass
+class Options:
+    sysbench_rows: int
+    wide_rows: int
+    composite_rows: int
+    rates: list[int]
+    warmup: float
+    chunk_size: int
+    tuned_chunk_size: int
+    dml_batch_size: int
+    time_limit: float
+    apply_write_seconds: int
+    apply_dml_batch_sizes: list[int]
+    with_add_index: bool
+    skip_ptosc: bool
+    ghost_bin: str
+    results: Path
+    report: Path
+    keep_server: bool
+    shapes: list[str]
+
+
+class Bench:
+    def __init__(self, options: Options, server: Server):
+        self.o = options
+        self.server = server
+        self.logs = options.results / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.runs: list[dict[str, Any]] = []
+        self.counter = 0
+
+    # -- one measured tool run -----------------------------------------------------------
+
+    def _name(self, label: str) -> str:
+        self.counter += 1
+        return f"{self.counter:02d}-{label}"
+
+    def run_tool(
+        self,
+        tool: str,
+        shape: shapes.Shape,
+        alter: str,
+        *,
+        chunk_size: int | None = None,
+        sysload: load.Load | None = None,
+    ) -> tools.Outcome:
+        name = self._name(f"{tool.replace('=', '-')}-{shape.name}-{'load' if sysload else 'idle'}")
+        table = shape.table
+        if tool == "ours":
+            return tools.run_ours(
+                self.server,
+                table,
+                alter,
+                self.logs,
+                name,
+                chunk_size=chunk_size or self.o.chunk_size,
+                dml_batch_size=self.o.dml_batch_size,
+                time_limit=self.o.time_limit,
+            )
+        if tool == "pt-osc":
+            return tools.run_ptosc(
+                self.server, table, alter, self.logs, name, time_limit=self.o.time_limit
+            )
+        if tool == "gh-ost":
+            return tools.run_ghost(
+                self.o.ghost_bin,
+                self.server,
+                table,
+                alter,
+                self.logs,
+                name,
+                time_limit=self.o.time_limit,
+            )
+        return tools.run_copy_floor(self.server, table, alter)
+
+    def measure(
+        self,
+        tool: str,
+        shape: shapes.Shape,
+        alter: str,
+        alter_label: str,
+        *,
+        rate: int | None = None,
+        chunk_size: int | None = None,
+        variant: str = "",
+    ) -> dict[str, Any]:
+        """One row of the table: the tool's outcome, the load's impact, the probe, checks."""
+        table = shape.table
+        idle = rate is None
+        count_before = self.server.row_count(table)
+        sum_before = self.server.checksum(table) if idle else None
+        binlog_before = self.server.binlog_bytes()
+        sysload = None
+        baseline = None
+        if not idle:
+            assert rate is not None
+            sysload = load.Load(
+                self.server, shape.rows, rate, self.logs / f"{self.counter + 1:02d}-sysbench.log"
+            )
+            sysload.start()
+            time.sleep(self.o.warmup)
+            # skip the first seconds: connection set-up and cold prepared statements
+            baseline = sysload.window(2, sysload.now())
+        probe_out = self.logs / f"{self.counter + 1:02d}-probe.json"
+        probe = None
+        if tool != "ALGORITHM=COPY":  # the floor blocks writes by design; no probe there
+            probe = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.probe",
+                    "--connect",
+                    json.dumps(self.server.connect_kwargs()),
+                    "--sql",
+                    shape.probe_sql,
+                    "--out",
+                    str(probe_out),
+                ],
+                cwd=REPO,
+            )
+            time.sleep(0.5)
+        load_before = loadavg()
+        t0 = sysload.now() if sysload else 0.0
+        log(
+            f"{tool}{variant} on {shape.name} ({alter_label}, {'idle' if idle else f'rate={rate}'})"
+        )
+        outcome = self.run_tool(tool, shape, alter, chunk_size=chunk_size, sysload=sysload)
+        t1 = sysload.now() if sysload else 0.0
+        probe_result: dict[str, Any] = {}
+        if probe is not None:
+            probe.terminate()
+            probe.wait(30)
+            if probe_out.exists():
+                probe_result = json.loads(probe_out.read_text())
+        during = None
+        load_exit = None
+        fatal: list[str] = []
+        min_threads = None
+        if sysload is not None:
+            time.sleep(2)
+            during = sysload.window(t0, t1)
+            min_threads = sysload.min_threads(t0, t1 + 2)
+            load_exit = sysload.stop()
+            fatal = sysload.fatal_lines()
+        binlog_after = self.server.binlog_bytes()
+        probe_lost = None
+        if probe_result:
+            # Every probe write committed before, during or after the cut-over must be in
+            # the new table: the row's value counts them. Then reset it, so the idle
+            # CHECKSUM TABLE comparison sees the data as built.
+            value = int(self.server.scalar(shape.probe_value_sql()))
+            probe_lost = shape.probe_start + probe_result["writes"] - value
+            self.server.execute(shape.probe_reset_sql())
+        count_after = self.server.row_count(table)
+        sum_after = self.server.checksum(table) if idle else None
+        problems = []
+        if count_after != count_before:
+            problems.append(f"row count {count_before} -> {count_after}")
+        if idle and sum_after != sum_before:
+            problems.append("CHECKSUM TABLE differs")
+        if tool == "ours" and outcome.ok and not outcome.checksum_verified:
+            problems.append("engine checksum not verified")
+        if not outcome.ok:
+            problems.append("did not complete")
+        if probe_lost:
+            problems.append(f"{probe_lost} probe writes missing from the table")
+        row: dict[str, Any] = {
+            "tool": tool + variant,
+            "shape": shape.name,
+            "rows": count_before,
+            "alter": alter_label,
+            "rate": rate,
+            "outcome": dataclasses.asdict(outcome),
+            "probe": probe_result,
+            "baseline": dataclasses.asdict(baseline) if baseline else None,
+            "during": dataclasses.asdict(during) if during else None,
+            "load_fatal": fatal[:5],
+            "load_fatal_count": len(fatal),
+            "load_exited_early": load_exit,
+            "load_min_threads": min_threads,
+            "binlog_bytes": binlog_after - binlog_before,
+            "loadavg_before": load_before,
+            "loadavg_after": loadavg(),
+            "correct": not problems,
+            "problems": problems,
+        }
+        self.runs.append(row)
+        status = "ok" if outcome.ok else f"FAILED: {outcome.error[:300]}"
+        log(
+            f"  -> {outcome.wall_seconds:.2f} s, {status}"
+            + (f"; problems: {problems}" if problems else "")
+        )
+        if shape.drop_index and alter_label == "add index" and outcome.ok:
+            self.server.execute(f"ALTER TABLE `{table}` {shape.drop_index}")
+        return row
+
+    # -- phases --------------------------------------------------------------------------
+
+    def idle_tools(self) -> list[str]:
+        names = ["ALGORITHM=COPY", "ours"]
+        if not self.o.skip_ptosc:
+            names.append("pt-osc")
+        if self.o.ghost_bin:
+            names.append("gh-ost")
+        return names
+
+    def idle(self, shape_list: list[shapes.Shape]) -> None:
+        for shape in shape_list:
+            alters = [(NULL_REBUILD, "null rebuild")]
+            if self.o.with_add_index:
+                alters.append((shape.add_index, "add index"))
+            for alter, label in alters:
+                for tool in self.idle_tools():
+                    self.measure(tool, shape, alter, label)
+                if shape.name == "sysbench" and label == "null rebuild" and self.o.tuned_chunk_size:
+                    self.measure(
+                        "ours",
+                        shape,
+                        alter,
+                        label,
+                        chunk_size=self.o.tuned_chunk_size,
+                        variant=f" (chunk {self.o.tuned_chunk_size})",
+                    )
+
+    def loaded(self, shape: shapes.Shape) -> None:
+        for rate in self.o.rates:
+            for tool in self.idle_tools()[1:]:
+                self.measure(tool, shape, NULL_REBUILD, "null rebuild", rate=rate)
+
+    def apply_capacity(self, shape: shapes.Shape, dml_batch_size: int) -> dict[str, Any]:
+        """Throttle after the copy, write for N s unthrottled, release, time the drain."""
+        gate = self.o.results / "apply-gate"
+        shutil.rmtree(gate, ignore_errors=True)
+        gate.mkdir(parents=True)
+        name = self._name(f"ours-apply-capacity-{dml_batch_size}")
+        log(f"apply capacity on {shape.name}, dml_batch_size={dml_batch_size}: copy, then hold")
+        limit = self.o.time_limit + self.o.apply_write_seconds
+        running = tools.start_ours(
+            self.server,
+            shape.table,
+            NULL_REBUILD,
+            self.logs,
+            name,
+            # the copy only sets the stage here: use the faster chunk size when given
+            chunk_size=self.o.tuned_chunk_size or self.o.chunk_size,
+            dml_batch_size=dml_batch_size,
+            time_limit=limit,
+            apply_gate=gate,
+        )
+        deadline = time.monotonic() + self.o.time_limit
+        while not (gate / "throttled").exists() and running.proc.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        sysload = load.Load(self.server, shape.rows, 0, self.logs / f"{name}-sysbench.log")
+        offered = None
+        if (gate / "throttled").exists():
+            log(f"  held; sysbench unthrottled for {self.o.apply_write_seconds} s")
+            sysload.start(duration=self.o.apply_write_seconds)
+            sysload.wait()
+            offered = sysload.window(0, self.o.apply_write_seconds + 1)
+        (gate / "release").write_text("go")
+        log("  released; draining")
+        outcome = tools.finish_ours(running, limit)
+        measured = outcome.extra.get("apply", {})
+        result = {
+            "dml_batch_size": dml_batch_size,
+            "outcome": dataclasses.asdict(outcome),
+            "write_seconds": self.o.apply_write_seconds,
+            "offered": dataclasses.asdict(offered) if offered else None,
+            # oltp_write_only: 2 UPDATEs, 1 DELETE, 1 INSERT = 4 row events a transaction
+            "offered_events_per_second": offered.tps * 4 if offered else None,
+            "apply": measured,
+            "loadavg": loadavg(),
+        }
+        log(f"  -> {measured or outcome.error}")
+        return result
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sysbench-rows", type=int, default=1_000_000)
+    p.add_argument("--wide-rows", type=int, default=200_000)
+    p.add_argument("--composite-rows", type=int, default=200_000)
+    p.add_argument(
+        "--shapes", default="sysbench,wide,composite", help="comma list of shapes to run idle"
+    )
+    p.add_argument(
+        "--rates", default="500,2000,0", help="sysbench --rate values (0 = unthrottled); '' skips"
+    )
+    p.add_argument("--warmup", type=float, default=10.0, help="load seconds before a migration")
+    p.add_argument("--chunk-size", type=int, default=1000, help="ours: GhostConfig default")
+    p.add_argument("--tuned-chunk-size", type=int, default=10_000, help="0 skips the tuned run")
+    p.add_argument("--dml-batch-size", type=int, default=500)
+    p.add_argument("--time-limit", type=float, default=180.0, help="per tool run, seconds")
+    p.add_argument("--apply-write-seconds", type=int, default=30, help="0 skips apply capacity")
+    p.add_argument(
+        "--apply-dml-batch-sizes",
+        default="500,5000",
+        help="dml_batch_size values for the apply-capacity runs (500 is the default)",
+    )
+    p.add_argument("--with-add-index", action="store_true", help="also run ADD INDEX idle")
+    p.add_argument("--skip-ptosc", action="store_true")
+    p.add_argument("--results", default=str(REPO / "bench" / "results"))
+    p.add_argument("--report", default=str(REPO / "docs" / "benchmarks.md"), help="'' skips")
+    p.add_argument("--keep-server", action="store_true", help="leave the sandbox running")
+    a = p.parse_args(argv)
+    opts = Options(
+        sysbench_rows=a.sysbench_rows,
+        wide_rows=a.wide_rows,
+        composite_rows=a.composite_rows,
+        rates=[int(r) for r in a.rates.split(",") if r.strip()],
+        warmup=a.warmup,
+        chunk_size=a.chunk_size,
+        tuned_chunk_size=a.tuned_chunk_size,
+        dml_batch_size=a.dml_batch_size,
+        time_limit=a.time_limit,
+        apply_write_seconds=a.apply_write_seconds,
+        apply_dml_batch_sizes=[int(b) for b in a.apply_dml_batch_sizes.split(",") if b.strip()],
+        with_add_index=a.with_add_index,
+        skip_ptosc=a.skip_ptosc,
+        ghost_bin=os.environ.get("GH_OST_BIN", ""),
+        results=Path(a.results),
+        report=Path(a.report) if a.report else Path(),
+        keep_server=a.keep_server,
+        shapes=[s.strip() for s in a.shapes.split(",") if s.strip()],
+    )
+    return opts
+
+
+def main(argv: list[str] | None = None) -> int:
+    o = parse_args(argv)
+    ensure_tools()
+    started = time.time()
+    env: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "loadavg_start": loadavg(),
+        "python": platform.python_version(),
+        "sysbench": version_of(["sysbench", "--version"]),
+        "pt_osc": version_of(["pt-online-schema-change", "--version"]),
+        "gh_ost": version_of([o.ghost_bin, "--version"]) if o.ghost_bin else "not run",
+        "kernel": platform.release(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
+    }
+    if o.ghost_bin and not os.access(o.ghost_bin, os.X_OK):
+        sys.exit(f"GH_OST_BIN={o.ghost_bin} is not an executable file")
+    sandbox_dir = o.results / "sandbox"
+    shutil.rmtree(sandbox_dir, ignore_errors=True)  # same data every run: start empty
+    sandbox = Sandbox(sandbox_dir, durable=True)
+    info = sandbox.start()
+    try:
+        server = Server(info.host, info.port, info.user, info.password)
+        # The sandbox's durable mode leaves sync_binlog at the server default (0 on
+        # MariaDB); the protocol wants an fsync of the binlog on every commit.
+        admin = Server(info.host, info.port, info.user, info.password, database="mysql")
+        admin.execute("SET GLOBAL sync_binlog = 1")
+        admin.execute(f"CREATE DATABASE IF NOT EXISTS {server.database}")
+        log(f"sandbox up on port {info.port}; building tables")
+        all_shapes = {
+            "sysbench": shapes.sysbench_shape(o.sysbench_rows),
+            "wide": shapes.wide_shape(o.wide_rows),
+            "composite": shapes.composite_shape(o.composite_rows),
+        }
+        t = time.monotonic()
+        load.prepare(server, o.sysbench_rows)
+        shapes.add_sysbench_probe_row(server.execute, o.sysbench_rows)
+        wanted = o.shapes
+        if "wide" in wanted:
+            shapes.build_wide(server.execute, o.wide_rows)
+        if "composite" in wanted:
+            shapes.build_composite(server.execute, o.composite_rows)
+        env["build_seconds"] = round(time.monotonic() - t, 1)
+        env["server"] = server.settings()
+        env["table_mb"] = {
+            s.name: round(server.table_mb(s.table), 1)
+            for s in all_shapes.values()
+            if s.name in wanted or s.name == "sysbench"
+        }
+        bench = Bench(o, server)
+        bench.idle([all_shapes[n] for n in wanted])
+        if o.rates:
+            bench.loaded(all_shapes["sysbench"])
+        apply_results = []
+        if o.apply_write_seconds > 0:
+            for size in o.apply_dml_batch_sizes:
+                apply_results.append(bench.apply_capacity(all_shapes["sysbench"], size))
+        env["loadavg_end"] = loadavg()
+        env["duration_seconds"] = round(time.time() - started)
+        settings = {
+            "ours_chunk_size": o.chunk_size,
+            "ours_tuned_chunk_size": o.tuned_chunk_size,
+            "ours_dml_batch_size": o.dml_batch_size,
+            "warmup_seconds": o.warmup,
+            "time_limit_seconds": o.time_limit,
+            "apply_write_seconds": o.apply_write_seconds,
+            "apply_dml_batch_sizes": o.apply_dml_batch_sizes,
+            "sysbench_threads": 4,
+            "rates": o.rates,
+        }
+        results = {"env": env, "settings": settings, "runs": bench.runs, "apply": apply_results}
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(started))
+        o.results.mkdir(parents=True, exist_ok=True)
+        for path in (o.results / f"{stamp}.json", o.results / "latest.json"):
+            path.write_text(json.dumps(results, indent=1))
+        text = report.render(results)
+        print(text)
+        if str(o.report) not in ("", "."):
+            o.report.write_text(text)
+            log(f"report written to {o.report}")
+    finally:
+        if not o.keep_server:
+            sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
