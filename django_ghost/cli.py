@@ -58,7 +58,9 @@ from django_ghost.engine import (
     merge_layers,
     parse_value,
 )
+from django_ghost.engine.cleanup import drop_leftovers, find_leftovers, format_leftovers
 from django_ghost.engine.config import parse_bool
+from django_ghost.engine.mysql.connection import ConnectionSpec, connect
 from django_ghost.engine.sql import parse_alter
 
 PROG = "django-ghost"
@@ -75,6 +77,17 @@ CUT_OVER_ALIASES = {"": "atomic", "default": "atomic"}
 
 CONF_KEYS = ("user", "password", "host", "port", "socket")
 """Keys read from an option file's [client] section; the rest of it is for mysql clients."""
+
+CLEANUP_FLAGS: dict[str, tuple[str, str]] = {
+    "cleanup": (
+        "bool",
+        "List the leftovers of interrupted migrations in --database (ghost, changelog and "
+        "old tables, stale control sockets); with --table, offer to drop that table's.",
+    ),
+    "drop-old": ("bool", "With --cleanup: also drop the old (_del) table, which holds data."),
+    "yes": ("bool", "With --cleanup: drop without asking for confirmation."),
+}
+"""Flags of the clean-up mode (docs/reliability.md)."""
 
 
 class UsageError(Exception):
@@ -156,6 +169,8 @@ def all_flags() -> dict[str, Flag]:
     """Every flag the command accepts: engine options, then the command's own."""
     flags = option_flags()
     for name, (kind, text) in CLI_ONLY_FLAGS.items():
+        flags.setdefault(name, Flag(name=name, kind=kind, help=text, group=PROG))
+    for name, (kind, text) in CLEANUP_FLAGS.items():
         flags.setdefault(name, Flag(name=name, kind=kind, help=text, group=PROG))
     return flags
 
@@ -688,12 +703,15 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     ask: Callable[[str], str] | None = None,
+    confirm: Callable[[str], str] | None = None,
 ) -> int:
     """Run the command; returns the exit code (the console script exits with it)."""
     console = Console(stdout or sys.stdout, stderr or sys.stderr)
     env = os.environ if environ is None else environ
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv), env, console, ask)
+        return _main(
+            list(sys.argv[1:] if argv is None else argv), env, console, ask, confirm or input
+        )
     except UsageError as exc:
         console.err(f"{PROG}: error: {exc}")
         console.err(f"Run '{PROG} --help' for the flags.")
@@ -704,7 +722,11 @@ def main(
 
 
 def _main(
-    argv: list[str], env: Mapping[str, str], console: Console, ask: Callable[[str], str] | None
+    argv: list[str],
+    env: Mapping[str, str],
+    console: Console,
+    ask: Callable[[str], str] | None,
+    confirm: Callable[[str], str] = input,
 ) -> int:
     inv = parse_args(argv)
     console.add_secret(inv.options.get("password"))
@@ -732,6 +754,8 @@ def _main(
     if inv.switches.get("show-config"):
         console.out(show_config(resolved))
         return EXIT_OK
+    if inv.switches.get("cleanup"):
+        return _cleanup(config, console, inv.switches, confirm)
     try:
         config.validate_target()
     except ConfigError as exc:
@@ -776,6 +800,70 @@ def _run(config: GhostConfig, console: Console, *, quiet: bool, stack: bool) -> 
     else:
         console.out(format_summary(result, config))
     return EXIT_OK
+
+
+def _cleanup(
+    config: GhostConfig,
+    console: Console,
+    switches: Mapping[str, Any],
+    confirm: Callable[[str], str],
+) -> int:
+    """--cleanup: list the leftovers of --database; with --table, drop that table's."""
+    if not config.database:
+        raise UsageError("--cleanup needs --database (and --table to drop anything).")
+    templates = (
+        config.ghost_table_template,
+        config.changelog_table_template,
+        config.old_table_template,
+    )
+    spec = ConnectionSpec(
+        host=config.host,
+        port=config.port,
+        user=config.user,
+        password=config.password,
+        socket=config.socket,
+        database=config.database,
+    )
+    try:
+        conn = connect(spec)
+    except Exception as exc:  # noqa: BLE001 - MySQLdb errors, reported like the engine's
+        return _failed(console, GhostError(f"Cannot connect to {spec.describe()}: {exc}"), False)
+    try:
+        found = find_leftovers(conn, config.database, templates=templates)
+        if not found:
+            console.out(f"No leftovers in {config.database}.")
+            return EXIT_OK
+        console.out(format_leftovers(found))
+        if not config.table:
+            console.out("Give --table to drop one table's leftovers.")
+            return EXIT_OK
+        drop_old = bool(switches.get("drop-old"))
+        mine = [
+            item
+            for item in found
+            if item.table == config.table and (drop_old or item.kind != "old")
+        ]
+        if not mine:
+            console.out(f"Nothing to drop for {config.table}.")
+            return EXIT_OK
+        listed = ", ".join(item.name for item in mine)
+        if not switches.get("yes"):
+            try:
+                answer = confirm(f"Drop {listed}? [y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                console.out("Nothing dropped (answer y, or pass --yes).")
+                return EXIT_FAILED
+        removed = drop_leftovers(
+            conn, config.database, config.table, drop_old=drop_old, templates=templates
+        )
+        console.out("Dropped: " + (", ".join(item.name for item in removed) or "nothing"))
+        return EXIT_OK
+    except GhostError as exc:
+        return _failed(console, exc, False)
+    finally:
+        conn.close()
 
 
 def _failed(console: Console, exc: BaseException, stack: bool) -> int:
