@@ -491,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         if str(o.report) not in ("", "."):
             o.report.write_text(text)
+            report.update_performance(o.report.parent / "performance.md", results)
             log(f"report written to {o.report}")
     finally:
         if not o.keep_server:
