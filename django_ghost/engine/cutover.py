@@ -4,19 +4,24 @@ gh-ost's two-connection algorithm, adapted to MariaDB (which refuses RENAME TABL
 session holding LOCK TABLES, error 1192) and to our by-key apply:
 
 1. Lock session A takes a named lock (a liveness marker others can probe) and a short
-   ``lock_wait_timeout`` (2T), then ``LOCK TABLES original WRITE, ghost WRITE, sentry
-   WRITE``. The *sentry* is an empty table created under the old-table name: if A dies
-   and its locks vanish, the pending RENAME fails on "table exists" instead of running
-   without the final changes applied.
-2. A sentinel state row is written to the changelog; every binlog change queued before
-   it is applied **on A** (the original is frozen, so A re-reads final rows; no other
-   session could read them through A's write lock). AUTO_INCREMENT is carried over so
-   ids deleted at the top of the original are never handed out again.
-3. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``, which
-   queues behind A's locks. Once B is seen waiting on the metadata lock and A's named
-   lock is still held by A, A drops the sentry and unlocks: B's pending exclusive lock
-   is granted before the application's queued statements, which then run against the
-   new table.
+   ``lock_wait_timeout`` (2T), then ``LOCK TABLES original READ, sentry WRITE``: the
+   application's writes to the original wait (its reads go on). The *sentry* is an empty
+   table created under the old-table name: if A dies and its locks vanish, the pending
+   RENAME fails on "table exists" instead of running before the final changes applied.
+2. A sentinel state row is written to the changelog and the writer applies every binlog
+   change queued before it (its locking reads of the original are compatible with A's
+   READ lock); the ghost now equals the frozen original. AUTO_INCREMENT is carried over
+   so ids deleted at the top of the original are never handed out again.
+3. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``. RENAME
+   takes its metadata locks one table at a time, in name order, so at first it waits on
+   whichever of the three sorts first. A drops the sentry (allowed: it holds it), which
+   lets B take the old name and the ghost and queue on the original. Only once B is seen
+   holding every name that sorts before the original (a zero-timeout probe on those
+   names times out) does A unlock: B's pending exclusive lock then wins over the
+   application's queued writes, which run against the new table. Unlocking while B still
+   waited on another name would let a queued write slip into the old table after the
+   final apply and be lost (gh-ost's issue #1536 is the same race); an integration test
+   with writers running through the cut-over guards this.
 
 Any failure before the unlock leaves the sentry in place, so the rename cannot happen:
 the original is never missing or renamed without the ghost in place. Each attempt is
@@ -46,6 +51,7 @@ from .sql.quote import quote_string_literal
 from .streamer import Streamer
 
 SENTRY_COMMENT = "django-ghost-cut-over-sentry"
+ER_LOCK_WAIT_TIMEOUT = 1205
 
 
 class CutOverAttemptFailed(GhostError):
@@ -135,16 +141,12 @@ class CutOver:
             self._create_sentry()
             execute(lock_conn, f"SET SESSION wait_timeout = {3 * self.timeout}")
             try:
-                execute(
-                    lock_conn,
-                    f"LOCK TABLES {q(self.original)} WRITE, {q(self.ghost)} WRITE, "
-                    f"{q(self.old)} WRITE",
-                )
+                execute(lock_conn, f"LOCK TABLES {q(self.original)} READ, {q(self.old)} WRITE")
             except MySQLdb.OperationalError as exc:
                 raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
             locked_at = time.monotonic()
-            self._apply_up_to_lock(lock_conn)
-            self._carry_auto_increment(lock_conn)
+            self._apply_up_to_lock(None)
+            self._carry_auto_increment(self.main)
 
             rename_id = int(scalar(rename_conn, "SELECT CONNECTION_ID()"))
             execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
@@ -169,6 +171,7 @@ class CutOver:
             if holder is None or int(holder) != lock_id:
                 raise CutOverAttemptFailed("the lock session is gone; its locks were released")
             execute(lock_conn, f"DROP TABLE IF EXISTS {q(self.old)}")
+            self._wait_rename_queued_on_original(done=rename_done, error=rename_error)
             execute(lock_conn, "UNLOCK TABLES")
             rename_done.wait(timeout=self.timeout * 3)
             self.context.cut_over_stall_seconds = time.monotonic() - locked_at
@@ -223,8 +226,9 @@ class CutOver:
             if rows and rows[0][0] == SENTRY_COMMENT:
                 execute(self.main, f"DROP TABLE {q(self.old)}")
 
-    def _apply_up_to_lock(self, lock_conn: Connection) -> None:
-        """Apply every change committed before the lock, on the lock session."""
+    def _apply_up_to_lock(self, lock_conn: Connection | None) -> None:
+        """Apply every change committed before the lock (on the lock session when it
+        holds the ghost too, as in the two-step cut-over)."""
         marker = f"cutover-sentinel:{uuid.uuid4().hex}"
         self.changelog.state(marker)
         deadline = time.monotonic() + self.timeout
@@ -280,6 +284,49 @@ class CutOver:
                 return
             time.sleep(0.01)
         raise CutOverAttemptFailed("the RENAME was not seen waiting for the metadata lock")
+
+    def _wait_rename_queued_on_original(
+        self, *, done: threading.Event, error: list[BaseException]
+    ) -> None:
+        """Wait until B holds every name that it locks before the original's.
+
+        MDL keys compare as bytes of the name (lowercased when lower_case_table_names is
+        set); a probe with lock_wait_timeout=0 on a name B holds exclusively times out.
+        """
+        fold = int(scalar(self.main, "SELECT @@lower_case_table_names") or 0) != 0
+
+        def key(name: str) -> bytes:
+            return (name.lower() if fold else name).encode()
+
+        before = [n for n in (self.old, self.ghost) if key(n) < key(self.original)]
+        if not before:
+            return
+        probe = self.connect(self.spec)
+        try:
+            execute(probe, "SET SESSION lock_wait_timeout = 0")
+            deadline = time.monotonic() + self.timeout
+            pending = list(before)
+            while pending and time.monotonic() < deadline:
+                if done.is_set():
+                    raise CutOverAttemptFailed(
+                        f"RENAME ended before the unlock: {error[0] if error else 'no error'}"
+                    )
+                try:
+                    execute(probe, f"SELECT 1 FROM {q(pending[0])} LIMIT 0")
+                except MySQLdb.OperationalError as exc:
+                    if exc.args and exc.args[0] == ER_LOCK_WAIT_TIMEOUT:
+                        pending.pop(0)
+                        continue
+                except MySQLdb.ProgrammingError:
+                    pass  # the sentry name no longer exists and B does not hold it yet
+                time.sleep(0.005)
+            if pending:
+                raise CutOverAttemptFailed(
+                    f"the RENAME did not reach {self.original} within {self.timeout} s"
+                )
+        finally:
+            with contextlib.suppress(MySQLdb.Error):
+                probe.close()
 
     # -- two-step ------------------------------------------------------------------------
 
