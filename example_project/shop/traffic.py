@@ -49,6 +49,10 @@ class Tally:
     rows_deleted: int = 0
     errors: Counter[str] = dataclasses.field(default_factory=Counter)
     latencies: list[float] = dataclasses.field(default_factory=list)
+    # Ids of rows this traffic created and removed, so a caller can check the table row
+    # by row (demo.py does), not only by count.
+    inserted_ids: list[int] = dataclasses.field(default_factory=list)
+    deleted_ids: list[int] = dataclasses.field(default_factory=list)
 
     @property
     def writes(self) -> int:
@@ -66,6 +70,8 @@ class Tally:
             rows_deleted=self.rows_deleted + other.rows_deleted,
             errors=self.errors + other.errors,
             latencies=self.latencies + other.latencies,
+            inserted_ids=self.inserted_ids + other.inserted_ids,
+            deleted_ids=self.deleted_ids + other.deleted_ids,
         )
 
     def summary(self, *, seconds: float, tps_target: float, threads: int) -> dict[str, Any]:
@@ -151,14 +157,18 @@ class Worker:
                 if kind == "insert":
                     cur.execute(INSERT_SQL, self._insert_values())
                     self.tally.rows_inserted += cur.rowcount
+                    self.tally.inserted_ids.append(int(cur.lastrowid or 0))
                     self.high = max(self.high, int(cur.lastrowid or 0))
                 elif kind == "update":
                     status = self.rng.choice(STATUSES)
                     cur.execute(UPDATE_SQL, (status, self.rng.randint(1, 99), self._some_id()))
                     self.tally.rows_updated += cur.rowcount
                 else:
-                    cur.execute(DELETE_SQL, (self._some_id(),))
+                    target = self._some_id()
+                    cur.execute(DELETE_SQL, (target,))
                     self.tally.rows_deleted += cur.rowcount
+                    if cur.rowcount:
+                        self.tally.deleted_ids.append(target)
         except Exception as exc:  # noqa: BLE001 - every failure is counted, never hidden
             self.tally.failed += 1
             self.tally.errors[f"{kind}: {type(exc).__name__}: {exc}"[:200]] += 1

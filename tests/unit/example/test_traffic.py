@@ -56,6 +56,9 @@ def test_every_write_is_counted_once() -> None:
     assert tally.failed == 0 and not errors
     kinds = {"insert": tally.inserts, "update": tally.updates, "delete": tally.deletes}
     assert Counter(log) == kinds
+    # The ids it created and removed are kept for row-by-row checks.
+    assert len(tally.inserted_ids) == tally.rows_inserted == tally.inserts
+    assert len(tally.deleted_ids) == tally.rows_deleted == tally.deletes
     # All three kinds occur, roughly in the MIX proportions.
     assert 150 < tally.inserts < 300 and 120 < tally.updates < 280 and 30 < tally.deletes < 130
 

@@ -36,6 +36,11 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=2, help="one connection each")
         parser.add_argument("--database", default="default", help="database alias")
         parser.add_argument(
+            "--ids-file",
+            default="",
+            help="write the ids inserted and deleted (JSON) here, for row-by-row checks",
+        )
+        parser.add_argument(
             "--seed", type=int, default=None, help="random seed (default: a fresh one)"
         )
 
@@ -80,6 +85,9 @@ class Command(BaseCommand):
         for tally in tallies:
             total = total.merge(tally)
         summary = total.summary(seconds=time.monotonic() - started, tps_target=tps, threads=threads)
+        if options["ids_file"]:
+            with open(options["ids_file"], "w") as out:
+                json.dump({"inserted": total.inserted_ids, "deleted": total.deleted_ids}, out)
         style = self.style.ERROR if total.failed else self.style.SUCCESS
         self.stdout.write(
             style(
