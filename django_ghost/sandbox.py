@@ -188,6 +188,10 @@ class Sandbox:
         server, installer = find_server_binary()
         datadir = self.base_dir / role
         datadir.mkdir(parents=True, exist_ok=True)
+        # A private tmpdir: servers sharing /tmp have seen each other's (or a cleaner's)
+        # hands on their #sql-temptable files.
+        tmpdir = datadir / "tmp"
+        tmpdir.mkdir(exist_ok=True)
         run_as_root = ["--user=root"] if os.geteuid() == 0 else []
         mysql_flavor = _is_mysql(server)
         if not (datadir / "mysql").exists():
