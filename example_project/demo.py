@@ -54,6 +54,8 @@ TPS = float(os.environ.get("DEMO_TPS", "200"))
 BEFORE_ONLINE = "0001_initial"
 # Helper tables an interrupted earlier run may have left behind (docs/troubleshooting.md).
 LEFTOVER = re.compile(r"^_shop_\w+_(gho|ghc|del)$")
+# ghost_migrate's closing summary, one line per online run.
+CHECKSUM_LINE = re.compile(r"^\s+(?P<migration>\S+) `.*checksum (?P<state>verified|skipped)")
 # A pipe or CI log has no width: rich would assume 80 columns and squeeze the summary.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 
@@ -313,6 +315,7 @@ def main() -> int:
     console.print(f"simulate_traffic running (pid {traffic_proc.pid}, log {log})")
 
     online = ghost_migrate_available()
+    checksums: dict[str, bool] = {}
     since = timezone.now().replace(microsecond=0)
     if online:
         started = step("5. manage.py ghost_migrate shop")
@@ -327,7 +330,17 @@ def main() -> int:
     try:
         # The fallback must stay plain even when GHOST_MIGRATE=true is exported.
         env = {**os.environ} if online else {**os.environ, "GHOST_MIGRATE": "false"}
-        migrated = subprocess.run(command, cwd=HERE, env=env).returncode == 0
+        # stdout is echoed and kept: its "Online migrations:" lines say whether each
+        # checksum was verified, which the history rows do not record. The progress bar
+        # is drawn on stderr, which stays the terminal's.
+        proc = subprocess.Popen(command, cwd=HERE, env=env, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            found = CHECKSUM_LINE.match(line)
+            if found:
+                checksums[found["migration"]] = found["state"] == "verified"
+        migrated = proc.wait() == 0
         migrate_seconds = time.monotonic() - started
         time.sleep(2)  # traffic keeps writing to the migrated table for a moment
     finally:
@@ -335,6 +348,8 @@ def main() -> int:
 
     step("6. summary")
     runs = online_runs(since)
+    for run in runs:
+        run.setdefault("checksum_verified", checksums.get(run.get("migration", "")))
     if runs:
         console.print(summary_table(runs))
     elif online:
