@@ -69,8 +69,10 @@ class Applier:
         ghost_table: str,
         key: tuple[KeyColumn, ...],
         lock_clause: str,
+        barrier_conn: Connection | None = None,
     ):
         self.conn = conn
+        self.barrier_conn = barrier_conn
         self.plan = plan
         self.context = context
         self.ghost_table = ghost_table
@@ -167,6 +169,8 @@ class Applier:
 
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]
+        if transactional:
+            self._barrier(keys, params)
         delete = builder.refresh_delete(self.ghost_table, self.key, len(keys))
         insert = builder.refresh_insert(
             self.plan.original.name,
@@ -176,7 +180,7 @@ class Applier:
             self.key,
             len(keys),
             copied_range_only=self.copying,
-            lock_clause=self.lock_clause,
+            lock_clause="",
             copied_through_lo=self.copied_through_lo,
         )
         in_transaction = transactional
@@ -192,16 +196,50 @@ class Applier:
                 execute(conn, "ROLLBACK")
             raise
 
+    def _barrier(self, keys: list[tuple[Any, ...]], params: list[Any]) -> None:
+        """Wait until every transaction still holding one of these rows has committed.
+
+        A change can reach the binlog (and us) a moment before its transaction commits in
+        InnoDB. The writer reads with READ COMMITTED consistent reads, which never lock and
+        so never deadlock with the application, but would miss such a change; one locking
+        read per key first (never more than one lock held at a time) closes that gap.
+        """
+        if self.barrier_conn is None:
+            return
+        cur = self.barrier_conn.cursor()
+        try:
+            cur.execute(
+                builder.key_barrier(self.plan.original.name, self.key, len(keys), self.lock_clause),
+                params,
+            )
+            while cur.nextset():
+                pass
+        finally:
+            cur.close()
+
     def _colliding_ghost_keys(
         self, conn: Connection, keys: list[tuple[Any, ...]]
     ) -> list[tuple[Any, ...]]:
         """Keys of ghost rows whose unique values collide with the incoming rows."""
-        known = set(keys)
-        found: list[tuple[Any, ...]] = []
         key_names = [q(c.name) for c in self.key]
         placeholders = [c.placeholder() for c in self.key]
         cond = builder.key_list_condition(key_names, placeholders, len(keys))
         params = [value for key in keys for value in key]
+        return self.colliding_keys(conn, cond, params, known=set(keys))
+
+    def colliding_keys(
+        self,
+        conn: Connection,
+        source_condition: str,
+        params: Sequence[Any] = (),
+        *,
+        known: set[tuple[Any, ...]] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Keys of ghost rows holding unique values that the original's rows matching
+        ``source_condition`` hold now (the ghost rows are stale: changes not applied yet)."""
+        known = set(known or ())
+        found: list[tuple[Any, ...]] = []
+        cond = source_condition
         # No table aliases: under LOCK TABLES every alias would need its own lock.
         ghost = q(self.ghost_table)
         fetch = ", ".join(_fetch_expr(ghost, c) for c in self.key)
@@ -224,6 +262,18 @@ class Applier:
                     known.add(row)
                     found.append(row)
         return found
+
+    def resolve_chunk_conflicts(self, range_condition: str) -> int:
+        """A chunk copy hit a duplicate: refresh the stale ghost rows it collided with.
+
+        A chunk reads the original's current rows, while rows copied earlier may still
+        hold values their owners have since given up (changes not applied yet). Returns
+        how many ghost rows were refreshed; 0 means the duplicate is real.
+        """
+        stale = self.colliding_keys(self.conn, range_condition)
+        if stale:
+            self.refresh(stale)
+        return len(stale)
 
     def _sources_for(self, target_columns: Iterable[str]) -> list[str] | None:
         by_target = {p.target.name.lower(): q(p.source.name) for p in self.plan.columns}

@@ -11,13 +11,14 @@ data that does not fit the new schema stops the migration with a DataError.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import MySQLdb
 
 from .chunker import Chunker
 from .context import MigrationContext
 from .dataerrors import as_data_error
-from .errors import GhostError
+from .errors import DataError, GhostError
 from .mysql.connection import Connection, execute
 from .plan import CopyPlan
 from .sql import builder
@@ -25,6 +26,8 @@ from .sql.builder import KeyColumn
 from .sql.quote import quote_identifier as q
 
 RETRYABLE = (1205, 1213)  # lock wait timeout, deadlock
+MAX_CONFLICT_ROUNDS = 20
+ER_DUP_MARK = "Duplicate entry"
 MIN_CHUNK, MAX_CHUNK = 10, 100_000
 
 
@@ -42,6 +45,7 @@ class Copier:
         key: tuple[KeyColumn, ...],
         lock_clause: str,
         sleep: object = time.sleep,
+        resolve_conflicts: Callable[[str], int] | None = None,
     ):
         self.conn = conn
         self.plan = plan
@@ -51,6 +55,7 @@ class Copier:
         self.key = key
         self.lock_clause = lock_clause
         self._sleep = sleep
+        self.resolve_conflicts = resolve_conflicts
         self._sources = [q(p.source.name) for p in plan.columns]
         self._targets = [p.target.name for p in plan.columns]
 
@@ -74,7 +79,7 @@ class Copier:
             lock_clause=self.lock_clause,
         )
         started = time.monotonic()
-        rows = self._execute_with_retries(sql)
+        rows = self._copy_resolving_conflicts(sql)
         elapsed = time.monotonic() - started
         self.chunker.advance()
         self.context.add_copied(rows)
@@ -83,6 +88,25 @@ class Copier:
         if nice > 0:
             self._sleep(elapsed * nice)  # type: ignore[operator]
         return True
+
+    def _copy_resolving_conflicts(self, sql: str) -> int:
+        """Copy the chunk; on a duplicate key, refresh the stale ghost rows it collided
+        with and try again, so only a duplicate that exists in the data stops the copy."""
+        for _ in range(MAX_CONFLICT_ROUNDS):
+            try:
+                return self._execute_with_retries(sql)
+            except DataError as exc:
+                if self.resolve_conflicts is None or ER_DUP_MARK not in str(exc):
+                    raise
+                cond = builder.range_condition(
+                    [q(c.name) for c in self.key],
+                    first=self.chunker.first,
+                    lower="lo",
+                    upper="hi",
+                )
+                if not self.resolve_conflicts(cond):
+                    raise
+        return self._execute_with_retries(sql)
 
     def _execute_with_retries(self, sql: str) -> int:
         attempts = self.context.config.default_retries

@@ -121,6 +121,7 @@ class Migrator:
         self.main: Connection | None = None
         self.writer: Connection | None = None
         self.lock_conn: Connection | None = None
+        self.barrier: Connection | None = None
         self.facts: ServerFacts | None = None
         self.parsed: ParsedAlter | None = None
         self.original: TableInfo | None = None
@@ -320,10 +321,16 @@ class Migrator:
         zone = "SYSTEM" if self.plan.converts_datetime_timestamp else "+00:00"
         if zone == "SYSTEM":
             zone = self.facts.global_time_zone or "SYSTEM"
-        self.writer = self.connect_fn(
-            self.spec, time_zone=zone, sql_mode_remove=self._zero_date_modes()
-        )
         lock_clause = self.facts.share_lock_clause()
+        # The writer reads with READ COMMITTED consistent reads: no row locks, so the copy
+        # and the apply never deadlock with the application (see applier._barrier).
+        self.writer = self.connect_fn(
+            self.spec,
+            time_zone=zone,
+            sql_mode_remove=self._zero_date_modes(),
+            isolation="READ COMMITTED",
+        )
+        self.barrier = self.connect_fn(self.spec, multi_statements=True)
         self.applier = Applier(
             self.writer,
             self.plan,
@@ -331,6 +338,7 @@ class Migrator:
             ghost_table=names.ghost,
             key=self.key,
             lock_clause=lock_clause,
+            barrier_conn=self.barrier,
         )
 
     def capture_copy_range(self) -> None:
@@ -348,7 +356,8 @@ class Migrator:
             self.context,
             ghost_table=self.names.ghost,
             key=self.key,
-            lock_clause=self.facts.share_lock_clause(),
+            lock_clause="",
+            resolve_conflicts=self.applier.resolve_chunk_conflicts,
         )
 
     def copy_rows(self) -> None:
@@ -631,7 +640,7 @@ class Migrator:
                 with contextlib.suppress(MySQLdb.Error):
                     execute(self.main, f"DROP TABLE IF EXISTS {q(table)}")
             self._created.clear()
-        for conn in (self.writer, self.lock_conn, self.main):
+        for conn in (self.writer, self.barrier, self.lock_conn, self.main):
             if conn is not None:
                 with contextlib.suppress(MySQLdb.Error):
                     conn.close()

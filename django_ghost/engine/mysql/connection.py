@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import MySQLdb
+import MySQLdb.constants.CLIENT
 import MySQLdb.cursors
 
 Connection = Any  # MySQLdb.connections.Connection; typed loosely as the stubs are partial
@@ -48,6 +49,8 @@ def connect(
     sql_mode_remove: Sequence[str] = (),
     autocommit: bool = True,
     connect_timeout: int = 10,
+    isolation: str = "REPEATABLE READ",
+    multi_statements: bool = False,
 ) -> Connection:
     """Open a session with the engine's session settings."""
     params: dict[str, Any] = {
@@ -66,9 +69,13 @@ def connect(
         params["unix_socket"] = spec.socket
     if spec.database:
         params["database"] = spec.database
+    if multi_statements:
+        params["client_flag"] = MySQLdb.constants.CLIENT.MULTI_STATEMENTS
     conn = MySQLdb.connect(**params)
     cur = conn.cursor()
-    cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    if isolation not in ("REPEATABLE READ", "READ COMMITTED"):
+        raise ValueError(f"unsupported isolation level {isolation!r}")
+    cur.execute(f"SET SESSION TRANSACTION ISOLATION LEVEL {isolation}")
     cur.execute("SET SESSION time_zone = %s", (time_zone,))
     cur.execute("SELECT @@SESSION.sql_mode")
     modes = [m for m in str(cur.fetchone()[0]).split(",") if m]
