@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import sys
 import threading
@@ -32,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from django_ghost.engine import GhostConfig, Migrator
+from django_ghost.engine.progress import ProgressSnapshot
+
+PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr (kept in bench/results/logs)
 
 
 class ApplyGateMigrator(Migrator):
@@ -73,6 +77,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=0.0, help="abort after N seconds")
     parser.add_argument("--apply-gate", default="", help="directory for the apply gate files")
     args = parser.parse_args(argv)
+    # The engine's own log and a progress line every few seconds go to stderr, which the
+    # bench keeps per run: a failed or slow run can then be explained after the fact.
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    last = [0.0]
+
+    def progress(snap: ProgressSnapshot) -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY:
+            return
+        last[0] = now
+        print(
+            f"{snap.elapsed_seconds:7.1f}s {snap.phase}: copied {snap.rows_copied}, "
+            f"applied {snap.events_applied}, backlog {snap.backlog}, lag {snap.lag_seconds}",
+            file=sys.stderr,
+            flush=True,
+        )
+
     config = GhostConfig(**json.loads(args.config))
     stop = threading.Event()
     if args.time_limit > 0:
@@ -81,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         timer.start()
     migrator: Migrator
     if args.apply_gate:
-        migrator = ApplyGateMigrator(config, Path(args.apply_gate), stop=stop)
+        migrator = ApplyGateMigrator(config, Path(args.apply_gate), stop=stop, on_progress=progress)
     else:
-        migrator = Migrator(config, stop=stop)
+        migrator = Migrator(config, stop=stop, on_progress=progress)
     out: dict[str, Any] = {"ok": False}
     started = time.monotonic()
     try:

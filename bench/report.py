@@ -65,11 +65,30 @@ def _p95(run: dict[str, Any]) -> str:
     return f"{base['p95_ms']:.1f} → {during['p95_ms']:.1f} ({_fmt(ratio, 1, '×')})"
 
 
+OVERLOAD = "event queue is full"  # sysbench's own message when --rate exceeds capacity
+
+
+def _overloaded(run: dict[str, Any]) -> bool:
+    """sysbench gave up because the server could not sustain the offered --rate: its
+    event queue overflowed and it exited. That is the load's limit, not a client error
+    caused by the tool (it happens without any migration once the rate is too high)."""
+    return any(OVERLOAD in line for line in run.get("load_fatal") or [])
+
+
+def _saturated(run: dict[str, Any]) -> bool:
+    """The server did not even reach the offered rate before the migration started."""
+    base = run.get("baseline") or {}
+    return bool(run["rate"]) and base.get("tps", 0) < 0.9 * run["rate"]
+
+
 def _tps(run: dict[str, Any]) -> str:
     base, during = run.get("baseline"), run.get("during")
     if not base or not during or not during["seconds"]:
         return "–"
-    return f"{base['tps']:,.0f} → {during['tps']:,.0f}"
+    text = f"{base['tps']:,.0f} → {during['tps']:,.0f}"
+    if _saturated(run):
+        text += " (saturated)"
+    return text
 
 
 def _errors(run: dict[str, Any]) -> str:
@@ -77,10 +96,13 @@ def _errors(run: dict[str, Any]) -> str:
         return "–"
     during = run.get("during") or {}
     ignored = int(during.get("errors", 0))
-    fatal = run.get("load_fatal_count", 0)
-    text = f"{ignored + fatal}"
+    fatal = [line for line in run.get("load_fatal") or [] if OVERLOAD not in line]
+    count = run.get("load_fatal_count", 0) - (1 if _overloaded(run) else 0)
+    text = f"{ignored + count}"
     if fatal:
-        text += f" ({fatal} fatal)"
+        text += f" ({count} fatal)"
+    if _overloaded(run):
+        text += "; sysbench overloaded and exited"
     return text
 
 
@@ -150,6 +172,8 @@ def summary(results: dict[str, Any]) -> list[str]:
         if tool == "ours":
             r = _ratio(wall, ours_idle)
             verdict = "met" if r is not None and r <= 1.5 and errors == "0" else "**not met**"
+            if _saturated(run) or _overloaded(run):
+                verdict += " (the server could not sustain rate=2000: load saturated)"
         lines.append(
             f"| under rate=2000 ÷ own idle, client errors, p95 base → during ({tool}) | {target} "
             f"| {_fmt(_ratio(wall, _wall(idle(tool))), 2, '×') if wall else 'failed'}, "
@@ -266,10 +290,17 @@ def render(results: dict[str, Any]) -> str:
             what = f"{r['tool']} on {r['shape']} ({_load_label(r['rate'])})"
             if not r["outcome"]["ok"]:
                 out.append(f"- {what} did not complete: `{r['outcome']['error'][:500]}`")
-            if r.get("load_fatal_count"):
+            if _overloaded(r):
                 out.append(
-                    f"- {what}: the load had {r['load_fatal_count']} fatal client errors, "
-                    f"e.g. `{r['load_fatal'][0][:300]}`"
+                    f"- {what}: sysbench could not sustain its --rate on this server and "
+                    f"exited (`{OVERLOAD}`): the load's figures for this run are those of a "
+                    "saturated server, not of the tool."
+                )
+            others = [line for line in r.get("load_fatal") or [] if OVERLOAD not in line]
+            if others:
+                out.append(
+                    f"- {what}: the load had fatal client errors (client threads died), "
+                    f"e.g. `{others[0][:300]}`"
                 )
         out.append("")
     out += [

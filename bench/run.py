@@ -93,6 +93,7 @@ class Options:
     tuned_chunk_size: int
     dml_batch_size: int
     time_limit: float
+    threads: int
     apply_write_seconds: int
     apply_dml_batch_sizes: list[int]
     with_add_index: bool
@@ -179,7 +180,11 @@ class Bench:
         if not idle:
             assert rate is not None
             sysload = load.Load(
-                self.server, shape.rows, rate, self.logs / f"{self.counter + 1:02d}-sysbench.log"
+                self.server,
+                shape.rows,
+                rate,
+                self.logs / f"{self.counter + 1:02d}-sysbench.log",
+                threads=self.o.threads,
             )
             sysload.start()
             time.sleep(self.o.warmup)
@@ -336,7 +341,9 @@ class Bench:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        sysload = load.Load(self.server, shape.rows, 0, self.logs / f"{name}-sysbench.log")
+        sysload = load.Load(
+            self.server, shape.rows, 0, self.logs / f"{name}-sysbench.log", threads=self.o.threads
+        )
         offered = None
         if (gate / "throttled").exists():
             log(f"  held; sysbench unthrottled for {self.o.apply_write_seconds} s")
@@ -376,7 +383,14 @@ def parse_args(argv: list[str] | None) -> Options:
     p.add_argument("--chunk-size", type=int, default=1000, help="ours: GhostConfig default")
     p.add_argument("--tuned-chunk-size", type=int, default=10_000, help="0 skips the tuned run")
     p.add_argument("--dml-batch-size", type=int, default=500)
-    p.add_argument("--time-limit", type=float, default=180.0, help="per tool run, seconds")
+    p.add_argument("--time-limit", type=float, default=300.0, help="per tool run, seconds")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="sysbench client threads (more threads let group commit batch the fsyncs of a "
+        "durable server, which --rate=2000 needs on a small machine)",
+    )
     p.add_argument("--apply-write-seconds", type=int, default=30, help="0 skips apply capacity")
     p.add_argument(
         "--apply-dml-batch-sizes",
@@ -399,6 +413,7 @@ def parse_args(argv: list[str] | None) -> Options:
         tuned_chunk_size=a.tuned_chunk_size,
         dml_batch_size=a.dml_batch_size,
         time_limit=a.time_limit,
+        threads=a.threads,
         apply_write_seconds=a.apply_write_seconds,
         apply_dml_batch_sizes=[int(b) for b in a.apply_dml_batch_sizes.split(",") if b.strip()],
         with_add_index=a.with_add_index,
@@ -479,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             "time_limit_seconds": o.time_limit,
             "apply_write_seconds": o.apply_write_seconds,
             "apply_dml_batch_sizes": o.apply_dml_batch_sizes,
-            "sysbench_threads": 4,
+            "sysbench_threads": o.threads,
             "rates": o.rates,
         }
         results = {"env": env, "settings": settings, "runs": bench.runs, "apply": apply_results}
