@@ -38,6 +38,8 @@ class MirrorWriter(threading.Thread):
         self.writes = 0
         self.failures: list[str] = []
         self.next_id = start_id
+        self.max_latency = 0.0
+        """Longest time one statement on the table took (seconds)."""
 
     def statements(self, n: int) -> list[tuple[str, tuple[Any, ...]]]:
         self.next_id += 1
@@ -56,7 +58,11 @@ class MirrorWriter(threading.Thread):
             for sql, params in self.statements(n):
                 for table in (self.table, self.mirror):
                     try:
+                        started = time.monotonic()
                         cur.execute(sql.format(t=f"`{table}`"), params)
+                        if table == self.table:
+                            elapsed = time.monotonic() - started
+                            self.max_latency = max(self.max_latency, elapsed)
                         self.writes += 1
                     except Exception as exc:  # noqa: BLE001 - counted and asserted on
                         self.failures.append(f"{table}: {exc}")
