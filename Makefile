@@ -49,6 +49,9 @@ unit: venv
 integration: venv
 	$(PY) -m pytest tests/integration
 
+soak: venv
+	$(PY) bench/soak.py
+
 sandbox-stop: venv
 	$(PY) -m django_ghost.sandbox stop --dir .sandbox
 
