@@ -22,8 +22,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import hashlib
 import os
 import re
+import string
+import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -40,6 +43,15 @@ PER_RUN_OPTIONS = frozenset({"table", "alter", "execute"})
 # on the same tables; a kept `_<t>_del` table would make the next run on that table
 # refuse to start. The cut-over only happens after the checksum verified the copy.
 DJANGO_ENGINE_DEFAULTS: Mapping[str, Any] = {"ok_to_drop_table": True}
+# Where a running migration serves its control socket and keeps its postpone flag file.
+# ``manage.py ghost_ctl`` finds running migrations by rendering the same templates.
+DEFAULT_SOCKET_PATH_TEMPLATE = "{tmpdir}/django-ghost.{alias}.{database}.{table}.sock"
+DEFAULT_POSTPONE_FLAG_FILE_TEMPLATE = "{tmpdir}/django-ghost.{alias}.{database}.{table}.postpone"
+PATH_PLACEHOLDERS = ("tmpdir", "alias", "database", "table")
+# sun_path is 108 bytes on Linux, including the terminating NUL.
+MAX_SOCKET_PATH_BYTES = 107
+HASHED_NAME_PREFIX = "django-ghost."
+HASH_HEX_DIGITS = 16
 GHOST_MIGRATE_TRUE = ("true", "1")
 GHOST_MIGRATE_FALSE = ("false", "0")
 
@@ -62,6 +74,10 @@ class DjangoOptions:
     unsafe_tables: str = "refuse"
     # Record every online run in the django_ghost history table.
     history: bool = True
+    # Control socket of each online run ({tmpdir}, {alias}, {database}, {table}).
+    socket_path_template: str = DEFAULT_SOCKET_PATH_TEMPLATE
+    # Postpone flag file of ``ghost_migrate --postpone-cut-over`` (same placeholders).
+    postpone_flag_file_template: str = DEFAULT_POSTPONE_FLAG_FILE_TEMPLATE
 
     def validate(self) -> DjangoOptions:
         problems = []
@@ -79,9 +95,86 @@ class DjangoOptions:
                 f"instant_lock_wait_timeout={self.instant_lock_wait_timeout} is out of range; "
                 "allowed 1..60."
             )
+        for name in ("socket_path_template", "postpone_flag_file_template"):
+            problems += _path_template_problems(name, getattr(self, name))
         if problems:
             raise ConfigError("Invalid django_ghost options:\n- " + "\n- ".join(problems))
         return self
+
+
+def _path_template_problems(name: str, template: str) -> list[str]:
+    try:
+        fields = [f[1] for f in string.Formatter().parse(template) if f[1] is not None]
+    except ValueError as exc:
+        return [f"{name}={template!r} is malformed ({exc}); write literal braces as {{{{ }}}}."]
+    unknown = sorted(set(fields) - set(PATH_PLACEHOLDERS))
+    if unknown:
+        return [
+            f"{name}={template!r} uses {{{unknown[0]}}}; allowed placeholders: "
+            + ", ".join("{" + p + "}" for p in PATH_PLACEHOLDERS)
+            + "."
+        ]
+    if "table" not in fields:
+        # Every table's migration would share one path: the second could not start.
+        return [f"{name}={template!r} must contain {{table}}."]
+    return []
+
+
+def render_path_template(template: str, *, alias: str, database: str, table: str) -> str:
+    """A path template with its placeholders filled; ``{tmpdir}`` is the system's."""
+    return template.format(
+        tmpdir=tempfile.gettempdir().rstrip("/") or "/",
+        alias=alias,
+        database=database,
+        table=table,
+    )
+
+
+def hashed_socket_path(path: str) -> str:
+    """A short stand-in for a socket path over the unix limit: same directory if it fits
+    (else the temp directory), named by a hash of the long path."""
+    digest = hashlib.sha1(path.encode("utf-8")).hexdigest()[:HASH_HEX_DIGITS]
+    name = f"{HASHED_NAME_PREFIX}{digest}.sock"
+    short = os.path.join(os.path.dirname(path), name)
+    if len(os.fsencode(short)) <= MAX_SOCKET_PATH_BYTES:
+        return short
+    return os.path.join(tempfile.gettempdir(), name)
+
+
+def control_socket_path(config: ResolvedConfig, table: str) -> str:
+    """The control socket of a migration of ``table`` on ``config``'s alias.
+
+    ``serve_socket_file`` set in a layer wins (used as given); otherwise the
+    ``socket_path_template`` rendered, replaced by a hashed name when over 107 bytes.
+    """
+    if config.provenance.get("serve_socket_file", "default") != "default" and (
+        config.engine.serve_socket_file
+    ):
+        return config.engine.serve_socket_file
+    path = render_path_template(
+        config.options.socket_path_template,
+        alias=config.alias,
+        database=config.engine.database,
+        table=table,
+    )
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH_BYTES:
+        return hashed_socket_path(path)
+    return path
+
+
+def postpone_flag_path(config: ResolvedConfig, table: str) -> str:
+    """The postpone flag file of a migration of ``table`` (``postpone_cut_over_flag_file``
+    set in a layer wins)."""
+    if config.provenance.get("postpone_cut_over_flag_file", "default") != "default" and (
+        config.engine.postpone_cut_over_flag_file
+    ):
+        return config.engine.postpone_cut_over_flag_file
+    return render_path_template(
+        config.options.postpone_flag_file_template,
+        alias=config.alias,
+        database=config.engine.database,
+        table=table,
+    )
 
 
 def django_option_types() -> dict[str, type]:

@@ -13,6 +13,8 @@ from django.db import models
 class OnlineRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", "running"
+        # ghost_migrate --postpone-cut-over: in sync, the cut-over waits for `ghost_ctl approve`.
+        WAITING = "waiting", "waiting for cut-over approval"
         DONE = "done", "done"
         FAILED = "failed", "failed"
         ABORTED = "aborted", "aborted"
@@ -22,12 +24,16 @@ class OnlineRun(models.Model):
     table_name = models.CharField(max_length=64)
     statements = models.TextField()
     route = models.CharField(max_length=20)
-    status = models.CharField(max_length=20, choices=Status.choices)
+    status = models.CharField(max_length=40, choices=Status.choices)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     rows_copied = models.BigIntegerField(default=0)
     events_applied = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Filled in by ghost_migrate from the engine's result once the cut-over is done
+    # (NULL for runs that did not get there, and for rows written before these existed).
+    cut_over_stall_seconds = models.FloatField(null=True, blank=True)
+    checksum_verified = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -12,12 +12,21 @@ While it runs, a progress bar per online table is drawn with rich, fed by the en
 progress snapshots. Ctrl-C asks the engine to stop; the original table stays intact and
 the migration stays unrecorded. Errors become ``CommandError`` (exit status 1; 130 after
 Ctrl-C), following Django's conventions.
+
+Every online run serves its control socket at the path ``socket_path_template`` gives
+(per alias, database and table), which is how ``manage.py ghost_ctl`` finds it. With
+``--postpone-cut-over`` the run copies and keeps applying changes, then waits for
+``ghost_ctl approve TABLE`` (or the removal of its postpone flag file); while it waits,
+its progress bar, its history row and ``status-json`` say so.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,10 +50,18 @@ from django_ghost.backends.mysql.state import GhostSession, activated
 from django_ghost.conf import (
     ResolvedConfig,
     all_option_names,
+    control_socket_path,
     ghost_migrate_from_env,
+    postpone_flag_path,
     resolve,
 )
 from django_ghost.engine import AbortedError, GhostError
+
+logger = logging.getLogger("django_ghost")
+HISTORY_TABLE = "django_ghost_onlinerun"
+# The engine's phase while a postponed cut-over waits (migrator.wait_for_cut_over_approval).
+POSTPONED_PHASE_PREFIX = "postponed"
+WAITING_STATUS = "waiting"
 
 # Flags that map one to one onto options (dest name == option name).
 OPTION_FLAGS: dict[str, tuple[type, str]] = {
@@ -59,7 +76,8 @@ GHOST_DEFAULTS: dict[str, Any] = {
     "no_ghost": False,
     "dry_run": False,
     "show_config": False,
-    "postpone_cut_over": None,
+    "postpone_cut_over": False,
+    "postpone_flag_file": None,
     **dict.fromkeys(OPTION_FLAGS),
 }
 
@@ -84,10 +102,17 @@ class Command(migrate.Command):
             group.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=text)
         group.add_argument(
             "--postpone-cut-over",
-            metavar="FLAG_FILE",
+            action="store_true",
+            help="Copy and keep applying changes, then wait before the cut-over until "
+            "`manage.py ghost_ctl approve TABLE` (or the flag file of "
+            "postpone_flag_file_template is removed).",
+        )
+        group.add_argument(
+            "--postpone-flag-file",
+            metavar="PATH",
             default=None,
-            help="Hold the cut-over while this file exists (the engine's "
-            "postpone_cut_over_flag_file option).",
+            help="With --postpone-cut-over: this flag file instead of the template's "
+            "(one file for every table of the run: removing it approves them all).",
         )
         group.add_argument(
             "--dry-run",
@@ -131,6 +156,12 @@ class Command(migrate.Command):
                 self._plan(alias, options, session)
             return None
         self._session = session
+        session.migrator_factory = self._migrator_factory(
+            alias,
+            postpone=bool(options["postpone_cut_over"]),
+            flag_file=options["postpone_flag_file"],
+            factory=session.migrator_factory,
+        )
         with self._progress(session, options["verbosity"]), activated(session):
             try:
                 result = super().handle(*args, **options)
@@ -144,16 +175,66 @@ class Command(migrate.Command):
         for name in OPTION_FLAGS:
             if options.get(name) is not None:
                 overrides[name] = options[name]
-        if options.get("postpone_cut_over"):
-            if "postpone_cut_over_flag_file" not in all_option_names():
-                raise CommandError("--postpone-cut-over is not supported by this engine yet.")
-            overrides["postpone_cut_over_flag_file"] = options["postpone_cut_over"]
+        if options.get("postpone_flag_file") and not options.get("postpone_cut_over"):
+            raise CommandError("--postpone-flag-file only makes sense with --postpone-cut-over.")
+        if options.get("postpone_cut_over") and (
+            "postpone_cut_over_flag_file" not in all_option_names()
+        ):
+            raise CommandError("--postpone-cut-over is not supported by this engine yet.")
         for item in options.get("ghost_set") or []:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
                 raise CommandError(f"--ghost-set expects KEY=VALUE, got {item!r}.")
             overrides[key.strip()] = value
         return overrides
+
+    def _migrator_factory(
+        self,
+        alias: str,
+        *,
+        postpone: bool,
+        flag_file: str | None,
+        factory: Callable[..., Any] | None,
+    ) -> Callable[..., Any]:
+        """Build each table's engine with its control socket (and postpone flag file)
+        paths, and keep its history row in step with the phase (waiting, stall, checksum).
+
+        The router resolves the alias's configuration and chooses the table; the paths
+        depend on both, so they are filled in here, where the engine is built.
+
+        An approval covers the rest of that table's online work in this command: a
+        migration whose operations each copy the table (AddField, then AddIndex) waits
+        once, not once per copy. ``--batch migration`` makes it a single copy anyway.
+        """
+        approved: set[str] = set()
+
+        def build(engine_config: Any, **kwargs: Any) -> Any:
+            config = resolve(alias, overrides=self._session.overrides)
+            table = engine_config.table
+            changes: dict[str, Any] = {"serve_socket_file": control_socket_path(config, table)}
+            if postpone and table not in approved:
+                changes["postpone_cut_over_flag_file"] = flag_file or postpone_flag_path(
+                    config, table
+                )
+            engine_config = dataclasses.replace(engine_config, **changes)
+            tracker = RunTracker(alias, table) if config.options.history else None
+            on_progress = kwargs.pop("on_progress", None)
+
+            def progress(snapshot: Any) -> None:
+                if tracker is not None:
+                    tracker.phase(str(snapshot.phase))
+                if on_progress is not None:
+                    on_progress(snapshot)
+
+            if factory is not None:
+                migrator = factory(engine_config, on_progress=progress, **kwargs)
+            else:
+                from django_ghost.engine.migrator import Migrator
+
+                migrator = Migrator(engine_config, on_progress=progress, **kwargs)
+            return TrackedMigrator(migrator, tracker, on_success=lambda: approved.add(table))
+
+        return build
 
     def migration_progress_callback(self, action: str, migration: Any = None, fake: bool = False):
         session: GhostSession | None = getattr(self, "_session", None)
@@ -224,9 +305,7 @@ class Command(migrate.Command):
                 "table": snapshot.table,
                 "rate": f"{snapshot.rows_per_second:,.0f}",
                 "lag": "-" if snapshot.lag_seconds is None else f"{snapshot.lag_seconds:.1f}s",
-                "state": snapshot.throttle_reason
-                and f"throttled: {snapshot.throttle_reason}"
-                or snapshot.phase,
+                "state": _state(snapshot),
             }
             total = max(snapshot.rows_estimate, snapshot.rows_copied, 1)
             if key not in tasks:
@@ -299,3 +378,118 @@ class Command(migrate.Command):
         if app_label:
             return [key for key in executor.loader.graph.leaf_nodes() if key[0] == app_label]
         return executor.loader.graph.leaf_nodes()
+
+
+def _state(snapshot: Any) -> str:
+    """The progress bar's state column: throttling wins, a waiting cut-over is loud."""
+    if snapshot.throttle_reason:
+        return f"throttled: {snapshot.throttle_reason}"
+    phase = str(snapshot.phase)
+    if phase.startswith(POSTPONED_PHASE_PREFIX):
+        return f"[bold yellow]{phase}[/] (ghost_ctl approve {snapshot.table})"
+    return phase
+
+
+class RunTracker:
+    """Keeps an OnlineRun row in step with its engine run's phase.
+
+    The router writes the row (running, then done/failed/aborted); this adds what only
+    the engine run knows: ``waiting`` while a postponed cut-over waits, and the cut-over
+    stall and checksum outcome. Writes go through an autocommit connection of its own,
+    like the history writer's, and never fail the migration.
+    """
+
+    def __init__(self, alias: str, table: str):
+        from django.db import connections
+
+        self._params = dict(connections[alias].get_connection_params())
+        self._alias = alias
+        self._table = table
+        self._conn: Any = None
+        self._run_id: int | None = None
+        self._waiting = False
+        # The router inserted the row just before building the engine: it is the newest
+        # running row of this alias and table.
+        rows = self._query(
+            f"SELECT id FROM {HISTORY_TABLE} WHERE alias = %s AND table_name = %s "
+            "AND status = 'running' ORDER BY id DESC LIMIT 1",
+            (alias, table),
+        )
+        if rows:
+            self._run_id = int(rows[0][0])
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        import MySQLdb
+
+        try:
+            if self._conn is None:
+                self._conn = MySQLdb.connect(**self._params)
+                self._conn.autocommit(True)
+            cur = self._conn.cursor()
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+        except MySQLdb.Error as exc:
+            logger.warning("django_ghost could not update its history: %s", exc)
+            return []
+
+    def phase(self, phase: str) -> None:
+        waiting = phase.startswith(POSTPONED_PHASE_PREFIX)
+        if self._run_id is None or waiting == self._waiting:
+            return
+        self._waiting = waiting
+        new, old = (WAITING_STATUS, "running") if waiting else ("running", WAITING_STATUS)
+        self._query(
+            f"UPDATE {HISTORY_TABLE} SET status = %s WHERE id = %s AND status = %s",
+            (new, self._run_id, old),
+        )
+
+    def finished(self, result: Any) -> None:
+        """Record the cut-over stall and checksum outcome (the router records the rest)."""
+        if self._run_id is not None:
+            self._query(
+                f"UPDATE {HISTORY_TABLE} SET status = 'running', cut_over_stall_seconds = %s, "
+                "checksum_verified = %s WHERE id = %s AND status IN ('running', %s)",
+                (
+                    float(getattr(result, "cut_over_stall_seconds", 0.0) or 0.0),
+                    bool(getattr(result, "checksum_verified", False)),
+                    self._run_id,
+                    WAITING_STATUS,
+                ),
+            )
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+
+class TrackedMigrator:
+    """The engine's migrator, with its history row completed when ``run()`` returns."""
+
+    def __init__(
+        self,
+        migrator: Any,
+        tracker: RunTracker | None,
+        on_success: Callable[[], None] | None = None,
+    ):
+        self.migrator = migrator
+        self.tracker = tracker
+        self.on_success = on_success
+
+    def run(self) -> Any:
+        try:
+            result = self.migrator.run()
+        except BaseException:
+            if self.tracker is not None:
+                self.tracker.close()
+            raise
+        if self.tracker is not None:
+            self.tracker.finished(result)
+        if self.on_success is not None:
+            self.on_success()
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.migrator, name)
