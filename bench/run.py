@@ -337,7 +337,7 @@ class Bench:
             apply_gate=gate,
         )
         deadline = time.monotonic() + self.o.time_limit
-        while not (gate / "throttled").exists() and running.proc.poll() is None:
+        while not (gate / "throttled").exists() and not running.exited():
             if time.monotonic() > deadline:
                 break
             time.sleep(0.05)

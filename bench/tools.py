@@ -68,6 +68,11 @@ class Running:
             self.started = time.monotonic()
             self.proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=REPO)
 
+    def exited(self) -> bool:
+        """True once the child has exited, without reaping it (finish() needs its rusage)."""
+        info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        return info is not None
+
     def finish(self, time_limit: float) -> Child:
         deadline = self.started + time_limit
         timed_out = False
@@ -110,6 +115,10 @@ def ours_config(
         "execute": True,
         "chunk_size": chunk_size,
         "dml_batch_size": dml_batch_size,
+        # A socket of our own per run, dropped if a killed earlier run left it behind
+        # (the default path is per database and table, shared with anyone else's run).
+        "serve_socket_file": str(REPO / "bench" / "results" / "ghost.sock"),
+        "initially_drop_socket_file": True,
         "initially_drop_ghost_table": True,
         "initially_drop_old_table": True,
         "ok_to_drop_table": True,
