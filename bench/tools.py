@@ -136,8 +136,10 @@ def start_ours(
     dml_batch_size: int,
     time_limit: float,
     apply_gate: Path | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> Running:
     config = ours_config(server, table, alter, chunk_size=chunk_size, dml_batch_size=dml_batch_size)
+    config.update(overrides or {})
     args = [
         sys.executable,
         "-m",
@@ -158,7 +160,14 @@ def finish_ours(running: Running, time_limit: float) -> Outcome:
     data: dict[str, Any] = json.loads(lines[-1]) if lines else {}
     error = data.get("error", "")
     if not data:
-        error = f"engine process exited {child.returncode}: {child.stderr.strip()[-600:]}"
+        # Killed by the harness (it ignored its own time limit): say what it was doing.
+        throttled = [line for line in child.stderr.splitlines() if "throttled:" in line]
+        progress = [line for line in child.stderr.splitlines() if " Copy: " in line]
+        last = (throttled or progress or [child.stderr.strip()[-300:]])[-1]
+        error = (
+            f"engine process killed after {child.wall_seconds:.0f} s (exit "
+            f"{child.returncode}); last state: {last.strip()[:300]}"
+        )
     if data.get("time_limit_hit"):
         error = f"did not finish within {time_limit:.0f} s (phase {data.get('phase')}): {error}"
     return Outcome(
