@@ -253,6 +253,9 @@ def render(results: dict[str, Any]) -> str:
         f"{env.get('loadavg_end')} at the end. The machine was shared with other "
         "processes (test suites) during the run, so every number is noisy; the load "
         "average before and after each run is in the JSON (`bench/results/latest.json`).",
+        f"- **Engine**: commit {env.get('git_head', '?')}"
+        + (" plus uncommitted changes to django_ghost/" if env.get("git_dirty") else "")
+        + ".",
         f"- **Versions**: MariaDB {server.get('version', '?')}, Python {env['python']}, "
         f"{env['sysbench']}, {env['pt_osc']}, gh-ost: {env['gh_ost']}.",
         "- **Server** (a durable sandbox, all tools and sysbench on the same host): "

@@ -457,6 +457,10 @@ def main(argv: list[str] | None = None) -> int:
         "pt_osc": version_of(["pt-online-schema-change", "--version"]),
         "gh_ost": version_of([o.ghost_bin, "--version"]) if o.ghost_bin else "not run",
         "kernel": platform.release(),
+        # which engine was measured: HEAD, and whether the tree had uncommitted changes
+        "git_head": version_of(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "git_dirty": version_of(["git", "-C", str(REPO), "status", "--porcelain", "django_ghost"])
+        != "unknown",
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
     }
     if o.ghost_bin and not os.access(o.ghost_bin, os.X_OK):
