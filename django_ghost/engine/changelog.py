@@ -26,7 +26,7 @@ def create_table_sql(name: str) -> str:
         "last_update TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) "
         "ON UPDATE CURRENT_TIMESTAMP(6), "
         "hint VARCHAR(64) CHARACTER SET ascii NOT NULL, "
-        "value VARCHAR(4096) CHARACTER SET ascii NOT NULL, "
+        "value VARCHAR(16000) CHARACTER SET ascii NOT NULL, "
         "UNIQUE KEY hint_uidx (hint)"
         ") ENGINE=InnoDB AUTO_INCREMENT=256 COMMENT='django_ghost changelog'"
     )

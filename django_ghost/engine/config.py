@@ -56,6 +56,8 @@ class GhostConfig:
     nice_ratio: float = 0.0
     dml_batch_size: int = 500
     default_retries: int = 60
+    checkpoint_seconds: int = 10
+    resume: bool = False
     replica_server_id: int = 99999
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
@@ -130,6 +132,7 @@ class GhostConfig:
             "chunk_time_target_millis": (0, 60_000),
             "replica_server_id": (1, 2**32 - 1),
             "status_interval_seconds": (1, 3600),
+            "checkpoint_seconds": (1, 3600),
             "critical_load_interval_millis": (0, 3_600_000),
             "critical_load_hibernate_seconds": (0, 86_400),
             "throttle_http_interval_millis": (10, 3_600_000),
@@ -158,6 +161,11 @@ class GhostConfig:
             yield "ghost, changelog and old table templates must all differ."
         if self.discard_foreign_keys and self.skip_foreign_key_checks:
             yield "discard_foreign_keys and skip_foreign_key_checks exclude each other."
+        if self.resume and (self.initially_drop_ghost_table or not self.execute):
+            yield (
+                "resume continues an earlier run: it needs execute and excludes "
+                "initially_drop_ghost_table."
+            )
         yield from self._throttle_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
             yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."

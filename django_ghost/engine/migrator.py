@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -25,9 +26,11 @@ from typing import Any
 import MySQLdb
 
 from .applier import Applier
-from .binlog.coordinates import current_position
+from .binlog.coordinates import binlog_file_exists, current_position
 from .binlog.reader import BinlogReader, WatchSpec
 from .changelog import Changelog, Heartbeat, create_table_sql
+from .checkpoint import Checkpoint, fingerprint, read_bounds, restore_bounds
+from .checkpoint import load as load_checkpoint
 from .checksum import Checksum
 from .chunker import Chunker
 from .config import GhostConfig
@@ -43,6 +46,7 @@ from .operations import Operations
 from .plan import CopyPlan, build_plan
 from .progress import ProgressSnapshot, estimate_eta
 from .result import MigrationResult
+from .sql import builder
 from .sql.alter import ParsedAlter, parse_alter
 from .sql.builder import KeyColumn
 from .sql.names import TableNames, table_names
@@ -133,6 +137,9 @@ class Migrator:
         self.applier: Applier | None = None
         self.copier: Copier | None = None
         self._created: list[str] = []
+        self._resumed: Checkpoint | None = None
+        self._start_position: Any = None
+        self._last_checkpoint = 0.0
         self._swapped = False
         self._last_progress = 0.0
         self._checksum_verified = False
@@ -170,6 +177,11 @@ class Migrator:
             return self.result(started, noop=False)
         except BaseException as exc:
             self.context.request_abort(str(exc))
+            if _connection_lost(exc) and self._last_checkpoint:
+                # The server or the network went away mid-copy: keep the ghost and the
+                # changelog (with its checkpoint) so the run can be resumed.
+                self._created.clear()
+                log.error("connection lost; resume with resume=true (--resume): %s", exc)
             with contextlib.suppress(Exception):
                 self.ops.fire("failure", {"GHOST_ERROR": str(exc)[:1000]})
             if isinstance(exc, KeyboardInterrupt):
@@ -239,6 +251,9 @@ class Migrator:
     def create_changelog_and_ghost(self) -> None:
         assert self.main is not None and self.parsed is not None
         names = self.names
+        if self.config.resume:
+            self._resume_from_checkpoint()
+            return
         for table, allowed, option in (
             (names.ghost, self.config.initially_drop_ghost_table, "initially_drop_ghost_table"),
             (names.old, self.config.initially_drop_old_table, "initially_drop_old_table"),
@@ -270,6 +285,36 @@ class Migrator:
                     f"(statement: {statement[:300]}). Nothing was changed."
                 ) from None
 
+    def _resume_from_checkpoint(self) -> None:
+        """Resume: the earlier run's ghost and changelog tables and checkpoint must exist,
+        describe the same change of the same table, and its binlog must still be there."""
+        assert self.main is not None
+        names = self.names
+        missing = [t for t in (names.ghost, names.changelog) if not self._table_exists(t)]
+        if missing:
+            raise PreflightError(
+                f"Cannot resume: {', '.join(missing)} missing. Run without resume to start over."
+            )
+        checkpoint = load_checkpoint(self.main, names.changelog)
+        if checkpoint.alter_sha != fingerprint(self.config.alter):
+            raise PreflightError(
+                "Cannot resume: the earlier run applied a different ALTER. Run the same ALTER, "
+                "or start over (drop the leftover tables first)."
+            )
+        if checkpoint.table_sha != fingerprint(self._original_ddl()):
+            raise PreflightError(
+                f"Cannot resume: {self.config.table} changed since the earlier run. Start over."
+            )
+        if not binlog_file_exists(self.main, checkpoint.binlog_position.file):
+            raise PreflightError(
+                f"Cannot resume: binary log {checkpoint.binlog_position.file} needed from "
+                "position {checkpoint.position} has been purged. Start over, and keep binlogs "
+                "longer (binlog_expire_logs_seconds) for long migrations."
+            )
+        self.changelog = Changelog(self.main, names.changelog)
+        self._resumed = checkpoint
+        log.info("resuming from checkpoint at %s", checkpoint.position)
+
     def plan_copy(self) -> None:
         assert self.main is not None and self.parsed is not None
         assert self.original is not None
@@ -296,7 +341,10 @@ class Migrator:
         assert self.main is not None and self.plan is not None
         assert self.facts is not None and self.changelog is not None
         names = self.names
-        start = current_position(self.main)
+        if self._resumed is not None:
+            start = self._resumed.binlog_position
+        else:
+            start = current_position(self.main)
         pads = {
             c.name: c.octet_length or 0 for c in self.plan.key_columns if c.data_type == "binary"
         }
@@ -304,6 +352,7 @@ class Migrator:
             names.original: WatchSpec(columns=self.plan.key.columns, binary_pad=pads),
             names.changelog: WatchSpec(columns=("hint", "value")),
         }
+        self._start_position = start
         reader = self.reader_factory(self.spec, self.config, watch, start)
         self.streamer = Streamer(
             reader, self.context, table=names.original, changelog_table=names.changelog
@@ -347,7 +396,9 @@ class Migrator:
         assert self.changelog is not None
         self.changelog.state("range-captured")
         chunker = Chunker(self.writer, self.plan.original.name, self.plan.key.name, self.key)
-        if not chunker.capture_range():
+        if self._resumed is not None:
+            self._restore_copy_position(chunker, self._resumed)
+        elif not chunker.capture_range():
             self.applier.copying = False
         self.copier = Copier(
             self.writer,
@@ -359,6 +410,56 @@ class Migrator:
             lock_clause="",
             resolve_conflicts=self.applier.resolve_chunk_conflicts,
         )
+
+    def _restore_copy_position(self, chunker: Chunker, checkpoint: Checkpoint) -> None:
+        """Put the copy back where the checkpoint says; drop chunks copied after it."""
+        assert self.writer is not None and self.applier is not None
+        self.context.rows_copied = checkpoint.rows_copied
+        self.context.events_applied = checkpoint.events_applied
+        if not checkpoint.has_range or checkpoint.copy_done:
+            chunker.done = True
+            self.applier.copying = False
+            return
+        restore_bounds(self.writer, self.key, "lo", checkpoint.lo)
+        restore_bounds(self.writer, self.key, "max", checkpoint.max)
+        chunker.has_range = True
+        chunker.first = checkpoint.first
+        self.applier.copied_through_lo = not checkpoint.first
+        names = [q(c.ghost_name) for c in self.key]
+        # Ghost rows the copy will write again: above the saved bound, up to the maximum.
+        redo = builder.range_condition(names, first=checkpoint.first, lower="lo", upper="max")
+        execute(self.writer, f"DELETE FROM {q(self.names.ghost)} WHERE {redo}")
+
+    def save_checkpoint(self, *, force: bool = False) -> None:
+        """Record the copy bound and the applied binlog position (every few seconds)."""
+        now = time.monotonic()
+        if not force and now - self._last_checkpoint < self.config.checkpoint_seconds:
+            return
+        position = self.context.applied_position or self._start_position
+        if self.copier is None or self.writer is None or position is None:
+            return
+        assert self.changelog is not None
+        self._last_checkpoint = now
+        chunker = self.copier.chunker
+        has_range = chunker.has_range
+        checkpoint = Checkpoint(
+            lo=read_bounds(self.writer, self.key, "lo") if has_range else (),
+            max=read_bounds(self.writer, self.key, "max") if has_range else (),
+            first=chunker.first,
+            copy_done=chunker.done,
+            has_range=has_range,
+            position=str(position),
+            rows_copied=self.context.rows_copied,
+            events_applied=self.context.events_applied,
+            alter_sha=fingerprint(self.config.alter),
+            table_sha=fingerprint(self._original_ddl()),
+        )
+        self.changelog.write("checkpoint", checkpoint.to_json())
+
+    def _original_ddl(self) -> str:
+        assert self.main is not None
+        ddl = str(query(self.main, f"SHOW CREATE TABLE {q(self.config.table)}")[0][1])
+        return re.sub(r" AUTO_INCREMENT=\d+", "", ddl)
 
     def copy_rows(self) -> None:
         """Copy chunk after chunk; queued binlog changes always go first."""
@@ -373,11 +474,13 @@ class Migrator:
                 break
             assert self.applier is not None
             self.applier.copied_through_lo = True
+            self.save_checkpoint()
             self._report_progress()
         self.context.copy_finished_at = time.monotonic()
         self.context.rows_estimate = max(self.context.rows_copied, 1)
         assert self.applier is not None
         self.applier.copying = False
+        self.save_checkpoint(force=True)
 
     def wait_for_cut_over_approval(self) -> None:
         """Postponed cut-over: keep applying changes until the flag file is gone or an
@@ -386,6 +489,7 @@ class Migrator:
             self.context.set_phase("postponed: waiting for cut-over approval")
             self._check_abort()
             self._apply_pending(budget_seconds=0.2, wait=0.1)
+            self.save_checkpoint()
             self._report_progress()
 
     def catch_up(self, *, max_wait: float | None = None) -> None:
@@ -473,14 +577,16 @@ class Migrator:
         )
         cut.run()
         self._swapped = True
-        self._created.remove(self.names.ghost)
+        if self.names.ghost in self._created:
+            self._created.remove(self.names.ghost)
         self.context.set_phase("cut over")
 
     def clean_up(self) -> None:
         assert self.main is not None
         self._stop_threads()
         execute(self.main, f"DROP TABLE IF EXISTS {q(self.names.changelog)}")
-        self._created.remove(self.names.changelog)
+        if self.names.changelog in self._created:
+            self._created.remove(self.names.changelog)
         if self.config.ok_to_drop_table:
             execute(self.main, f"DROP TABLE IF EXISTS {q(self.names.old)}")
         self.context.set_phase("done")
@@ -644,6 +750,17 @@ class Migrator:
             if conn is not None:
                 with contextlib.suppress(MySQLdb.Error):
                     conn.close()
+
+
+CONNECTION_LOST = (2002, 2003, 2006, 2013, 1927, 4031)
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    return (
+        isinstance(exc, MySQLdb.OperationalError)
+        and bool(exc.args)
+        and (exc.args[0] in CONNECTION_LOST)
+    )
 
 
 def run_migration(config: GhostConfig, **kwargs: Any) -> MigrationResult:

@@ -129,7 +129,8 @@ class Operations:
             lag_reader=lambda: self.context.lag_seconds,
         )
         self.throttler.start()
-        if self.config.postpone_cut_over_flag_file:
+        if self.config.postpone_cut_over_flag_file and not self.config.resume:
+            # A resumed run keeps whatever the operator did with the flag meanwhile.
             Path(self.config.postpone_cut_over_flag_file).touch()
         socket_path = self.config.serve_socket_file or default_socket_path(
             self.config.database, self.config.table
@@ -140,7 +141,8 @@ class Operations:
             socket_path=socket_path,
             tcp_port=self.config.serve_tcp_port,
             tcp_host=self.config.serve_tcp_host,
-            drop_stale_socket=self.config.initially_drop_socket_file,
+            # A resumed run replaces the killed run's socket (removed only if nobody answers).
+            drop_stale_socket=self.config.initially_drop_socket_file or self.config.resume,
             hooks=self.hooks,
             applier_info=lambda: f"Host: {self.identity}, Version: {self.version}",
             inspector_info=lambda: f"Host: {self.identity}, Version: {self.version}",

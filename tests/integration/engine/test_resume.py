@@ -1,0 +1,168 @@
+"""Checkpoint and resume: a run killed with SIGKILL is continued by a second run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from django_ghost.engine import GhostConfig
+from django_ghost.engine.errors import PreflightError
+from django_ghost.engine.migrator import Migrator
+from tests.integration.engine.test_migrator import make_config
+from tests.plugins.mariadb import TestDatabase, wait_for
+
+ROOT = Path(__file__).resolve().parents[3]
+RUNNER = """
+import json, sys
+from django_ghost.engine import GhostConfig, Migrator
+Migrator(GhostConfig(**json.loads(sys.argv[1]))).run()
+"""
+
+
+class MirroredWriter(threading.Thread):
+    """Writes the same statements to the table and to a mirror table, in order."""
+
+    def __init__(self, db: TestDatabase):
+        super().__init__(daemon=True)
+        self.conn = db.connect()
+        self.stop = threading.Event()
+        self.failures: list[str] = []
+
+    def run(self) -> None:
+        cur = self.conn.cursor()
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            for table in ("t", "m"):
+                try:
+                    cur.execute(f"INSERT INTO {table} (id, v) VALUES (%s, %s)", (100000 + n, n))
+                    cur.execute(f"UPDATE {table} SET v = v + %s WHERE id = %s", (n, n * 37 % 20000))
+                    cur.execute(f"DELETE FROM {table} WHERE id = %s", (n * 91 % 20000,))
+                except Exception as exc:  # noqa: BLE001 - asserted on
+                    self.failures.append(f"{table}: {exc}")
+            time.sleep(0.002)
+
+
+def checkpoint(db: TestDatabase) -> dict[str, Any] | None:
+    try:
+        rows = db.query("SELECT value FROM _t_ghc WHERE hint = 'checkpoint'")
+    except Exception:  # noqa: BLE001 - the table may not exist yet
+        return None
+    return json.loads(rows[0][0]) if rows else None
+
+
+def kill_when(process: subprocess.Popen[bytes], predicate: Any, timeout: float = 90) -> None:
+    assert wait_for(predicate, timeout=timeout, interval=0.1), "condition never met"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
+def test_resume__killed_mid_copy__ends_identical(
+    db: TestDatabase, tmp_path: Path, fraction: float
+) -> None:
+    for table in ("t", "m"):
+        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
+        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    config = make_config(
+        db,
+        "t",
+        "ADD COLUMN extra INT NOT NULL DEFAULT 5",
+        chunk_size=200,
+        nice_ratio=1.0,
+        checkpoint_seconds=1,
+        serve_socket_file=str(tmp_path / "s.sock"),
+    )
+    writer = MirroredWriter(db)
+    writer.start()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
+    )
+    kill_when(first, lambda: (checkpoint(db) or {}).get("rows_copied", 0) >= 20000 * fraction)
+    assert "_t_gho" in db.tables() and "_t_ghc" in db.tables()
+    saved = checkpoint(db)
+    assert saved is not None and saved["rows_copied"] >= 20000 * fraction
+    time.sleep(0.5)  # changes keep arriving while nothing runs
+    resumed = Migrator(dataclasses.replace(config, resume=True)).run()
+    writer.stop.set()
+    writer.join()
+    assert writer.failures == []
+    assert resumed.checksum_verified
+    assert resumed.rows_copied >= saved["rows_copied"]
+    assert db.checksum("t", "id, v, w", order_by="id") == db.checksum(
+        "m", "id, v, w", order_by="id"
+    )
+    assert db.scalar("SELECT COUNT(*) FROM t WHERE extra <> 5") == 0
+
+
+def test_resume__killed_while_postponed__ends_identical(db: TestDatabase, tmp_path: Path) -> None:
+    for table in ("t", "m"):
+        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
+        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    flag = tmp_path / "postpone"
+    config = make_config(
+        db,
+        "t",
+        "ADD COLUMN extra INT",
+        chunk_size=2000,
+        checkpoint_seconds=1,
+        postpone_cut_over_flag_file=str(flag),
+        serve_socket_file=str(tmp_path / "s.sock"),
+    )
+    writer = MirroredWriter(db)
+    writer.start()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
+    )
+    kill_when(first, lambda: (checkpoint(db) or {}).get("copy_done", False))
+    time.sleep(1.5)
+    flag.unlink()
+    Migrator(dataclasses.replace(config, resume=True)).run()
+    writer.stop.set()
+    writer.join()
+    assert writer.failures == []
+    assert db.checksum("t", "id, v, w", order_by="id") == db.checksum(
+        "m", "id, v, w", order_by="id"
+    )
+
+
+def test_resume__different_alter__refused(db: TestDatabase, tmp_path: Path) -> None:
+    db.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
+    db.execute("INSERT INTO t SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    config = make_config(
+        db,
+        "t",
+        "ADD COLUMN extra INT",
+        chunk_size=100,
+        nice_ratio=2.0,
+        checkpoint_seconds=1,
+        serve_socket_file=str(tmp_path / "s.sock"),
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
+    )
+    kill_when(first, lambda: checkpoint(db) is not None)
+    other = dataclasses.replace(config, alter="ADD COLUMN other INT", resume=True)
+    with pytest.raises(PreflightError, match="different ALTER"):
+        Migrator(other).run()
+    assert "_t_gho" in db.tables()  # a refused resume leaves the earlier run's tables
+
+
+def test_resume__nothing_to_resume__refused(db: TestDatabase) -> None:
+    db.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+    config: GhostConfig = make_config(db, "t", "ADD COLUMN x INT", resume=True)
+    with pytest.raises(PreflightError, match="Cannot resume"):
+        Migrator(config).run()
