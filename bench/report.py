@@ -100,7 +100,9 @@ def _errors(run: dict[str, Any]) -> str:
     count = run.get("load_fatal_count", 0) - (1 if _overloaded(run) else 0)
     text = f"{ignored + count}"
     if fatal:
-        text += f" ({count} fatal)"
+        # sysbench logs two FATAL lines per dying client thread (the error, then
+        # "thread_run function failed")
+        text += f" ({count} fatal log lines)"
     if _overloaded(run):
         text += "; sysbench overloaded and exited"
     return text
