@@ -26,8 +26,8 @@ _REPLICA_MODES = (
 )
 _TLS = "TLS connections are not implemented yet; connect through --socket or over a trusted network"
 _CHECKPOINT = (
-    "checkpoints and resume are not implemented yet; an interrupted migration leaves the "
-    "original table intact, so start it again (with --initially-drop-ghost-table)"
+    "checkpoints are always written (every --checkpoint-seconds); continue a killed run "
+    "with --resume"
 )
 _METRICS = "metrics export is not implemented; read the status lines instead"
 _TRIGGERS = "tables with triggers are refused; drop the triggers, migrate, then re-create them"
@@ -50,10 +50,6 @@ GHOST_FLAGS: dict[str, str] = {
     "assume-rbr": (
         "the server must already log with binlog_format=ROW; django-ghost never restarts "
         "replication or changes server settings"
-    ),
-    "switch-to-rbr": (
-        "the server must already log with binlog_format=ROW; django-ghost never changes "
-        "server settings (SET GLOBAL binlog_format='ROW' yourself)"
     ),
     "migrate-on-replica": _REPLICA_MODES,
     "test-on-replica": _REPLICA_MODES,
@@ -142,8 +138,6 @@ GHOST_FLAGS: dict[str, str] = {
     "hooks-status-interval": _HOOKS,
     # -- checkpoint, resume, revert --------------------------------------------------------
     "checkpoint": _CHECKPOINT,
-    "checkpoint-seconds": _CHECKPOINT,
-    "resume": _CHECKPOINT,
     "revert": (
         "revert is not implemented; the old table (_<table>_del) is kept unless "
         "--ok-to-drop-table, so the previous data stays available"

@@ -73,6 +73,7 @@ class Applier:
     ):
         self.conn = conn
         self.barrier_conn = barrier_conn
+        self.last_key: tuple[Any, ...] | None = None
         self.plan = plan
         self.context = context
         self.ghost_table = ghost_table
@@ -114,6 +115,7 @@ class Applier:
             if isinstance(item, KeyChange):
                 for key in item.keys:
                     pending[key] = None
+                self.last_key = item.keys[-1]
                 events += 1
             elif isinstance(item, Marker):
                 # Everything queued before the marker must be applied before it counts.
@@ -169,8 +171,8 @@ class Applier:
 
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]
-        if transactional:
-            self._barrier(keys, params)
+        if transactional and self.last_key is not None:
+            self._barrier([self.last_key], list(self.last_key))
         delete = builder.refresh_delete(self.ghost_table, self.key, len(keys))
         insert = builder.refresh_insert(
             self.plan.original.name,
@@ -197,12 +199,16 @@ class Applier:
             raise
 
     def _barrier(self, keys: list[tuple[Any, ...]], params: list[Any]) -> None:
-        """Wait until every transaction still holding one of these rows has committed.
+        """Wait until every transaction whose changes were queued has committed.
 
         A change can reach the binlog (and us) a moment before its transaction commits in
         InnoDB. The writer reads with READ COMMITTED consistent reads, which never lock and
-        so never deadlock with the application, but would miss such a change; one locking
-        read per key first (never more than one lock held at a time) closes that gap.
+        so never deadlock with the application, but would miss such a change. A locking
+        read of the row changed by the *last* queued event waits for its transaction; the
+        server makes commits visible in binlog order (MariaDB's commit_ordered, MySQL's
+        binlog_order_commits), so every earlier queued transaction is visible by then. The
+        read runs alone in its own transaction, holding one lock: it can wait for a writer
+        but never be part of a deadlock cycle with the application.
         """
         if self.barrier_conn is None:
             return

@@ -50,6 +50,7 @@ class GhostConfig:
     discard_foreign_keys: bool = False
     allow_nullable_unique_key: bool = False
     allow_zero_in_date: bool = False
+    switch_to_rbr: bool = False
     # -- row copy and binlog apply ---------------------------------------------------------
     chunk_size: int = 1000
     chunk_time_target_millis: int = 0
@@ -58,7 +59,8 @@ class GhostConfig:
     default_retries: int = 60
     checkpoint_seconds: int = 10
     resume: bool = False
-    replica_server_id: int = 99999
+    auto_resume_attempts: int = 3
+    replica_server_id: int = 0
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
     # -- cut-over --------------------------------------------------------------------------
@@ -130,9 +132,10 @@ class GhostConfig:
             "exponential_backoff_max_interval": (2, 3600),
             "checksum_chunk_size": (100, 1_000_000),
             "chunk_time_target_millis": (0, 60_000),
-            "replica_server_id": (1, 2**32 - 1),
+            "replica_server_id": (0, 2**32 - 1),
             "status_interval_seconds": (1, 3600),
             "checkpoint_seconds": (1, 3600),
+            "auto_resume_attempts": (0, 100),
             "critical_load_interval_millis": (0, 3_600_000),
             "critical_load_hibernate_seconds": (0, 86_400),
             "throttle_http_interval_millis": (10, 3_600_000),

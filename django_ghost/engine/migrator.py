@@ -15,8 +15,10 @@ so neither holds its lock while a backlog drains.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -67,11 +69,19 @@ def default_reader_factory(
 
     return BinlogStream(
         spec,
-        server_id=config.replica_server_id,
+        server_id=replica_server_id(config),
         schema=config.database,
         watch=watch,
         start=start,
     )
+
+
+def replica_server_id(config: GhostConfig) -> int:
+    """The server id our binlog client registers with. Two clients with one id make the
+    server drop the older one, so by default each process gets its own (gh-ost: 99999)."""
+    if config.replica_server_id:
+        return config.replica_server_id
+    return 1_000_000_000 + (os.getpid() * 1000 + threading.get_ident() % 1000) % 1_000_000_000
 
 
 class Migrator:
@@ -93,7 +103,18 @@ class Migrator:
         self.external_stop = stop
         self.reader_factory = reader_factory
         self.connect_fn = connect_fn
+        self._kwargs: dict[str, Any] = {
+            "on_progress": on_progress,
+            "stop": stop,
+            "hooks": hooks,
+            "status_printer": status_printer,
+            "reader_factory": reader_factory,
+            "connect_fn": connect_fn,
+        }
         self.context = MigrationContext(config)
+        if stop is not None:
+            # Setting the caller's event aborts every loop, throttled waits included.
+            self.context.stop = stop
         self.spec = ConnectionSpec(
             host=config.host,
             port=config.port,
@@ -148,6 +169,39 @@ class Migrator:
     # -- the algorithm -------------------------------------------------------------------
 
     def run(self) -> MigrationResult:
+        """Run the migration; after a lost connection, resume from the last checkpoint
+        (up to auto_resume_attempts times) before giving up."""
+        try:
+            return self._run_once()
+        except MySQLdb.OperationalError as exc:
+            if not _connection_lost(exc):
+                raise
+            kept = bool(self._last_checkpoint) or self.config.resume
+            if kept and self.config.auto_resume_attempts > 0:
+                log.warning("connection lost (%s); resuming from the last checkpoint", exc)
+                time.sleep(1.0)
+                successor = Migrator(
+                    dataclasses.replace(
+                        self.config,
+                        resume=True,
+                        auto_resume_attempts=self.config.auto_resume_attempts - 1,
+                    ),
+                    **self._kwargs,
+                )
+                return successor.run()
+            where = (
+                "The ghost and changelog tables and the checkpoint are kept: run again with "
+                "resume=true (--resume) to continue, or remove them with django-ghost --cleanup."
+                if kept
+                else "Nothing was copied yet; run the migration again."
+            )
+            raise GhostError(
+                f"Lost the connection to the server during the migration of "
+                f"{self.config.table} ({exc.args[-1] if exc.args else exc}). The original "
+                f"table is untouched. {where}"
+            ) from exc
+
+    def _run_once(self) -> MigrationResult:
         started = time.monotonic()
         try:
             self.validate_options()
@@ -206,6 +260,12 @@ class Migrator:
     def read_server_facts(self) -> None:
         assert self.main is not None
         self.facts = read_server_facts(self.main)
+        if self.config.switch_to_rbr and self.facts.binlog_format.upper() != "ROW":
+            # Before streaming starts: our own binlog client would count as a replica.
+            from .rbr import switch_to_rbr
+
+            log.info("%s", switch_to_rbr(self.main).describe())
+            self.facts = read_server_facts(self.main)
         check_binlog(self.facts)
         check_grants(read_grants(self.main), self.config.database)
         # DDL on the ghost (defaults with time literals) must be read in the server's

@@ -126,7 +126,9 @@ class Operations:
             options=ThrottleOptions.from_config(self.config),
             status_reader=connection_status_reader(status_conn),
             scalar_query=connection_scalar_query(query_conn),
-            lag_reader=lambda: self.context.lag_seconds,
+            # max_lag_millis throttles on *replication* lag. On the primary there is none
+            # to read; our own stream delay must never throttle the apply that reduces it.
+            lag_reader=None,
         )
         self.throttler.start()
         if self.config.postpone_cut_over_flag_file and not self.config.resume:

@@ -19,6 +19,7 @@ other, and a slow client is cut off by the read timeout.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import ipaddress
 import json
 import logging
@@ -89,8 +90,15 @@ class Command:
 
 
 def default_socket_path(database: str, table: str) -> str:
-    """``/tmp/django-ghost.<db>.<table>.sock`` (gh-ost uses ``/tmp/gh-ost.<db>.<table>.sock``)."""
-    return f"/tmp/django-ghost.{database}.{table}.sock"
+    """``/tmp/django-ghost.<db>.<table>.sock`` (gh-ost uses ``/tmp/gh-ost.<db>.<table>.sock``).
+
+    Names too long for a unix socket path (107 bytes) become a stable hash of both names.
+    """
+    path = f"/tmp/django-ghost.{database}.{table}.sock"
+    if len(path.encode()) <= MAX_SOCKET_PATH_BYTES:
+        return path
+    digest = hashlib.sha1(f"{database}.{table}".encode()).hexdigest()[:16]
+    return f"/tmp/django-ghost.{digest}.sock"
 
 
 def format_status_line(snap: ProgressSnapshot) -> str:

@@ -216,14 +216,12 @@ def test_parse_args__short_h__help() -> None:
     [
         ("gtid", "GTID"),
         ("checkpoint", "resume"),
-        ("resume", "resume"),
         ("revert", "old table"),
         ("include-triggers", "triggers"),
         ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
         ("statsd-addr", "metrics"),
         ("ssl", "TLS"),
         ("ssl-ca", "TLS"),
-        ("switch-to-rbr", "binlog_format=ROW"),
         ("test-on-replica", "replica"),
         ("migrate-on-replica", "replica"),
         ("assume-master-host", "topology"),
@@ -261,10 +259,10 @@ def test_parse_args__unrelated_unknown_flag__no_suggestion() -> None:
 
 
 def test_main__rejected_flag__exit_2_message_on_stderr() -> None:
-    code, out, err = run([*TARGET, "--switch-to-rbr"])
+    code, out, err = run([*TARGET, "--gtid"])
     assert code == 2
     assert out == ""
-    assert "gh-ost flag --switch-to-rbr is not supported by django-ghost yet" in err
+    assert "gh-ost flag --gtid is not supported by django-ghost yet" in err
 
 
 # -- --check-flag, --help, --version ------------------------------------------------------------

@@ -249,13 +249,6 @@ def test_migrate__odd_identifiers__migrated_and_verified(
     assert all(t.endswith("_del") for t in leftovers), leftovers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine gap: the default control socket path /tmp/django-ghost.<db>.<table>.sock "
-    "exceeds the 107-byte unix socket limit for long names (here a 64-character table), "
-    "and the migration fails with ControlSocketError before copying; server.py should "
-    "shorten it (e.g. with a hash) as names.py does for helper tables",
-)
 def test_migrate__64_char_table_default_socket_path__migrated(db: TestDatabase) -> None:
     table = "S" * 64
     db.execute(f"CREATE TABLE {q(table)} (id INT PRIMARY KEY, v INT)")
