@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from .checkpoint import read_bounds, restore_bounds
 from .errors import ChecksumMismatchError
 from .mysql.connection import Connection, execute, query, scalar
 from .plan import ColumnPair, CopyPlan
@@ -48,9 +50,10 @@ def _same_type(pair: ColumnPair) -> bool:
 
 
 def _plain(column_sql: str, data_type: str) -> str:
-    if data_type in _TEXTUAL:
-        return f"CAST({column_sql} AS CHAR)"
-    return f"HEX({column_sql})"
+    # Same type on both sides: the stored value itself (bytes in its own charset, or the
+    # canonical text of a number or time) is what CRC32 reads.
+    del data_type
+    return column_sql
 
 
 def _cast_target(pair: ColumnPair) -> str | None:
@@ -89,9 +92,9 @@ def column_exprs(pair: ColumnPair) -> tuple[str, str]:
     return f"CAST({source} AS CHAR)", f"CAST({target} AS CHAR)"
 
 
-def _null_safe(expr: str) -> str:
-    # HEX() and CAST(... AS CHAR) never produce '~', so the NULL marker cannot collide.
-    return f"COALESCE({expr}, '~')"
+def _column_digest(expr: str) -> str:
+    # CRC32 is never negative, so -1 marks NULL without colliding with any value.
+    return f"COALESCE(CRC32({expr}), -1)"
 
 
 class Checksum:
@@ -105,6 +108,7 @@ class Checksum:
         ghost_table: str,
         key: Sequence[KeyColumn],
         chunk_size: int,
+        ghost_conn: Connection | None = None,
     ):
         self.conn = conn
         self.plan = plan
@@ -112,20 +116,31 @@ class Checksum:
         self.key = tuple(key)
         self.chunk_size = chunk_size
         exprs = [column_exprs(p) for p in plan.columns]
-        self._orig_row = [_null_safe(o) for o, _ in exprs]
-        self._ghost_row = [_null_safe(g) for _, g in exprs]
+        self._orig_row = [_column_digest(o) for o, _ in exprs]
+        self._ghost_row = [_column_digest(g) for _, g in exprs]
+        # With a second session the ghost side is summed in parallel (one core each).
+        self.ghost_conn = ghost_conn if ghost_conn is not None else conn
         self.rows_compared = 0
+        self._pool: ThreadPoolExecutor
         self.error: BaseException | None = None
 
     def open_snapshot(self) -> None:
+        """Both sessions snapshot while both tables are frozen (see the module docstring),
+        so each side can be read on its own session, in parallel, at the same point."""
         execute(self.conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        if self.ghost_conn is not self.conn:
+            execute(self.ghost_conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT")
 
     def compare(self) -> None:
         """Compare every chunk; raise ChecksumMismatchError at the first difference."""
         try:
-            self._compare()
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghost-sum") as pool:
+                self._pool = pool
+                self._compare()
         finally:
             execute(self.conn, "ROLLBACK")
+            if self.ghost_conn is not self.conn:
+                execute(self.ghost_conn, "ROLLBACK")
 
     def compare_in_thread(self, on_done: Callable[[], None]) -> threading.Thread:
         def run() -> None:
@@ -181,13 +196,20 @@ class Checksum:
                 execute(self.conn, builder.assign_vars("chi", "cmax", len(self.key)))
             orig_cond = builder.range_condition(names, first=first, lower="clo", upper="chi")
             ghost_cond = builder.range_condition(ghost_names, first=first, lower="clo", upper="chi")
-            ours = query(
-                self.conn, builder.checksum_chunk(original, index, self._orig_row, orig_cond)
-            )[0]
-            theirs = query(
-                self.conn,
-                builder.checksum_chunk(self.ghost_table, ghost_index, self._ghost_row, ghost_cond),
-            )[0]
+            ghost_sql = builder.checksum_chunk(
+                self.ghost_table, ghost_index, self._ghost_row, ghost_cond
+            )
+            if self.ghost_conn is not self.conn:
+                for prefix in ("clo", "chi"):
+                    bounds = read_bounds(self.conn, self.key, prefix)
+                    restore_bounds(self.ghost_conn, self.key, prefix, bounds)
+            orig_sql = builder.checksum_chunk(original, index, self._orig_row, orig_cond)
+            if self.ghost_conn is self.conn:
+                ours, theirs = query(self.conn, orig_sql)[0], query(self.conn, ghost_sql)[0]
+            else:
+                pending = self._pool.submit(query, self.ghost_conn, ghost_sql)
+                ours = query(self.conn, orig_sql)[0]
+                theirs = pending.result()[0]
             if tuple(ours) != tuple(theirs):
                 raise ChecksumMismatchError(self._describe_mismatch(ours, theirs))
             self.rows_compared += int(ours[0])

@@ -206,10 +206,12 @@ def key_barrier(original: str, key: Sequence[KeyColumn], rows: int, lock_clause:
 
 
 def checksum_chunk(table: str, index: str, row_exprs: Sequence[str], range_cond: str) -> str:
-    """Row count and an order-independent digest of the rows in a key range."""
-    row = "CONCAT_WS('#', " + ", ".join(row_exprs) + ")"
+    """Row count and two order-independent digests (XOR and sum) of the rows in a range.
+
+    Each row's digest is computed once, in a derived table, from its columns' digests.
+    """
+    row = "CRC32(CONCAT_WS(',', " + ", ".join(row_exprs) + "))"
     return (
-        f"SELECT COUNT(*), COALESCE(BIT_XOR(CRC32({row})), 0), "
-        f"COALESCE(SUM(CRC32(REVERSE({row}))), 0) "
-        f"FROM {q(table)} FORCE INDEX ({q(index)}) WHERE {range_cond}"
+        "SELECT COUNT(*), COALESCE(BIT_XOR(d), 0), COALESCE(SUM(d), 0) FROM "
+        f"(SELECT {row} AS d FROM {q(table)} FORCE INDEX ({q(index)}) WHERE {range_cond}) AS r"
     )
