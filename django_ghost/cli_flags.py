@@ -17,12 +17,9 @@ from __future__ import annotations
 
 # Reasons shared by several gh-ost flags.
 _TOPOLOGY = (
-    "django-ghost migrates on the server it connects to and does not walk or change the "
-    "replication topology; point --host at the primary"
-)
-_REPLICA_MODES = (
-    "migrating or testing on a replica is not implemented; run against the primary (a "
-    "validation run without --execute changes nothing)"
+    "master-master and cloud-specific topologies are not handled: django-ghost finds the "
+    "primary from the replica's SHOW SLAVE STATUS or takes it from --assume-master-host; "
+    "point --host at a replica or at the primary"
 )
 _TLS = "TLS connections are not implemented yet; connect through --socket or over a trusted network"
 _CHECKPOINT = (
@@ -43,17 +40,11 @@ GHOST_FLAGS: dict[str, str] = {
     "azure": _TOPOLOGY,
     "gcp": _TOPOLOGY,
     "allow-master-master": _TOPOLOGY,
-    "assume-master-host": _TOPOLOGY,
-    "master-user": _TOPOLOGY,
-    "master-password": _TOPOLOGY,
     "tungsten": _TOPOLOGY,
     "assume-rbr": (
         "the server must already log with binlog_format=ROW; django-ghost never restarts "
         "replication or changes server settings"
     ),
-    "migrate-on-replica": _REPLICA_MODES,
-    "test-on-replica": _REPLICA_MODES,
-    "test-on-replica-skip-replica-stop": _REPLICA_MODES,
     "ssl": _TLS,
     "ssl-ca": _TLS,
     "ssl-cert": _TLS,
@@ -199,7 +190,15 @@ OPTION_HELP: dict[str, str] = {
         "'ALTER TABLE [db.]table ...' statement."
     ),
     "execute": "Really migrate. Without it, only validate and print the new table (noop).",
-    "allow_on_master": "Run on the server that receives the writes (always the case here).",
+    "allow_on_master": "Allow migrating when --host is a primary (default); false: refuse.",
+    "assume_master_host": "--host is a replica: migrate on this primary (host[:port]).",
+    "master_user": "User for the primary given with --assume-master-host.",
+    "master_password": "Password for the primary given with --assume-master-host.",
+    "migrate_on_replica": "Migrate (and cut over) on the replica --host; primary untouched.",
+    "test_on_replica": (
+        "As --migrate-on-replica, but stop replication, swap and swap back: both tables stay."
+    ),
+    "test_on_replica_skip_replica_stop": "With --test-on-replica, keep replication running.",
     "ghost_table_template": "Name of the ghost table; {table} and {timestamp} are replaced.",
     "changelog_table_template": "Name of the changelog table.",
     "old_table_template": "Name the original table gets after the cut-over.",

@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-SECRET_OPTIONS = frozenset({"password"})
+SECRET_OPTIONS = frozenset({"password", "master_password"})
 CUT_OVER_ALGORITHMS = ("atomic", "two-step")
 NAME_PLACEHOLDERS = ("{table}", "{timestamp}")
 
@@ -37,6 +37,13 @@ class GhostConfig:
     alter: str = ""
     execute: bool = False
     allow_on_master: bool = True
+    # -- replication topology (docs/topologies.md) -----------------------------------------
+    assume_master_host: str = ""
+    master_user: str = ""
+    master_password: str = dataclasses.field(default="", repr=False)
+    migrate_on_replica: bool = False
+    test_on_replica: bool = False
+    test_on_replica_skip_replica_stop: bool = False
     # -- tables ----------------------------------------------------------------------------
     ghost_table_template: str = "_{table}_gho"
     changelog_table_template: str = "_{table}_ghc"
@@ -170,10 +177,33 @@ class GhostConfig:
                 "initially_drop_ghost_table."
             )
         yield from self._throttle_problems()
+        yield from self._topology_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
             yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."
         if len(self.serve_socket_file.encode()) > 107:
             yield "serve_socket_file is longer than a unix socket path may be (107 bytes)."
+
+    def _topology_problems(self) -> Iterable[str]:
+        # allow_on_master stays allowed with the replica modes (its default is true here,
+        # unlike gh-ost): those modes refuse a host that is not a replica anyway.
+        from .topology import parse_host_port
+
+        if self.migrate_on_replica and self.test_on_replica:
+            yield "migrate_on_replica and test_on_replica exclude each other."
+        if self.test_on_replica_skip_replica_stop and not self.test_on_replica:
+            yield "test_on_replica_skip_replica_stop needs test_on_replica."
+        if self.assume_master_host:
+            try:
+                parse_host_port(self.assume_master_host)
+            except ValueError:
+                yield f"assume_master_host={self.assume_master_host!r} is not host[:port]."
+            if self.migrate_on_replica or self.test_on_replica:
+                yield (
+                    "assume_master_host names the primary to migrate on; migrate_on_replica and "
+                    "test_on_replica migrate on the replica itself: use one or the other."
+                )
+        elif self.master_user or self.master_password:
+            yield "master_user and master_password need assume_master_host."
 
     def _throttle_problems(self) -> Iterable[str]:
         # Parsed by the throttler's own parsers so both agree on the syntax.

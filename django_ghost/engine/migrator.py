@@ -1,6 +1,7 @@
 """Migrator: one online ALTER, as a straight list of named steps.
 
-    validate options → connect → read server facts → parse the ALTER → inspect the table
+    validate options → connect → read server facts → discover the topology → parse the ALTER
+    → inspect the table
     → take the migration lock → create changelog and ghost tables → plan the copy
     → (validation only: report the new table and stop) → start the binlog stream
     → capture the copy range → copy rows while applying changes → catch up
@@ -10,6 +11,10 @@ Order matters in two places. The binlog stream starts *before* the copy range is
 so no change can fall between the two (applier.py explains why that makes copy + apply
 consistent). The checksum and the cut-over both wait until the stream has caught up,
 so neither holds its lock while a backlog drains.
+
+The topology (topology.py) decides where each step runs: the binlog stream and the lag
+reading on the *inspector* (``self.inspector_spec``, a replica in gh-ost's default mode),
+everything else on the *applier* (``self.spec``, the primary). On a primary both are one.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import MySQLdb
@@ -55,11 +60,22 @@ from .sql.names import TableNames, table_names
 from .sql.quote import quote_identifier as q
 from .streamer import Streamer
 from .tableinfo import TableInfo, read_table
+from .topology import (
+    RESTART_HINT,
+    Topology,
+    discover,
+    start_replication,
+    stop_replication,
+    swap_back,
+    wait_until_replicated,
+)
 
 log = logging.getLogger("django_ghost")
 
 ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
 PROGRESS_INTERVAL = 0.5
+# How long the replica may take to apply the new changelog table before streaming starts.
+REPLICA_WAIT_SECONDS = 300.0
 
 
 def default_reader_factory(
@@ -123,6 +139,9 @@ class Migrator:
             socket=config.socket,
             database=config.database,
         )
+        # The server the binlog is read from; the discover_topology step may move the
+        # applier (self.spec) to the primary of a replica.
+        self.inspector_spec = self.spec
         self.names: TableNames = table_names(
             config.table,
             ghost_template=config.ghost_table_template,
@@ -144,6 +163,8 @@ class Migrator:
             self.ops.hooks = CompositeHooks([self.ops.hooks, hooks])
         # Filled in as the steps run.
         self.main: Connection | None = None
+        self.inspector_conn: Connection | None = None
+        self.topology: Topology | None = None
         self.writer: Connection | None = None
         self.lock_conn: Connection | None = None
         self.barrier: Connection | None = None
@@ -208,6 +229,7 @@ class Migrator:
             self.ops.fire("startup")
             self.connect()
             self.read_server_facts()
+            self.discover_topology()
             self.parse_alter()
             self.inspect_original()
             self.take_migration_lock()
@@ -271,6 +293,32 @@ class Migrator:
         # DDL on the ghost (defaults with time literals) must be read in the server's
         # zone, as the application's own ALTER would be.
         execute(self.main, "SET SESSION time_zone = @@GLOBAL.time_zone")
+
+    def discover_topology(self) -> None:
+        """A replica is inspected and the migration runs on its primary, unless a
+        replica mode says otherwise; on a primary both roles stay (topology.py)."""
+        assert self.main is not None and self.facts is not None
+        self.topology = discover(
+            self.config,
+            self.spec,
+            self.main,
+            log_slave_updates=self.facts.log_slave_updates,
+            status_statement=self.facts.replica_status_sql(),
+            connect=self._connect_plain,
+        )
+        log.info("topology: %s", self.topology.describe())
+        inspected = self.facts.identity
+        if self.topology.split:
+            self.inspector_conn, self.main = self.main, None
+            self.spec = self.topology.applier
+            self.connect()
+            assert self.main is not None
+            self.facts = read_server_facts(self.main)
+            check_grants(read_grants(self.main), self.config.database)
+            execute(self.main, "SET SESSION time_zone = @@GLOBAL.time_zone")
+        self.ops.use_topology(
+            self.topology, changelog_table=self.names.changelog, inspector=inspected
+        )
 
     def parse_alter(self) -> None:
         self.parsed = parse_alter(self.config.alter, table=self.config.table)
@@ -365,7 +413,7 @@ class Migrator:
             raise PreflightError(
                 f"Cannot resume: {self.config.table} changed since the earlier run. Start over."
             )
-        if not binlog_file_exists(self.main, checkpoint.binlog_position.file):
+        if not binlog_file_exists(self._inspector(), checkpoint.binlog_position.file):
             raise PreflightError(
                 f"Cannot resume: binary log {checkpoint.binlog_position.file} needed from "
                 "position {checkpoint.position} has been purged. Start over, and keep binlogs "
@@ -404,7 +452,8 @@ class Migrator:
         if self._resumed is not None:
             start = self._resumed.binlog_position
         else:
-            start = current_position(self.main)
+            self._wait_for_replica()
+            start = current_position(self._inspector())
         pads = {
             c.name: c.octet_length or 0 for c in self.plan.key_columns if c.data_type == "binary"
         }
@@ -413,7 +462,7 @@ class Migrator:
             names.changelog: WatchSpec(columns=("hint", "value")),
         }
         self._start_position = start
-        reader = self.reader_factory(self.spec, self.config, watch, start)
+        reader = self.reader_factory(self.inspector_spec, self.config, watch, start)
         self.streamer = Streamer(
             reader, self.context, table=names.original, changelog_table=names.changelog
         )
@@ -593,6 +642,9 @@ class Migrator:
             ghost_table=self.names.ghost,
             key=self.key,
             chunk_size=self.config.checksum_chunk_size,
+            ghost_conn=self.connect_fn(
+                self.spec, time_zone=zone, sql_mode_remove=self._zero_date_modes()
+            ),
         )
         for attempt in range(1, self.config.default_retries + 1):
             self.catch_up()
@@ -613,6 +665,7 @@ class Migrator:
             self._report_progress()
         thread.join()
         checker_conn.close()
+        checksum.ghost_conn.close()
         if checksum.error is not None:
             raise checksum.error
         self._checksum_verified = True
@@ -635,10 +688,13 @@ class Migrator:
             main_conn=self.main,
             before_attempt=lambda: self.catch_up(),
         )
-        cut.run()
+        with self._replication_stopped_if_testing():
+            cut.run()
         self._swapped = True
         if self.names.ghost in self._created:
             self._created.remove(self.names.ghost)
+        if self.topology is not None and self.topology.test_on_replica:
+            self._swap_back()
         self.context.set_phase("cut over")
 
     def clean_up(self) -> None:
@@ -650,6 +706,59 @@ class Migrator:
         if self.config.ok_to_drop_table:
             execute(self.main, f"DROP TABLE IF EXISTS {q(self.names.old)}")
         self.context.set_phase("done")
+
+    # -- topology helpers ----------------------------------------------------------------
+
+    def _inspector(self) -> Connection:
+        conn = self.inspector_conn or self.main
+        assert conn is not None
+        return conn
+
+    def _wait_for_replica(self) -> None:
+        """Inspecting a replica: read its start position only once it has applied the new
+        tables, so their DDL (CREATE TABLE ghost LIKE original) is never streamed as a
+        change of the original; see topology.py for why the order is consistent."""
+        if self.topology is None or not self.topology.split:
+            return
+        assert self.changelog is not None
+        marker = f"replica-caught-up:{time.time_ns()}"
+        self.changelog.state(marker)
+        wait_until_replicated(
+            self._inspector(), self.names.changelog, marker, timeout=REPLICA_WAIT_SECONDS
+        )
+
+    @contextlib.contextmanager
+    def _replication_stopped_if_testing(self) -> Iterator[None]:
+        """test_on_replica: stop replication before the cut-over; restart it if it fails."""
+        testing = self.topology is not None and self.topology.test_on_replica
+        if not testing or self.config.test_on_replica_skip_replica_stop:
+            yield
+            return
+        assert self.main is not None
+        self.ops.fire("stop-replication")
+        stop_replication(self.main)
+        try:
+            yield
+        except BaseException:
+            self.ops.fire("start-replication")
+            with contextlib.suppress(MySQLdb.Error):
+                start_replication(self.main)
+            raise
+
+    def _swap_back(self) -> None:
+        """test_on_replica: undo the swap; both tables stay for comparison."""
+        assert self.main is not None
+        names = self.names
+        swap_back(self.main, original=names.original, ghost=names.ghost, old=names.old)
+        stopped = "stopped" if not self.config.test_on_replica_skip_replica_stop else "running"
+        message = (
+            f"test_on_replica: cut-over done and rolled back on {self.spec.describe()}: "
+            f"{names.original} is the original, {names.ghost} the migrated table. Replication "
+            f"is {stopped}; compare the tables, then restart it with: {RESTART_HINT}"
+        )
+        log.warning("%s", message)
+        if self.ops.status_printer is not None:
+            self.ops.status_printer(message)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -806,7 +915,7 @@ class Migrator:
                 with contextlib.suppress(MySQLdb.Error):
                     execute(self.main, f"DROP TABLE IF EXISTS {q(table)}")
             self._created.clear()
-        for conn in (self.writer, self.barrier, self.lock_conn, self.main):
+        for conn in (self.writer, self.barrier, self.lock_conn, self.main, self.inspector_conn):
             if conn is not None:
                 with contextlib.suppress(MySQLdb.Error):
                     conn.close()

@@ -34,12 +34,14 @@ from .progress import ProgressSnapshot
 from .server import ControlServer, default_socket_path, format_status_line
 from .sql.quote import quote_identifier as q
 from .throttler import (
+    LagReader,
     RealThrottler,
     ThrottleOptions,
     Throttler,
     connection_scalar_query,
     connection_status_reader,
 )
+from .topology import Topology, heartbeat_lag_reader, seconds_behind_master_reader
 
 log = logging.getLogger("django_ghost")
 
@@ -69,7 +71,10 @@ class Operations:
         self.ghost_table = ghost_table
         self.old_table = old_table
         self.identity = server_identity
+        self.inspector_identity = ""
         self.version = server_version
+        self.topology: Topology | None = None
+        self.changelog_table = ""
         self.status_printer = status_printer
         self.hooks: Hooks = self._build_hooks()
         self.throttler: Throttler | None = None
@@ -94,7 +99,7 @@ class Operations:
             ghost_table=self.ghost_table,
             old_table=self.old_table,
             migrated_host=self.identity,
-            inspected_host=self.identity,
+            inspected_host=self.inspector_identity or self.identity,
             heartbeat_lag_seconds=ctx.lag_seconds,
             elapsed_copy_seconds=copy_seconds,
             hint=self.config.hooks_hint,
@@ -115,6 +120,29 @@ class Operations:
     def fire(self, event: str, extra: dict[str, str] | None = None) -> None:
         self.hooks.fire(event, extra)
 
+    # -- topology ------------------------------------------------------------------------
+
+    def use_topology(self, topology: Topology, *, changelog_table: str, inspector: str) -> None:
+        """Status, row count and load checks go to the applier; lag is read on the inspector."""
+        self.topology = topology
+        self.spec = topology.applier
+        self.changelog_table = changelog_table
+        self.inspector_identity = inspector
+
+    def _lag_reader(self) -> LagReader | None:
+        """max_lag_millis throttles on *replication* lag, read on the inspected replica:
+        the primary's heartbeat as the replica has applied it (gh-ost's "Lag"), or, when
+        the replica is also the applier, Seconds_Behind_Master. On a primary there is none
+        to read, and our own stream delay must never throttle the apply that reduces it."""
+        topology = self.topology
+        if topology is None or not (topology.split or topology.on_replica):
+            return None
+        conn = self.connect(topology.inspector)
+        self._conns.append(conn)
+        if topology.split:
+            return heartbeat_lag_reader(conn, self.changelog_table)
+        return seconds_behind_master_reader(conn)
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -126,9 +154,7 @@ class Operations:
             options=ThrottleOptions.from_config(self.config),
             status_reader=connection_status_reader(status_conn),
             scalar_query=connection_scalar_query(query_conn),
-            # max_lag_millis throttles on *replication* lag. On the primary there is none
-            # to read; our own stream delay must never throttle the apply that reduces it.
-            lag_reader=None,
+            lag_reader=self._lag_reader(),
         )
         self.throttler.start()
         if self.config.postpone_cut_over_flag_file and not self.config.resume:
@@ -147,7 +173,9 @@ class Operations:
             drop_stale_socket=self.config.initially_drop_socket_file or self.config.resume,
             hooks=self.hooks,
             applier_info=lambda: f"Host: {self.identity}, Version: {self.version}",
-            inspector_info=lambda: f"Host: {self.identity}, Version: {self.version}",
+            inspector_info=lambda: (
+                f"Host: {self.inspector_identity or self.identity}, Version: {self.version}"
+            ),
             flag_files={
                 "throttle-flag-file": self.config.throttle_flag_file,
                 "throttle-additional-flag-file": self.config.throttle_additional_flag_file,

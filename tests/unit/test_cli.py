@@ -222,9 +222,8 @@ def test_parse_args__short_h__help() -> None:
         ("statsd-addr", "metrics"),
         ("ssl", "TLS"),
         ("ssl-ca", "TLS"),
-        ("test-on-replica", "replica"),
-        ("migrate-on-replica", "replica"),
-        ("assume-master-host", "topology"),
+        ("allow-master-master", "topologies"),
+        ("tungsten", "topologies"),
         ("skip-renamed-columns", "--approve-renamed-columns"),
         ("force-table-names", "--ghost-table-template"),
         ("timestamp-old-table", "--old-table-template"),
@@ -238,6 +237,14 @@ def test_parse_args__rejected_gh_ost_flag__refused_by_name_with_reason(
     message = str(raised.value)
     assert message.startswith(f"gh-ost flag --{flag} is not supported by django-ghost yet: ")
     assert reason in message
+
+
+def test_parse_args__topology_flags__parsed_as_options() -> None:
+    options = parse_args(
+        [*TARGET, "--test-on-replica", "--assume-master-host=db1:3307", "--master-user=u"]
+    ).options
+    assert options["test_on_replica"] is True
+    assert (options["assume_master_host"], options["master_user"]) == ("db1:3307", "u")
 
 
 def test_parse_args__rejected_flag_without_value__refused_by_name() -> None:
