@@ -27,7 +27,6 @@ import dataclasses
 import glob
 import hashlib
 import os
-import socket
 import stat
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +34,7 @@ from collections.abc import Callable, Sequence
 from .cutover import SENTRY_COMMENT
 from .errors import ConfigError, PreflightError
 from .mysql.connection import Connection, execute, query, scalar
-from .server import default_socket_path
+from .server import default_socket_path, socket_is_live
 from .sql.names import DEFAULT_TEMPLATES, match_helper_table
 from .sql.quote import quote_identifier as q
 
@@ -165,20 +164,6 @@ def stale_sockets(
             )
         )
     return found
-
-
-def socket_is_live(path: str) -> bool:
-    """True when a process accepts connections on the unix socket at ``path``."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(path)
-    except OSError:
-        return False
-    else:
-        return True
-    finally:
-        probe.close()
 
 
 def running_migration(conn: Connection, database: str, table: str) -> int | None:

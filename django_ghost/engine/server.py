@@ -270,7 +270,7 @@ class ControlServer:
                 f"Socket {path!r} already exists: another migration may be serving it. If it"
                 " is stale, remove it or set initially_drop_socket_file."
             )
-        if _socket_is_live(path):
+        if socket_is_live(path):
             raise ControlSocketError(
                 f"Socket {path!r} is served by a running process (another migration of this"
                 " table?); it is not stale and was left alone."
@@ -585,7 +585,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _socket_is_live(path: str) -> bool:
+def socket_is_live(path: str) -> bool:
     """True when something accepts connections on the unix socket at ``path``."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     probe.settimeout(1.0)
