@@ -164,7 +164,7 @@ def discover(
         return Topology(TEST_ON_REPLICA, configured, configured)
     if config.migrate_on_replica:
         return Topology(MIGRATE_ON_REPLICA, configured, configured)
-    applier = _primary_of(config, configured, status, connect)
+    applier = _primary_of(config, configured, status, connect, status_statement)
     return Topology(REPLICA, applier, configured)
 
 
@@ -173,6 +173,7 @@ def _primary_of(
     configured: ConnectionSpec,
     status: dict[str, Any],
     connect: Callable[[ConnectionSpec], Connection],
+    status_statement: str,
 ) -> ConnectionSpec:
     def at(spec: ConnectionSpec, host: str, port: int) -> ConnectionSpec:
         return dataclasses.replace(
@@ -208,10 +209,10 @@ def _primary_of(
                 "if the credentials differ)."
             ) from None
         try:
-            status = replica_status(upper)
+            status = replica_status(upper, status_statement)
         finally:
             upper.close()
-        if not status or not _text(status.get("Master_Log_File")):
+        if not status or not _text(status.get("Master_Log_File") or status.get("Source_Log_File")):
             log.info("master found to be %s", key)
             return spec
         check_replication_running(status, key)
@@ -272,7 +273,8 @@ def seconds_behind_master_reader(
     """Replication lag of a replica that is also the applier (1 s resolution)."""
 
     def read() -> float | None:
-        value = replica_status(conn, statement).get("Seconds_Behind_Master")
+        status = replica_status(conn, statement)
+        value = status.get("Seconds_Behind_Master", status.get("Seconds_Behind_Source"))
         return None if value is None else float(value)
 
     return read
