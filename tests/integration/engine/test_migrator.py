@@ -46,7 +46,7 @@ class Writer(threading.Thread):
         while not self.stop.is_set():
             n += 1
             try:
-                cur.execute(f"INSERT INTO {self.table} (v, w) VALUES (%s, %s)", (n, f"w{n}"))
+                cur.execute(f"INSERT INTO {self.table} (v, w) VALUES (%s, %s)", (n, n))
                 cur.execute(f"UPDATE {self.table} SET v = v + 1 WHERE id = %s", (n * 7 % 3000,))
                 cur.execute(f"DELETE FROM {self.table} WHERE id = %s", (n * 13 % 3000,))
                 cur.execute(f"UPDATE {self.table} SET id = -id WHERE id = %s", (n * 17 % 3000,))

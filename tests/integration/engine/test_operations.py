@@ -343,3 +343,27 @@ def test_cut_over__lock_session_killed__original_intact(db: TestDatabase, tmp_pa
     # Either the attempt failed and a retry swapped the tables, or nothing was swapped.
     swapped = "`x` int" in db.show_create("t")
     assert swapped == ("_t_del" in db.tables())
+
+
+def test_concurrent_migrations__two_tables__both_complete(db: TestDatabase, tmp_path: Path) -> None:
+    for table in ("a", "b"):
+        db.execute(f"CREATE TABLE {table} (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w INT)")
+        db.execute(f"INSERT INTO {table} (v, w) SELECT seq, seq FROM seq_1_to_5000")
+    writers = [Writer(db, "a"), Writer(db, "b")]
+    for w in writers:
+        w.start()
+    runs = [
+        Run(make_config(db, t, "ADD COLUMN x INT", serve_socket_file=str(tmp_path / f"{t}.s")))
+        for t in ("a", "b")
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=120)
+    for w in writers:
+        w.stop.set()
+        w.join()
+    assert [run.error for run in runs] == [None, None]
+    assert all(run.result.checksum_verified for run in runs)
+    assert all(w.failures == [] for w in writers)
+    assert "`x` int" in db.show_create("a") and "`x` int" in db.show_create("b")
