@@ -42,8 +42,8 @@ GHOST_FLAGS: dict[str, str] = {
     "allow-master-master": _TOPOLOGY,
     "tungsten": _TOPOLOGY,
     "assume-rbr": (
-        "the server must already log with binlog_format=ROW; django-ghost never restarts "
-        "replication or changes server settings"
+        "django-ghost does not restart replication to check the format; the server must "
+        "already log with binlog_format=ROW (or use --switch-to-rbr)"
     ),
     "ssl": _TLS,
     "ssl-ca": _TLS,
@@ -175,6 +175,10 @@ PASSWORD_ENVIRONMENT = ("GHOST_PASSWORD", "MYSQL_PWD")
 
 
 OPTION_HELP: dict[str, str] = {
+    "switch_to_rbr": "Switch a server logging in STATEMENT/MIXED format to ROW before starting.",
+    "checkpoint_seconds": "Seconds between checkpoints (copy bound and applied binlog position).",
+    "resume": "Continue an earlier run of the same ALTER from its last checkpoint.",
+    "auto_resume_attempts": "Resume by itself this many times after a lost connection.",
     "host": "Server to connect to; the migration runs on it.",
     "port": "Server TCP port.",
     "socket": "Unix socket path; used instead of host and port when given.",
