@@ -10,6 +10,7 @@ and :meth:`stop`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -40,6 +41,7 @@ from .throttler import (
     Throttler,
     connection_scalar_query,
     connection_status_reader,
+    parse_replicas,
 )
 from .topology import Topology, heartbeat_lag_reader, seconds_behind_master_reader
 
@@ -84,6 +86,7 @@ class Operations:
         self._last_status_hook = time.monotonic()
         self._postponed_fired = False
         self._count_thread: threading.Thread | None = None
+        self._replica_readers: dict[str, Callable[[], float | None]] = {}
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -143,6 +146,22 @@ class Operations:
             return heartbeat_lag_reader(conn, self.changelog_table)
         return seconds_behind_master_reader(conn)
 
+    def _replica_lag_reader(self, replicas: str) -> dict[str, float | None]:
+        """Heartbeat lag on each of ``throttle_control_replicas`` (host[:port] list): the
+        primary's last heartbeat as that replica has applied it. Connections are kept per
+        replica; a replica that cannot be read reports its error (and so throttles)."""
+        lags: dict[str, float | None] = {}
+        for host, port in parse_replicas(replicas):
+            name = f"{host}:{port}"
+            reader = self._replica_readers.get(name)
+            if reader is None:
+                conn = self.connect(dataclasses.replace(self.spec, host=host, port=port, socket=""))
+                self._conns.append(conn)
+                reader = heartbeat_lag_reader(conn, self.changelog_table)
+                self._replica_readers[name] = reader
+            lags[name] = reader()
+        return lags
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -155,6 +174,7 @@ class Operations:
             status_reader=connection_status_reader(status_conn),
             scalar_query=connection_scalar_query(query_conn),
             lag_reader=self._lag_reader(),
+            replica_lag_reader=self._replica_lag_reader,
         )
         self.throttler.start()
         if self.config.postpone_cut_over_flag_file and not self.config.resume:

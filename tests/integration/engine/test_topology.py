@@ -8,6 +8,7 @@ primary (the ``db`` fixture drops the database on the primary, which replicates)
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -231,3 +232,34 @@ def test_test_on_replica__add_column__both_tables_kept_and_replication_stopped(
     assert replica.scalar(f"SELECT COUNT(*) FROM `{db.name}`._t_gho WHERE extra <> 7") == 0
     assert "`extra`" not in db.show_create("t")
     assert db.tables() == ["t"]
+
+
+def test_throttle_control_replicas__replica_lags__throttled_until_it_catches_up(
+    db: TestDatabase, replica_server: TestServer, tmp_path: Path
+) -> None:
+    db.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w VARCHAR(20))")
+    db.execute("INSERT INTO t (v, w) SELECT seq, 'x' FROM seq_1_to_3000")
+    replica = replica_server.connect()
+    replica.cursor().execute("STOP SLAVE SQL_THREAD")
+    try:
+        config = make_config(
+            db,
+            "t",
+            "ADD COLUMN x INT",
+            max_lag_millis=500,
+            throttle_control_replicas=f"{replica_server.host}:{replica_server.port}",
+            serve_socket_file=str(tmp_path / "s.sock"),
+        )
+        run = Run(config)
+        run.start()
+        ctx = run.migrator.context
+        # The replica has not even applied the changelog table yet: unreadable lag throttles.
+        assert wait_for(lambda: "replica" in (ctx.throttle_reason or ""), timeout=30)
+        copied = ctx.rows_copied
+        time.sleep(1.5)
+        assert ctx.rows_copied == copied  # nothing copied while the replica lags
+    finally:
+        replica.cursor().execute("START SLAVE SQL_THREAD")
+    run.join(timeout=120)
+    assert run.error is None, run.error
+    assert run.result.checksum_verified
