@@ -59,7 +59,7 @@ class GhostConfig:
     allow_zero_in_date: bool = False
     switch_to_rbr: bool = False
     # -- row copy and binlog apply ---------------------------------------------------------
-    chunk_size: int = 1000
+    chunk_size: int = 5000
     chunk_time_target_millis: int = 0
     nice_ratio: float = 0.0
     dml_batch_size: int = 500

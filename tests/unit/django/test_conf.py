@@ -45,7 +45,7 @@ def test_resolve__no_layers__defaults_and_connection_from_databases() -> None:
         "app",
     )
     assert config.engine.database == "shop"
-    assert config.engine.chunk_size == 1000
+    assert config.engine.chunk_size == 5000
     assert config.provenance["chunk_size"] == "default"
     assert config.provenance["host"] == "DATABASES['default']"
 
@@ -104,7 +104,7 @@ def test_resolve__unknown_alias_env_var__error() -> None:
 
 
 def test_resolve__unknown_global_env_var__ignored() -> None:
-    assert _resolve(env={"GHOST_TEST_DSN": "mysql://x"}).engine.chunk_size == 1000
+    assert _resolve(env={"GHOST_TEST_DSN": "mysql://x"}).engine.chunk_size == 5000
 
 
 def test_resolve__per_run_option_in_settings__error() -> None:

@@ -166,7 +166,7 @@ def test_handle__status_json__snapshot_knobs_positions(
     context.knobs.forced_throttle = True
     data = json.loads(server.handle("status-json"))
     assert data["rows_copied"] == 250 and data["percent"] == 25.0
-    assert data["knobs"]["chunk_size"] == 1000 and data["knobs"]["forced_throttle"] is True
+    assert data["knobs"]["chunk_size"] == 5000 and data["knobs"]["forced_throttle"] is True
     assert data["streamer_position"] == "bin.000003:1234"
     assert data["applied_position"] is None
     assert data["throttled"] is False and data["abort_reason"] is None
@@ -391,7 +391,7 @@ def test_handle__hook_vetoes__command_not_applied(context: MigrationContext) -> 
     server = make_server(context, hooks=RecordingHooks(veto=True))
     reply = server.handle("chunk-size=200")
     assert reply.startswith("error: refused by the interactive-command hook: Hook ")
-    assert context.knobs.chunk_size == 1000
+    assert context.knobs.chunk_size == 5000
 
 
 def test_format_status_line__unknown_lag_and_eta__na(context: MigrationContext) -> None:
@@ -545,7 +545,7 @@ def test_start__tcp_port__loopback_answers(context: MigrationContext, short_dir:
         assert address is not None and address[0] == "127.0.0.1"
         with socket.create_connection(address, timeout=5) as client:
             client.sendall(b"chunk-size=?\n")
-            assert _read_all(client) == "1000\n"
+            assert _read_all(client) == "5000\n"
         assert "TCP 127.0.0.1:" in server.describe_listeners()
     finally:
         server.close()
