@@ -367,3 +367,23 @@ def test_concurrent_migrations__two_tables__both_complete(db: TestDatabase, tmp_
     assert all(run.result.checksum_verified for run in runs)
     assert all(w.failures == [] for w in writers)
     assert "`x` int" in db.show_create("a") and "`x` int" in db.show_create("b")
+
+
+def test_exact_rowcount__counted_concurrently__estimate_is_exact(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 5000)
+    db.execute("DELETE FROM t WHERE id % 3 = 0")  # the statistics estimate drifts
+    snapshots: list[Any] = []
+    config = make_config(
+        db,
+        "t",
+        "ADD COLUMN x INT",
+        exact_rowcount=True,
+        chunk_size=100,
+        serve_socket_file=str(tmp_path / "s.sock"),
+    )
+    Migrator(config, on_progress=snapshots.append).run()
+    copying = [s for s in snapshots if s.phase == "copying"]
+    assert copying and copying[-1].rows_estimate == 3334
+    assert all(0 <= s.percent <= 100 for s in snapshots)

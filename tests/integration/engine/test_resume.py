@@ -166,3 +166,70 @@ def test_resume__nothing_to_resume__refused(db: TestDatabase) -> None:
     config: GhostConfig = make_config(db, "t", "ADD COLUMN x INT", resume=True)
     with pytest.raises(PreflightError, match="Cannot resume"):
         Migrator(config).run()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="known gap (docs/cut-over.md): when a third session holds the ghost table while "
+    "the RENAME is queued, and the engine dies after dropping the sentry but before the "
+    "RENAME reached the original, writes made between its death and the RENAME stay in the "
+    "old table",
+)
+def test_kill__between_lock_and_rename__original_intact_and_rerun_identical(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    for table in ("t", "m"):
+        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
+        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    config = make_config(
+        db,
+        "t",
+        "ADD COLUMN extra INT",
+        chunk_size=2000,
+        checkpoint_seconds=1,
+        cut_over_lock_timeout_seconds=3,
+        serve_socket_file=str(tmp_path / "s.sock"),
+    )
+    writer = MirroredWriter(db)
+    writer.start()
+    admin = db.connect()
+    # A reader of the ghost holds the RENAME after the lock is taken, widening the window
+    # between LOCK TABLES and the swap so the kill lands inside it.
+    holder = db.connect(autocommit=False)
+
+    def rename_waiting() -> bool:
+        cur = admin.cursor()
+        cur.execute(
+            "SELECT COUNT(*) FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = '_t_gho'",
+            (db.name,),
+        )
+        if cur.fetchone()[0] and not getattr(holder, "holding", False):
+            holder.cursor().execute("SELECT 1 FROM _t_gho LIMIT 1")
+            holder.holding = True
+        cur.execute(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+            "WHERE INFO LIKE 'RENAME TABLE%%' AND DB = %s",
+            (db.name,),
+        )
+        return bool(cur.fetchone()[0])
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
+    )
+    kill_when(first, rename_waiting, timeout=120)
+    holder.rollback()
+    time.sleep(0.5)
+    # Never missing, writable again; swapped only if the final apply was complete.
+    assert db.scalar("SELECT COUNT(*) FROM t") > 0
+    db.execute("UPDATE t SET v = v WHERE id = 1")
+    if "`extra` int" not in db.show_create("t"):
+        Migrator(dataclasses.replace(config, resume=True)).run()
+    writer.stop.set()
+    writer.join()
+    assert writer.failures == []
+    assert "`extra` int" in db.show_create("t")
+    assert db.checksum("t", "id, v, w", order_by="id") == db.checksum(
+        "m", "id, v, w", order_by="id"
+    )
