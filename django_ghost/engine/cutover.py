@@ -127,6 +127,54 @@ class CutOver:
     # -- atomic --------------------------------------------------------------------------
 
     def _atomic(self) -> None:
+        """One atomic attempt, with the ghost and the sentry named ``<original>~g`` and
+        ``<original>~d`` while it runs when those names fit (64 characters).
+
+        MDL keys end in a NUL byte, so a name that extends the original's sorts after it:
+        the RENAME then queues on the original *first*, before any other name. If the lock
+        session dies at any point, the RENAME is already first in line for the original,
+        so no write can slip into the old table. (With the default ``_<t>_gho`` names it
+        queues on the sentry first and reaches the original only after the sentry is
+        dropped; see _wait_rename_queued_on_original for how that path stays safe while
+        the engine lives.)
+        """
+        final_ghost, final_old = self.ghost, self.old
+        swap = self._swap_names()
+        if swap is not None:
+            self.streamer.ignore_schema_changes = True
+            execute(self.main, f"SET SESSION lock_wait_timeout = {self.timeout}")
+            execute(self.main, f"RENAME TABLE {q(final_ghost)} TO {q(swap[0])}")
+            self.ghost, self.old = swap
+            self.applier.ghost_table = swap[0]
+        try:
+            self._atomic_attempt()
+            if swap is not None:
+                execute(self.main, f"RENAME TABLE {q(swap[1])} TO {q(final_old)}")
+        except BaseException:
+            if swap is not None and self._exists(swap[0]):
+                execute(self.main, f"RENAME TABLE {q(swap[0])} TO {q(final_ghost)}")
+            raise
+        finally:
+            self.ghost, self.old = final_ghost, final_old
+            self.applier.ghost_table = final_ghost
+
+    def _swap_names(self) -> tuple[str, str] | None:
+        names = (f"{self.original}~g", f"{self.original}~d")
+        if len(names[0]) > 64 or any(self._exists(n) for n in names):
+            return None
+        return names
+
+    def _exists(self, table: str) -> bool:
+        return bool(
+            query(
+                self.main,
+                "SELECT 1 FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+                (table,),
+            )
+        )
+
+    def _atomic_attempt(self) -> None:
         lock_conn = self.connect(self.spec)
         rename_conn = self.connect(self.spec)
         rename_done = threading.Event()

@@ -398,6 +398,13 @@ class Migrator:
         describe the same change of the same table, and its binlog must still be there."""
         assert self.main is not None
         names = self.names
+        # A run killed inside a cut-over attempt leaves the ghost under its swap name and,
+        # maybe, the empty sentry (cutover.py): put the ghost back, drop the sentry.
+        swap_ghost, swap_old = f"{names.original}~g", f"{names.original}~d"
+        if not self._table_exists(names.ghost) and self._table_exists(swap_ghost):
+            execute(self.main, f"RENAME TABLE {q(swap_ghost)} TO {q(names.ghost)}")
+        if self._is_sentry(swap_old):
+            execute(self.main, f"DROP TABLE {q(swap_old)}")
         missing = [t for t in (names.ghost, names.changelog) if not self._table_exists(t)]
         if missing:
             raise PreflightError(
@@ -464,7 +471,11 @@ class Migrator:
         self._start_position = start
         reader = self.reader_factory(self.inspector_spec, self.config, watch, start)
         self.streamer = Streamer(
-            reader, self.context, table=names.original, changelog_table=names.changelog
+            reader,
+            self.context,
+            table=names.original,
+            changelog_table=names.changelog,
+            own_tables=(*names.helpers, f"{names.original}~g", f"{names.original}~d"),
         )
         self.streamer.start()
         self.heartbeat = Heartbeat(

@@ -168,13 +168,6 @@ def test_resume__nothing_to_resume__refused(db: TestDatabase) -> None:
         Migrator(config).run()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (docs/cut-over.md): when a third session holds the ghost table while "
-    "the RENAME is queued, and the engine dies after dropping the sentry but before the "
-    "RENAME reached the original, writes made between its death and the RENAME stay in the "
-    "old table",
-)
 def test_kill__between_lock_and_rename__original_intact_and_rerun_identical(
     db: TestDatabase, tmp_path: Path
 ) -> None:
