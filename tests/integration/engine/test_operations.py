@@ -310,13 +310,14 @@ def test_cut_over__lock_session_killed__original_intact(db: TestDatabase, tmp_pa
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not killer_done.is_set():
             cur = admin.cursor()
+            # A sentry under the swap name exists only while an attempt holds its lock.
             cur.execute(
-                "SELECT ID FROM information_schema.PROCESSLIST "
-                "WHERE INFO LIKE 'RENAME TABLE%%' AND DB = %s",
+                "SELECT COUNT(*) FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 't~d'",
                 (db.name,),
             )
             row = cur.fetchone()
-            if row:
+            if row[0]:
                 # The lock session holds the liveness lock named after its own id.
                 cur.execute(
                     "SELECT ID FROM information_schema.PROCESSLIST WHERE "
