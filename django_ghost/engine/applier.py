@@ -172,7 +172,7 @@ class Applier:
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]
         if transactional and self.last_key is not None:
-            self._barrier([self.last_key], list(self.last_key))
+            self._barrier(self.last_key)
         delete = builder.refresh_delete(self.ghost_table, self.key, len(keys))
         insert = builder.refresh_insert(
             self.plan.original.name,
@@ -198,7 +198,7 @@ class Applier:
                 execute(conn, "ROLLBACK")
             raise
 
-    def _barrier(self, keys: list[tuple[Any, ...]], params: list[Any]) -> None:
+    def _barrier(self, key: tuple[Any, ...]) -> None:
         """Wait until every transaction whose changes were queued has committed.
 
         A change can reach the binlog (and us) a moment before its transaction commits in
@@ -212,16 +212,11 @@ class Applier:
         """
         if self.barrier_conn is None:
             return
-        cur = self.barrier_conn.cursor()
-        try:
-            cur.execute(
-                builder.key_barrier(self.plan.original.name, self.key, len(keys), self.lock_clause),
-                params,
-            )
-            while cur.nextset():
-                pass
-        finally:
-            cur.close()
+        execute(
+            self.barrier_conn,
+            builder.key_barrier(self.plan.original.name, self.key, self.lock_clause),
+            list(key),
+        )
 
     def _colliding_ghost_keys(
         self, conn: Connection, keys: list[tuple[Any, ...]]

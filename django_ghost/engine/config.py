@@ -239,10 +239,6 @@ def option_types() -> dict[str, type]:
     return {f.name: kinds[str(f.type)] for f in dataclasses.fields(GhostConfig)}
 
 
-def option_defaults() -> dict[str, Any]:
-    return {f.name: f.default for f in dataclasses.fields(GhostConfig)}
-
-
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})
 _FALSE = frozenset({"0", "false", "no", "off", "n", "f"})
 

@@ -499,7 +499,7 @@ class Migrator:
             sql_mode_remove=self._zero_date_modes(),
             isolation="READ COMMITTED",
         )
-        self.barrier = self.connect_fn(self.spec, multi_statements=True)
+        self.barrier = self.connect_fn(self.spec)
         self.applier = Applier(
             self.writer,
             self.plan,

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import MySQLdb
-import MySQLdb.constants.CLIENT
 import MySQLdb.cursors
 
 Connection = Any  # MySQLdb.connections.Connection; typed loosely as the stubs are partial
@@ -34,9 +33,6 @@ class ConnectionSpec:
         where = self.socket or f"{self.host}:{self.port}"
         return f"{self.user}@{where}"
 
-    def with_database(self, database: str) -> ConnectionSpec:
-        return dataclasses.replace(self, database=database)
-
     def with_host(self, host: str, port: int) -> ConnectionSpec:
         return dataclasses.replace(self, host=host, port=port, socket="")
 
@@ -50,7 +46,6 @@ def connect(
     autocommit: bool = True,
     connect_timeout: int = 10,
     isolation: str = "REPEATABLE READ",
-    multi_statements: bool = False,
 ) -> Connection:
     """Open a session with the engine's session settings."""
     params: dict[str, Any] = {
@@ -69,8 +64,6 @@ def connect(
         params["unix_socket"] = spec.socket
     if spec.database:
         params["database"] = spec.database
-    if multi_statements:
-        params["client_flag"] = MySQLdb.constants.CLIENT.MULTI_STATEMENTS
     conn = MySQLdb.connect(**params)
     cur = conn.cursor()
     if isolation not in ("REPEATABLE READ", "READ COMMITTED"):

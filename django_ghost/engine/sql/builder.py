@@ -192,17 +192,11 @@ def refresh_insert(
     )
 
 
-def key_barrier(original: str, key: Sequence[KeyColumn], rows: int, lock_clause: str) -> str:
-    """One single-row locking read per key, as separate statements.
-
-    Sent in one round trip on an autocommit session, each statement is its own
-    transaction holding at most one row lock, so it can wait for a writer but can never
-    be part of a deadlock cycle with the application's transactions.
-    """
+def key_barrier(original: str, key: Sequence[KeyColumn], lock_clause: str) -> str:
+    """A single-row locking read of one key (see applier._barrier for why one suffices)."""
     names = [q(c.name) for c in key]
     cond = " AND ".join(f"{n} = {c.placeholder()}" for n, c in zip(names, key, strict=True))
-    one = f"SELECT 1 FROM {q(original)} WHERE {cond} {lock_clause}"
-    return ";\n".join([one] * rows)
+    return f"SELECT 1 FROM {q(original)} WHERE {cond} {lock_clause}"
 
 
 def checksum_chunk(table: str, index: str, row_exprs: Sequence[str], range_cond: str) -> str:
