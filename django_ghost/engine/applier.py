@@ -69,8 +69,11 @@ class Applier:
         ghost_table: str,
         key: tuple[KeyColumn, ...],
         lock_clause: str,
+        barrier_conn: Connection | None = None,
     ):
         self.conn = conn
+        self.barrier_conn = barrier_conn
+        self.last_key: tuple[Any, ...] | None = None
         self.plan = plan
         self.context = context
         self.ghost_table = ghost_table
@@ -112,6 +115,7 @@ class Applier:
             if isinstance(item, KeyChange):
                 for key in item.keys:
                     pending[key] = None
+                self.last_key = item.keys[-1]
                 events += 1
             elif isinstance(item, Marker):
                 # Everything queued before the marker must be applied before it counts.
@@ -167,6 +171,8 @@ class Applier:
 
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]
+        if transactional and self.last_key is not None:
+            self._barrier(self.last_key)
         delete = builder.refresh_delete(self.ghost_table, self.key, len(keys))
         insert = builder.refresh_insert(
             self.plan.original.name,
@@ -183,19 +189,6 @@ class Applier:
         if in_transaction:
             execute(conn, "BEGIN")
         try:
-            if in_transaction:
-                # Lock the batch's rows first: this waits for every transaction still
-                # holding one of them (a change reaches the binlog a moment before it is
-                # visible in InnoDB), so the READ COMMITTED re-read below sees it. Taken
-                # before any write, the locks keep this transaction light: in a deadlock
-                # with the application, InnoDB rolls back this one, and it is retried.
-                execute(
-                    conn,
-                    builder.lock_keys(
-                        self.plan.original.name, self.key, len(keys), self.lock_clause
-                    ),
-                    params,
-                )
             execute(conn, delete, params)
             execute(conn, insert, params)
             if in_transaction:
@@ -204,6 +197,26 @@ class Applier:
             if in_transaction:
                 execute(conn, "ROLLBACK")
             raise
+
+    def _barrier(self, key: tuple[Any, ...]) -> None:
+        """Wait until every transaction whose changes were queued has committed.
+
+        A change can reach the binlog (and us) a moment before its transaction commits in
+        InnoDB. The writer reads with READ COMMITTED consistent reads, which never lock and
+        so never deadlock with the application, but would miss such a change. A locking
+        read of the row changed by the *last* queued event waits for its transaction; the
+        server makes commits visible in binlog order (MariaDB's commit_ordered, MySQL's
+        binlog_order_commits), so every earlier queued transaction is visible by then. The
+        read runs alone in its own transaction, holding one lock: it can wait for a writer
+        but never be part of a deadlock cycle with the application.
+        """
+        if self.barrier_conn is None:
+            return
+        execute(
+            self.barrier_conn,
+            builder.key_barrier(self.plan.original.name, self.key, self.lock_clause),
+            list(key),
+        )
 
     def _colliding_ghost_keys(
         self, conn: Connection, keys: list[tuple[Any, ...]]

@@ -167,6 +167,7 @@ class Migrator:
         self.topology: Topology | None = None
         self.writer: Connection | None = None
         self.lock_conn: Connection | None = None
+        self.barrier: Connection | None = None
         self.facts: ServerFacts | None = None
         self.parsed: ParsedAlter | None = None
         self.original: TableInfo | None = None
@@ -490,14 +491,15 @@ class Migrator:
         if zone == "SYSTEM":
             zone = self.facts.global_time_zone or "SYSTEM"
         lock_clause = self.facts.share_lock_clause()
-        # The writer copies with READ COMMITTED consistent reads (no row locks); the apply
-        # share-locks only its batch's rows, before writing anything (see applier._write).
+        # The writer reads with READ COMMITTED consistent reads: no row locks, so the copy
+        # and the apply never deadlock with the application (see applier._barrier).
         self.writer = self.connect_fn(
             self.spec,
             time_zone=zone,
             sql_mode_remove=self._zero_date_modes(),
             isolation="READ COMMITTED",
         )
+        self.barrier = self.connect_fn(self.spec)
         self.applier = Applier(
             self.writer,
             self.plan,
@@ -505,6 +507,7 @@ class Migrator:
             ghost_table=names.ghost,
             key=self.key,
             lock_clause=lock_clause,
+            barrier_conn=self.barrier,
         )
 
     def capture_copy_range(self) -> None:
@@ -923,7 +926,7 @@ class Migrator:
                 with contextlib.suppress(MySQLdb.Error):
                     execute(self.main, f"DROP TABLE IF EXISTS {q(table)}")
             self._created.clear()
-        for conn in (self.writer, self.lock_conn, self.main, self.inspector_conn):
+        for conn in (self.writer, self.barrier, self.lock_conn, self.main, self.inspector_conn):
             if conn is not None:
                 with contextlib.suppress(MySQLdb.Error):
                     conn.close()

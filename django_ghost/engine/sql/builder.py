@@ -192,10 +192,10 @@ def refresh_insert(
     )
 
 
-def lock_keys(original: str, key: Sequence[KeyColumn], rows: int, lock_clause: str) -> str:
-    """Share-lock the original's rows for ``rows`` parameter tuples (existing or not)."""
+def key_barrier(original: str, key: Sequence[KeyColumn], lock_clause: str) -> str:
+    """A single-row locking read of one key (see applier._barrier for why one suffices)."""
     names = [q(c.name) for c in key]
-    cond = key_list_condition(names, [c.placeholder() for c in key], rows)
+    cond = " AND ".join(f"{n} = {c.placeholder()}" for n, c in zip(names, key, strict=True))
     return f"SELECT 1 FROM {q(original)} WHERE {cond} {lock_clause}"
 
 
