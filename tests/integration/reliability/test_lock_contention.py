@@ -74,16 +74,20 @@ def test_cut_over__long_transaction_holds_metadata_lock__writes_bounded_table_ne
     ctx = run.migrator.context
     assert wait_for(lambda: ctx.phase.startswith("postponed"), timeout=60)
     holder = db.connect(autocommit=False)
-    holder.cursor().execute("SELECT * FROM t WHERE id = -5 FOR UPDATE")  # metadata lock on t
-    writer.max_latency = 0.0  # measure from the cut-over on
-    flag.unlink()
-    assert wait_for(lambda: ctx.cut_over_attempts >= 3, timeout=60)
-    writes_during = writer.writes
-    time.sleep(0.5)
-    assert writer.writes > writes_during  # the application is not stuck behind the lock
-    assert "`x`" not in db.show_create("t")
-    holder.rollback()
-    holder.close()
+    try:
+        holder.cursor().execute("SELECT * FROM t WHERE id = -5 FOR UPDATE")  # metadata lock
+        writer.max_latency = 0.0  # measure from the cut-over on
+        flag.unlink()
+        assert wait_for(lambda: ctx.cut_over_attempts >= 3, timeout=60)
+        writes_during = writer.writes
+        time.sleep(0.5)
+        assert writer.writes > writes_during  # the application is not stuck behind the lock
+        assert "`x`" not in db.show_create("t")
+    finally:
+        # Always release the lock: a failing assertion must not leave the database
+        # teardown (DROP DATABASE) waiting on it forever.
+        holder.rollback()
+        holder.close()
     run.join(timeout=60)
     time.sleep(0.3)
     writer.finish()
