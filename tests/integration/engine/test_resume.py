@@ -53,6 +53,21 @@ class MirroredWriter(threading.Thread):
             time.sleep(0.002)
 
 
+def seed_with_mirror(db: TestDatabase) -> None:
+    """Table t and its mirror m, with the same 20,000 rows."""
+    for table in ("t", "m"):
+        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
+        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+
+
+def start_engine_process(config: GhostConfig) -> subprocess.Popen[bytes]:
+    """The migration in a child process, so the test can SIGKILL it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
+    )
+
+
 def checkpoint(db: TestDatabase) -> dict[str, Any] | None:
     try:
         rows = db.query("SELECT value FROM _t_ghc WHERE hint = 'checkpoint'")
@@ -71,9 +86,7 @@ def kill_when(process: subprocess.Popen[bytes], predicate: Any, timeout: float =
 def test_resume__killed_mid_copy__ends_identical(
     db: TestDatabase, tmp_path: Path, fraction: float
 ) -> None:
-    for table in ("t", "m"):
-        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
-        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    seed_with_mirror(db)
     config = make_config(
         db,
         "t",
@@ -85,10 +98,7 @@ def test_resume__killed_mid_copy__ends_identical(
     )
     writer = MirroredWriter(db)
     writer.start()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
-    )
+    first = start_engine_process(config)
     kill_when(first, lambda: (checkpoint(db) or {}).get("rows_copied", 0) >= 20000 * fraction)
     assert "_t_gho" in db.tables() and "_t_ghc" in db.tables()
     saved = checkpoint(db)
@@ -107,9 +117,7 @@ def test_resume__killed_mid_copy__ends_identical(
 
 
 def test_resume__killed_while_postponed__ends_identical(db: TestDatabase, tmp_path: Path) -> None:
-    for table in ("t", "m"):
-        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
-        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    seed_with_mirror(db)
     flag = tmp_path / "postpone"
     config = make_config(
         db,
@@ -122,10 +130,7 @@ def test_resume__killed_while_postponed__ends_identical(db: TestDatabase, tmp_pa
     )
     writer = MirroredWriter(db)
     writer.start()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
-    )
+    first = start_engine_process(config)
     kill_when(first, lambda: (checkpoint(db) or {}).get("copy_done", False))
     time.sleep(1.5)
     flag.unlink()
@@ -150,10 +155,7 @@ def test_resume__different_alter__refused(db: TestDatabase, tmp_path: Path) -> N
         checkpoint_seconds=1,
         serve_socket_file=str(tmp_path / "s.sock"),
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
-    )
+    first = start_engine_process(config)
     kill_when(first, lambda: checkpoint(db) is not None)
     other = dataclasses.replace(config, alter="ADD COLUMN other INT", resume=True)
     with pytest.raises(PreflightError, match="different ALTER"):
@@ -171,9 +173,7 @@ def test_resume__nothing_to_resume__refused(db: TestDatabase) -> None:
 def test_kill__between_lock_and_rename__original_intact_and_rerun_identical(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    for table in ("t", "m"):
-        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
-        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    seed_with_mirror(db)
     config = make_config(
         db,
         "t",
@@ -207,10 +207,7 @@ def test_kill__between_lock_and_rename__original_intact_and_rerun_identical(
         )
         return bool(cur.fetchone()[0])
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
-    )
+    first = start_engine_process(config)
     kill_when(first, rename_waiting, timeout=120)
     holder.rollback()
     time.sleep(0.5)
