@@ -9,12 +9,19 @@ clean-up, so it may leave behind, in the migrated schema:
   migration kept on purpose (``ok_to_drop_table`` off), which holds data and is dropped
   only when asked (``drop_old``), or an empty cut-over *sentry* (its comment says so),
   which is always safe to drop;
+- the names the atomic cut-over uses while an attempt runs (see ``CutOver._atomic``):
+  ``<t>~g``, the ghost table renamed for the attempt (kind ghost, safe to drop), and
+  ``<t>~d``, either the attempt's empty sentry (its comment says so; kind sentry) or,
+  when the process died after the RENAME but before renaming it to ``_<t>_del``, the old
+  table with the previous data (kind old, dropped only with ``drop_old``). These belong
+  to ``t`` only while a base table ``t`` exists;
 - a control socket ``/tmp/django-ghost.<db>.<t>.sock`` nobody answers on.
 
 Tables are recognised by the name templates (:func:`..sql.names.match_helper_table`),
 so shortened names of 64-character tables are traced back to their table when it still
-exists. The original table is never a candidate: a name is only dropped when it matches
-a helper template *and* is not the name of the table being cleaned.
+exists, and by the cut-over's ``~g``/``~d`` suffixes (:func:`classify_table`). The
+original table is never a candidate: a name is only dropped when it matches a helper
+template or a cut-over name *and* is not the name of the table being cleaned.
 
 :func:`drop_leftovers` takes the same server-side named lock a migration of the table
 holds for its whole run (see ``Migrator.take_migration_lock``): while a migration runs,
@@ -29,7 +36,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from .cutover import SENTRY_COMMENT
 from .errors import ConfigError, PreflightError
@@ -43,6 +50,9 @@ KINDS = ("ghost", "changelog", "old")
 
 SOCKET_KIND = "socket"
 SENTRY_KIND = "sentry"
+CUTOVER_SUFFIXES = (("~g", "ghost"), ("~d", "old"))
+"""Suffixes the atomic cut-over appends to the table's name for the ghost and the sentry
+(later the old table) while an attempt runs, and the kind of leftover each one is."""
 LOCK_PREFIX = "django-ghost."
 MAX_LOCK_NAME = 64
 
@@ -87,6 +97,40 @@ def _kinds(templates: Sequence[str]) -> dict[str, str]:
     return dict(zip(templates, KINDS, strict=True))
 
 
+def classify_table(
+    name: str,
+    comment: object = None,
+    *,
+    templates: Sequence[str] = DEFAULT_TEMPLATES,
+    tables: Collection[str] = (),
+) -> tuple[str, str | None] | None:
+    """The kind of leftover base table ``name`` is and the table it belongs to, or None.
+
+    ``comment`` is the table's TABLE_COMMENT (an old table carrying the cut-over's sentry
+    comment is a sentry); ``tables`` are the schema's base tables. A name made by one of
+    ``templates`` (ghost, changelog, old, in that order) is matched first; otherwise
+    ``<t>~g`` and ``<t>~d`` are the atomic cut-over's names, recognised only when ``t``
+    is one of ``tables``. A name is never its own owner.
+    """
+    kinds = _kinds(templates)
+    kind: str | None = None
+    owner: str | None = None
+    match = match_helper_table(name, templates, tables=tables)
+    if match is not None:
+        kind, owner = kinds[match.template], match.table
+    else:
+        for suffix, suffix_kind in CUTOVER_SUFFIXES:
+            base = name[: -len(suffix)]
+            if name.endswith(suffix) and base and base in tables:
+                kind, owner = suffix_kind, base
+                break
+    if kind is None or owner == name:
+        return None
+    if kind == "old" and comment == SENTRY_COMMENT:
+        kind = SENTRY_KIND
+    return kind, owner
+
+
 def find_leftovers(
     conn: Connection,
     database: str,
@@ -100,7 +144,7 @@ def find_leftovers(
     ``templates`` are the ghost, changelog and old table templates in that order.
     ``socket_glob_dir`` overrides the directory searched for default socket paths (tests).
     """
-    kinds = _kinds(templates)
+    _kinds(templates)  # a ConfigError before any query
     rows = query(
         conn,
         "SELECT TABLE_NAME, TIMESTAMPDIFF(SECOND, CREATE_TIME, NOW()), "
@@ -108,22 +152,20 @@ def find_leftovers(
         "FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
         (database,),
     )
-    names = [str(r[0]) for r in rows]
+    tables = [str(r[0]) for r in rows if r[5] == "BASE TABLE"]
     found: list[Leftover] = []
     for name, age, size, count, comment, table_type in rows:
         if table_type != "BASE TABLE":
             continue
-        match = match_helper_table(str(name), templates, tables=names)
-        if match is None or match.table == name:
+        classified = classify_table(str(name), comment, templates=templates, tables=tables)
+        if classified is None:
             continue
-        kind = kinds[match.template]
-        if kind == "old" and comment == SENTRY_COMMENT:
-            kind = SENTRY_KIND
+        kind, owner = classified
         found.append(
             Leftover(
                 kind=kind,
                 name=str(name),
-                table=match.table,
+                table=owner,
                 age_seconds=None if age is None else float(age),
                 size_bytes=None if size is None else int(size),
                 rows=None if count is None else int(count),
