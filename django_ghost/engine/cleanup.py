@@ -13,15 +13,27 @@ clean-up, so it may leave behind, in the migrated schema:
   ``<t>~g``, the ghost table renamed for the attempt (kind ghost, safe to drop), and
   ``<t>~d``, either the attempt's empty sentry (its comment says so; kind sentry) or,
   when the process died after the RENAME but before renaming it to ``_<t>_del``, the old
-  table with the previous data (kind old, dropped only with ``drop_old``). These belong
-  to ``t`` only while a base table ``t`` exists;
+  table with the previous data (kind old, dropped only with ``drop_old``);
 - a control socket ``/tmp/django-ghost.<db>.<t>.sock`` nobody answers on.
+
+The cut-over's names are ordinary names a user may own too (a table ``a~g`` next to
+``a``), so they are claimed for ``t`` only with evidence that a migration of ``t`` was
+interrupted, and only while a base table ``t`` exists:
+
+- ``<t>~d`` carrying the sentry comment is an empty sentry on its own;
+- ``<t>~g``, and a ``<t>~d`` without the sentry comment, count only while the changelog
+  table of ``t`` (by the changelog template, shortened names included) exists too. The
+  engine creates the changelog before the ghost and drops it only in its clean-up after
+  a successful cut-over, once ``<t>~d`` is renamed to the old table's name, so a cut-over
+  attempt killed mid-way always leaves it; without it, these are the user's tables and
+  are never listed nor dropped.
 
 Tables are recognised by the name templates (:func:`..sql.names.match_helper_table`),
 so shortened names of 64-character tables are traced back to their table when it still
-exists, and by the cut-over's ``~g``/``~d`` suffixes (:func:`classify_table`). The
-original table is never a candidate: a name is only dropped when it matches a helper
-template or a cut-over name *and* is not the name of the table being cleaned.
+exists, and by the cut-over's ``~g``/``~d`` suffixes under the rule above
+(:func:`classify_table`, :func:`changelog_owners`). The original table is never a
+candidate: a name is only dropped when it matches a helper template or a cut-over name
+*and* is not the name of the table being cleaned.
 
 :func:`drop_leftovers` takes the same server-side named lock a migration of the table
 holds for its whole run (see ``Migrator.take_migration_lock``): while a migration runs,
@@ -97,12 +109,35 @@ def _kinds(templates: Sequence[str]) -> dict[str, str]:
     return dict(zip(templates, KINDS, strict=True))
 
 
+def changelog_owners(
+    tables: Collection[str], *, templates: Sequence[str] = DEFAULT_TEMPLATES
+) -> frozenset[str]:
+    """The tables among ``tables`` whose changelog table (by the changelog template of
+    ``templates``, shortened names traced back) is among ``tables`` too.
+
+    A migration of such a table was interrupted (or runs): the engine drops the changelog
+    only after a successful cut-over and clean-up.
+    """
+    kinds = _kinds(templates)
+    owners: set[str] = set()
+    for name in tables:
+        # Cheap shape check first; tracing the owner compares with every table.
+        shape = match_helper_table(name, templates)
+        if shape is None or kinds[shape.template] != "changelog":
+            continue
+        match = match_helper_table(name, templates, tables=tables)
+        if match is not None and match.table is not None and match.table != name:
+            owners.add(match.table)
+    return frozenset(owners)
+
+
 def classify_table(
     name: str,
     comment: object = None,
     *,
     templates: Sequence[str] = DEFAULT_TEMPLATES,
     tables: Collection[str] = (),
+    changelogs: Collection[str] | None = None,
 ) -> tuple[str, str | None] | None:
     """The kind of leftover base table ``name`` is and the table it belongs to, or None.
 
@@ -110,7 +145,10 @@ def classify_table(
     comment is a sentry); ``tables`` are the schema's base tables. A name made by one of
     ``templates`` (ghost, changelog, old, in that order) is matched first; otherwise
     ``<t>~g`` and ``<t>~d`` are the atomic cut-over's names, recognised only when ``t``
-    is one of ``tables``. A name is never its own owner.
+    is one of ``tables`` and, unless ``<t>~d`` carries the sentry comment, the changelog
+    table of ``t`` exists: a user may own tables with these names. ``changelogs`` are
+    the tables whose changelog exists (:func:`changelog_owners`; computed from
+    ``tables`` when None). A name is never its own owner.
     """
     kinds = _kinds(templates)
     kind: str | None = None
@@ -121,9 +159,15 @@ def classify_table(
     else:
         for suffix, suffix_kind in CUTOVER_SUFFIXES:
             base = name[: -len(suffix)]
-            if name.endswith(suffix) and base and base in tables:
-                kind, owner = suffix_kind, base
-                break
+            if not (name.endswith(suffix) and base and base in tables):
+                continue
+            if not (suffix_kind == "old" and comment == SENTRY_COMMENT):
+                if changelogs is None:
+                    changelogs = changelog_owners(tables, templates=templates)
+                if base not in changelogs:
+                    break
+            kind, owner = suffix_kind, base
+            break
     if kind is None or owner == name:
         return None
     if kind == "old" and comment == SENTRY_COMMENT:
@@ -153,11 +197,14 @@ def find_leftovers(
         (database,),
     )
     tables = [str(r[0]) for r in rows if r[5] == "BASE TABLE"]
+    changelogs = changelog_owners(tables, templates=templates)
     found: list[Leftover] = []
     for name, age, size, count, comment, table_type in rows:
         if table_type != "BASE TABLE":
             continue
-        classified = classify_table(str(name), comment, templates=templates, tables=tables)
+        classified = classify_table(
+            str(name), comment, templates=templates, tables=tables, changelogs=changelogs
+        )
         if classified is None:
             continue
         kind, owner = classified
@@ -227,7 +274,9 @@ def drop_leftovers(
     ``drop_old``) and its stale control socket; returns what was removed.
 
     Refused with PreflightError while a migration of the table runs. The original table
-    is never dropped, whatever the templates say.
+    is never dropped, whatever the templates say. The changelog is dropped last, and kept
+    while ``<table>~d`` holding the old data is (``drop_old`` off): it is what marks that
+    table as a leftover (see the module docstring).
     """
     lock = migration_lock_name(database, table)
     if scalar(conn, "SELECT GET_LOCK(%s, 0)", (lock,)) != 1:
@@ -239,18 +288,31 @@ def drop_leftovers(
         )
     removed: list[Leftover] = []
     try:
-        for item in find_leftovers(
-            conn, database, templates=templates, socket_glob_dir=socket_glob_dir
-        ):
-            if item.table != table or item.name == table:
+        mine = [
+            item
+            for item in find_leftovers(
+                conn, database, templates=templates, socket_glob_dir=socket_glob_dir
+            )
+            if item.table == table and item.name != table
+        ]
+        # The changelog is what marks <t>~g and an old <t>~d as the engine's: it goes
+        # last (a failed DROP leaves the rest recognisable), and stays while <t>~d with
+        # the old data is kept, so that a later clean-up with drop_old still finds it.
+        keeps_cutover_old = not drop_old and any(
+            item.kind == "old" and item.name == f"{table}~d" for item in mine
+        )
+        mine.sort(key=lambda item: item.kind == "changelog")
+        for item in mine:
+            kept = (item.kind == "old" and not drop_old) or (
+                item.kind == "changelog" and keeps_cutover_old
+            )
+            if kept:
                 continue
             if item.kind == SOCKET_KIND:
                 try:
                     os.unlink(item.name)
                 except FileNotFoundError:
                     continue
-            elif item.kind == "old" and not drop_old:
-                continue
             else:
                 execute(conn, f"DROP TABLE IF EXISTS {q(database)}.{q(item.name)}")
             removed.append(item)

@@ -1,6 +1,8 @@
 """Leftovers of a killed atomic cut-over attempt: ``<t>~g`` (the ghost) and ``<t>~d``
 (the sentry, or the old table once the RENAME went through) are listed as leftovers of
-``t`` and dropped under the same rules as ``_t_gho`` and ``_t_del``; never ``t`` itself."""
+``t`` and dropped under the same rules as ``_t_gho`` and ``_t_del``; never ``t`` itself.
+Unless ``<t>~d`` is a sentry, they count only while the changelog of ``t`` exists (a
+killed cut-over always leaves it): a user's own ``a~g`` or ``a~d`` is never dropped."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pytest
 from django_ghost.engine.cleanup import drop_leftovers, find_leftovers, migration_lock_name
 from django_ghost.engine.cutover import SENTRY_COMMENT
 from django_ghost.engine.errors import PreflightError
+from django_ghost.engine.sql.names import table_names
 from tests.integration.engine.test_operations import send
 from tests.integration.reliability.helpers import rows_md5, run_cli, seed, spawn_cli
 from tests.integration.reliability.test_cleanup import engine_conn
@@ -27,9 +30,14 @@ def qi(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def leave_cutover_tables(db: TestDatabase, table: str = "t", *, old_with_data: bool) -> None:
-    """What a cut-over attempt killed mid-way leaves: the renamed ghost ``<t>~g`` and
-    ``<t>~d``, the empty sentry or (RENAME done) the old table with the previous rows."""
+def leave_cutover_tables(
+    db: TestDatabase, table: str = "t", *, old_with_data: bool, changelog: bool = True
+) -> None:
+    """What a cut-over attempt killed mid-way leaves: the changelog (unless
+    ``changelog`` is off), the renamed ghost ``<t>~g`` and ``<t>~d``, the empty sentry
+    or (RENAME done) the old table with the previous rows."""
+    if changelog:
+        db.execute(f"CREATE TABLE {qi(table_names(table).changelog)} (id INT PRIMARY KEY)")
     db.execute(f"CREATE TABLE {qi(table + '~g')} LIKE {qi(table)}")
     db.execute(f"INSERT INTO {qi(table + '~g')} SELECT * FROM {qi(table)}")
     if old_with_data:
@@ -39,6 +47,14 @@ def leave_cutover_tables(db: TestDatabase, table: str = "t", *, old_with_data: b
         db.execute(
             f"CREATE TABLE {qi(table + '~d')} (id INT PRIMARY KEY) COMMENT='{SENTRY_COMMENT}'"
         )
+
+
+def leftovers(db: TestDatabase) -> list[tuple[str, str, str | None]]:
+    conn = engine_conn(db)
+    try:
+        return sorted((f.name, f.kind, f.table) for f in find_leftovers(conn, db.name))
+    finally:
+        conn.close()
 
 
 def drop(db: TestDatabase, table: str, *, drop_old: bool) -> list[str]:
@@ -65,12 +81,16 @@ def test_find_leftovers__cutover_names__ghost_sentry_old_of_their_table(db: Test
     db.execute("CREATE TABLE `x~g` (id INT PRIMARY KEY)")  # no table x: not a leftover
     db.execute("CREATE VIEW `v` AS SELECT * FROM t")
     db.execute("CREATE TABLE `v~g` (id INT PRIMARY KEY)")  # v is a view: not a leftover
+    db.execute("CREATE TABLE `_v_ghc` (id INT PRIMARY KEY)")
     conn = engine_conn(db)
     try:
         found = find_leftovers(conn, db.name)
     finally:
         conn.close()
     assert sorted((f.name, f.kind, f.table) for f in found) == [
+        ("_t_ghc", "changelog", "t"),
+        ("_u_ghc", "changelog", "u"),
+        ("_v_ghc", "changelog", "v"),
         ("t~d", "sentry", "t"),
         ("t~g", "ghost", "t"),
         ("u~d", "old", "u"),
@@ -86,25 +106,71 @@ def test_drop_leftovers__cutover_ghost_and_sentry__dropped_without_drop_old(
 ) -> None:
     seed(db, 200)
     leave_cutover_tables(db, old_with_data=False)
-    db.execute("CREATE TABLE `_t_ghc` (id INT PRIMARY KEY)")
     before = rows_md5(db, "t")
     assert drop(db, "t", drop_old=False) == ["_t_ghc", "t~d", "t~g"]
     assert sorted(db.tables()) == ["t", "t_mirror"]
     assert rows_md5(db, "t") == before
 
 
-def test_drop_leftovers__cutover_old_table_with_data__kept_until_drop_old(
+def test_drop_leftovers__cutover_old_table_with_data__kept_with_changelog_until_drop_old(
     db: TestDatabase,
 ) -> None:
     seed(db, 200)
     leave_cutover_tables(db, old_with_data=True)
     before = rows_md5(db, "t")
     assert drop(db, "t", drop_old=False) == ["t~g"]
-    assert sorted(db.tables()) == ["t", "t_mirror", "t~d"]
+    # The changelog stays with t~d: it is what still marks t~d as a leftover of t.
+    assert sorted(db.tables()) == ["_t_ghc", "t", "t_mirror", "t~d"]
     assert db.scalar("SELECT COUNT(*) FROM `t~d`") == 200
-    assert drop(db, "t", drop_old=True) == ["t~d"]
+    assert ("t~d", "old", "t") in leftovers(db)
+    assert drop(db, "t", drop_old=True) == ["_t_ghc", "t~d"]
     assert sorted(db.tables()) == ["t", "t_mirror"]
     assert rows_md5(db, "t") == before
+
+
+def test_drop_leftovers__sentry_without_changelog__still_dropped(db: TestDatabase) -> None:
+    seed(db, 50)
+    db.execute(f"CREATE TABLE `t~d` (id INT PRIMARY KEY) COMMENT='{SENTRY_COMMENT}'")
+    assert leftovers(db) == [("t~d", "sentry", "t")]
+    assert drop(db, "t", drop_old=False) == ["t~d"]
+    assert sorted(db.tables()) == ["t", "t_mirror"]
+
+
+@pytest.mark.parametrize("comment", ["", "orders archive"])
+def test_drop_leftovers__user_tilde_tables_without_changelog__not_listed_not_dropped(
+    db: TestDatabase, comment: str
+) -> None:
+    seed(db, 300, table="a")
+    for name in ("a~g", "a~d"):
+        db.execute(f"CREATE TABLE {qi(name)} LIKE `a`")
+        db.execute(f"ALTER TABLE {qi(name)} COMMENT='{comment}'")
+        db.execute(f"INSERT INTO {qi(name)} SELECT * FROM `a` WHERE id <= 120")
+    db.execute("CREATE TABLE `b` (id INT PRIMARY KEY)")
+    db.execute("CREATE TABLE `_b_ghc` (id INT PRIMARY KEY)")  # another table's changelog
+    sums = {name: rows_md5(db, name) for name in ("a", "a~g", "a~d")}
+    assert leftovers(db) == [("_b_ghc", "changelog", "b")]
+    assert drop(db, "a", drop_old=True) == []
+    assert drop(db, "a", drop_old=False) == []
+    assert sorted(db.tables()) == ["_b_ghc", "a", "a_mirror", "a~d", "a~g", "b"]
+    assert {name: rows_md5(db, name) for name in sums} == sums
+    assert db.scalar("SELECT COUNT(*) FROM `a~g`") == db.scalar("SELECT COUNT(*) FROM `a~d`")
+    assert db.scalar("SELECT COUNT(*) FROM `a~d`") == 120
+
+
+def test_drop_leftovers__user_tilde_tables_with_changelog__listed_and_dropped(
+    db: TestDatabase,
+) -> None:
+    seed(db, 300, table="a")
+    leave_cutover_tables(db, "a", old_with_data=True)
+    before = rows_md5(db, "a")
+    assert leftovers(db) == [
+        ("_a_ghc", "changelog", "a"),
+        ("a~d", "old", "a"),
+        ("a~g", "ghost", "a"),
+    ]
+    assert drop(db, "a", drop_old=True) == ["_a_ghc", "a~d", "a~g"]
+    assert sorted(db.tables()) == ["a", "a_mirror"]
+    assert rows_md5(db, "a") == before
 
 
 def test_drop_leftovers__cutover_names_migration_lock_held__refused_nothing_dropped(
@@ -122,7 +188,7 @@ def test_drop_leftovers__cutover_names_migration_lock_held__refused_nothing_drop
         assert {"t~g", "t~d"} <= set(db.tables())
     finally:
         holder.close()
-    assert drop(db, "t", drop_old=True) == ["t~d", "t~g"]
+    assert drop(db, "t", drop_old=True) == ["_t_ghc", "t~d", "t~g"]
 
 
 def test_drop_leftovers__odd_table_name__quoted_and_dropped(db: TestDatabase) -> None:
@@ -130,7 +196,7 @@ def test_drop_leftovers__odd_table_name__quoted_and_dropped(db: TestDatabase) ->
     db.execute(f"CREATE TABLE {qi(odd)} (id INT PRIMARY KEY, v INT)")
     db.execute(f"INSERT INTO {qi(odd)} VALUES (1, 1), (2, 2)")
     leave_cutover_tables(db, odd, old_with_data=False)
-    assert drop(db, odd, drop_old=False) == sorted([f"{odd}~d", f"{odd}~g"])
+    assert drop(db, odd, drop_old=False) == sorted([f"_{odd}_ghc", f"{odd}~d", f"{odd}~g"])
     assert db.tables() == [odd] and db.scalar(f"SELECT COUNT(*) FROM {qi(odd)}") == 2
 
 
@@ -141,10 +207,13 @@ def test_drop_leftovers__tilde_table_cleaned_or_ownerless__never_dropped(
     for name in ("a", "a~g", "a~g~g", "x~g"):
         db.execute(f"CREATE TABLE {qi(name)} (id INT PRIMARY KEY)")
         db.execute(f"INSERT INTO {qi(name)} VALUES (1)")
-    assert drop(db, "a~g", drop_old=True) == ["a~g~g"]
-    assert sorted(db.tables()) == ["a", "a~g", "x~g"]
-    # No table x: "x~g" belongs to nobody and cleaning "x" leaves it alone.
-    assert drop(db, "x", drop_old=True) == []
+    for name in ("_a~g_ghc", "_x_ghc"):
+        db.execute(f"CREATE TABLE {qi(name)} (id INT PRIMARY KEY)")
+    assert drop(db, "a~g", drop_old=True) == ["_a~g_ghc", "a~g~g"]
+    assert sorted(db.tables()) == ["_x_ghc", "a", "a~g", "x~g"]
+    # No table x: "x~g" belongs to nobody, even next to x's changelog; cleaning "x"
+    # drops only the changelog.
+    assert drop(db, "x", drop_old=True) == ["_x_ghc"]
     assert sorted(db.tables()) == ["a", "a~g", "x~g"]
     assert db.scalar("SELECT COUNT(*) FROM `a~g`") == 1
 
@@ -159,6 +228,21 @@ def test_cli_cleanup__cutover_names__listed_then_dropped(db: TestDatabase) -> No
     code, out, err = run_cli(db, "--table=t", "--cleanup", "--yes")
     assert code == 0, err
     assert "t~g" in out and sorted(db.tables()) == ["t", "t_mirror"]
+
+
+def test_cli_cleanup__user_tilde_tables_without_changelog__nothing_listed_nothing_dropped(
+    db: TestDatabase,
+) -> None:
+    seed(db, 100)
+    leave_cutover_tables(db, old_with_data=True, changelog=False)
+    sums = {name: rows_md5(db, name) for name in ("t", "t~g", "t~d")}
+    code, out, err = run_cli(db, "--cleanup")
+    assert code == 0, err
+    assert "t~g" not in out and "t~d" not in out
+    code, out, err = run_cli(db, "--table=t", "--cleanup", "--drop-old", "--yes")
+    assert code == 0, err
+    assert sorted(db.tables()) == ["t", "t_mirror", "t~d", "t~g"]
+    assert {name: rows_md5(db, name) for name in sums} == sums
 
 
 def test_sigkill_engine__during_atomic_cut_over__tilde_tables_cleaned_original_intact(
@@ -216,6 +300,7 @@ def test_sigkill_engine__during_atomic_cut_over__tilde_tables_cleaned_original_i
     finally:
         conn.close()
     assert found["t~g"] == ("ghost", "t") and found["t~d"] == ("sentry", "t")
+    assert found["_t_ghc"] == ("changelog", "t")  # what marks t~g as the engine's
     code, out, err = run_cli(db, "--table=t", "--cleanup", "--yes")
     assert code == 0, err
     assert sorted(db.tables()) == ["t", "t_mirror"]
