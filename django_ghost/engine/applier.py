@@ -1,16 +1,25 @@
 """Applies binlog changes to the ghost table by key, coalesced per key.
 
-For every key touched since the last batch, the ghost row is replaced by the original's
-*current* row, in one transaction per batch:
+Every key touched since the last batch is brought to the original's *current* state.
+Each queued event says whether its key still has a row afterwards (an insert or update:
+present; a delete, or the old key of an update that moved the row: absent), and only a
+key's last event counts. When the ghost has no unique key besides the shared one:
 
-    DELETE FROM ghost WHERE key IN (...);
-    INSERT INTO ghost (...) SELECT ... FROM original WHERE key IN (...) LOCK IN SHARE MODE;
+    DELETE FROM ghost WHERE key IN (<absent keys>);
+    REPLACE INTO ghost (...) SELECT ... FROM original WHERE key IN (<present keys>);
 
-so however many events hit one row, it costs one delete and one re-read (the net effect),
-row values never pass through Python, and no value has to be decoded from the binlog
-except the key (python-mysql-replication mis-decodes several types on MariaDB; the key
-types are decoded by our own decoder). An update that moves a row to another key arrives
-as both keys: the old one is deleted, the new one re-read.
+Otherwise REPLACE could delete a ghost row that conflicts on another unique key, so
+every key is deleted and re-inserted in one transaction per batch:
+
+    DELETE FROM ghost WHERE key IN (<all keys>);
+    INSERT INTO ghost (...) SELECT ... FROM original WHERE key IN (<all keys>);
+
+Either way, however many events hit one row, it costs one statement or two (the net
+effect), row values never pass through Python, and no value has to be decoded from the
+binlog except the key (python-mysql-replication mis-decodes several types on MariaDB;
+the key types are decoded by our own decoder). A present key whose row is gone by the
+time it is re-read keeps its stale ghost row only until its own delete event, which is
+later in the stream; likewise an absent key whose row came back.
 
 Why the result is consistent with the copy (copy and apply are serialized on the same
 writer connection, so neither sees the other half-done):
@@ -19,8 +28,10 @@ writer connection, so neither sees the other half-done):
 - Keys above the captured maximum are only ever written here. Keys the copy has passed
   (``<= @ghost_lo``) are re-read here whenever they change. Keys still ahead of the copy
   are skipped: the chunk that reaches them later reads their latest committed version.
-- A locking read waits for any transaction still holding the row, so a change seen in
-  the binlog but not yet committed in InnoDB is never missed by the re-read.
+- The re-read is a READ COMMITTED consistent read (it never locks or deadlocks with the
+  application); a locking read of the last queued key first waits until every queued
+  transaction is visible (see ``Applier._barrier``), so a change seen in the binlog but
+  not yet committed in InnoDB is never missed.
 - Re-reading is idempotent: replaying a key twice, or reading a state newer than the
   event (a later event will re-read it again), converges to the original's state.
 Once the copy is complete every key is applied; under the cut-over lock the final batch
@@ -37,7 +48,7 @@ unique key and the migration stops with a DataError.
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import MySQLdb
@@ -83,6 +94,9 @@ class Applier:
         # False until the first chunk is copied: that chunk includes its lower bound.
         self.copied_through_lo = False
         self._sources = [q(p.source.name) for p in plan.columns]
+        # REPLACE re-reads a row in one statement, but would delete a ghost row that
+        # conflicts on another unique key: only used when the ghost has none.
+        self.replace_safe = all(u.name == plan.ghost_key_name for u in plan.ghost.unique_keys)
         self._targets = [p.target.name for p in plan.columns]
 
     # -- queue ---------------------------------------------------------------------------
@@ -101,7 +115,8 @@ class Applier:
         statements run there, without BEGIN: starting a transaction would release the
         table locks.
         """
-        pending: dict[tuple[Any, ...], None] = {}
+        # key -> whether the original has a row with it after the key's last event
+        pending: dict[tuple[Any, ...], bool] = {}
         markers: list[str] = []
         events = 0
         last_commit = None
@@ -113,18 +128,20 @@ class Applier:
                 break
             timeout = 0
             if isinstance(item, KeyChange):
-                for key in item.keys:
-                    pending[key] = None
-                self.last_key = item.keys[-1]
+                for key in item.absent:
+                    pending[key] = False
+                for key in item.present:
+                    pending[key] = True
+                self.last_key = (item.present or item.absent)[-1]
                 events += 1
             elif isinstance(item, Marker):
                 # Everything queued before the marker must be applied before it counts.
-                self.refresh(list(pending), locked_conn)
+                self._apply(pending, locked_conn)
                 pending.clear()
                 markers.append(item.value)
             elif isinstance(item, Committed):
                 last_commit = item.position
-        self.refresh(list(pending), locked_conn)
+        self._apply(pending, locked_conn)
         self.context.backlog = items.qsize()
         if events:
             self.context.add_applied(events)
@@ -134,13 +151,71 @@ class Applier:
 
     # -- by-key refresh ------------------------------------------------------------------
 
+    def _apply(self, pending: dict[tuple[Any, ...], bool], locked_conn: Connection | None) -> None:
+        if not pending:
+            return
+        if not self.replace_safe:
+            self.refresh(list(pending), locked_conn)
+            return
+        if locked_conn is None:
+            self._with_retries(self._barrier)
+        conn = locked_conn or self.conn
+        present = [key for key, exists in pending.items() if exists]
+        absent = [key for key, exists in pending.items() if not exists]
+        # Each statement is atomic on its own and idempotent: no transaction is needed
+        # around them (a key whose row is gone by the time it is re-read gets its own
+        # delete event later; one that came back, its own insert event).
+        for batch in _batches(absent):
+            self._retrying(
+                conn, builder.refresh_delete(self.ghost_table, self.key, len(batch)), batch
+            )
+        for batch in _batches(present):
+            self._retrying(conn, self._reread(len(batch), replace=True), batch)
+
     def refresh(
         self, keys: Sequence[tuple[Any, ...]], locked_conn: Connection | None = None
     ) -> None:
         """Make the ghost rows of ``keys`` equal the original's current rows."""
-        for start in range(0, len(keys), KEYS_PER_STATEMENT):
-            batch = list(keys[start : start + KEYS_PER_STATEMENT])
+        if locked_conn is None:
+            self._with_retries(self._barrier)
+        for batch in _batches(keys):
             self._refresh_batch(locked_conn or self.conn, batch, locked_conn is None)
+
+    def _reread(self, rows: int, *, replace: bool = False) -> str:
+        return builder.refresh_insert(
+            self.plan.original.name,
+            self.ghost_table,
+            self._sources,
+            self._targets,
+            self.key,
+            rows,
+            copied_range_only=self.copying,
+            lock_clause="",
+            copied_through_lo=self.copied_through_lo,
+            replace=replace,
+        )
+
+    def _retrying(self, conn: Connection, sql: str, keys: list[tuple[Any, ...]]) -> None:
+        params = [value for key in keys for value in key]
+        self._with_retries(lambda: execute(conn, sql, params))
+
+    def _with_retries(self, statement: Callable[[], object]) -> None:
+        """Run ``statement``, again after a lock wait timeout or deadlock; data errors
+        become a DataError naming the cause."""
+        attempts = self.context.config.default_retries
+        attempt = 0
+        while True:
+            try:
+                statement()
+                return
+            except MySQLdb.DatabaseError as exc:
+                attempt += 1
+                if exc.args and exc.args[0] in RETRYABLE and attempt < attempts:
+                    continue
+                data_error = as_data_error(exc, self.plan.original.name)
+                if data_error is not None:
+                    raise data_error from None
+                raise
 
     def _refresh_batch(
         self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool
@@ -171,34 +246,21 @@ class Applier:
 
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]
-        if transactional and self.last_key is not None:
-            self._barrier(self.last_key)
         delete = builder.refresh_delete(self.ghost_table, self.key, len(keys))
-        insert = builder.refresh_insert(
-            self.plan.original.name,
-            self.ghost_table,
-            self._sources,
-            self._targets,
-            self.key,
-            len(keys),
-            copied_range_only=self.copying,
-            lock_clause="",
-            copied_through_lo=self.copied_through_lo,
-        )
-        in_transaction = transactional
-        if in_transaction:
+        insert = self._reread(len(keys))
+        if transactional:
             execute(conn, "BEGIN")
         try:
             execute(conn, delete, params)
             execute(conn, insert, params)
-            if in_transaction:
+            if transactional:
                 execute(conn, "COMMIT")
         except BaseException:
-            if in_transaction:
+            if transactional:
                 execute(conn, "ROLLBACK")
             raise
 
-    def _barrier(self, key: tuple[Any, ...]) -> None:
+    def _barrier(self) -> None:
         """Wait until every transaction whose changes were queued has committed.
 
         A change can reach the binlog (and us) a moment before its transaction commits in
@@ -210,12 +272,12 @@ class Applier:
         read runs alone in its own transaction, holding one lock: it can wait for a writer
         but never be part of a deadlock cycle with the application.
         """
-        if self.barrier_conn is None:
+        if self.barrier_conn is None or self.last_key is None:
             return
         execute(
             self.barrier_conn,
             builder.key_barrier(self.plan.original.name, self.key, self.lock_clause),
-            list(key),
+            list(self.last_key),
         )
 
     def _colliding_ghost_keys(
@@ -287,6 +349,11 @@ class Applier:
 
     def _data_error(self, exc: Exception) -> DataError:
         return as_data_error(exc, self.plan.original.name) or DataError(str(exc))
+
+
+def _batches(keys: Sequence[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):
+        yield list(keys[start : start + KEYS_PER_STATEMENT])
 
 
 def _fetch_expr(table: str, key: KeyColumn) -> str:

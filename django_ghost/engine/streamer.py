@@ -1,8 +1,8 @@
 """Reads the binlog in a background thread and queues what the writer must act on.
 
-For the migrated table only the chosen key is decoded: an insert queues the new key, a
-delete the old key, an update both (they differ when the update moves the row to another
-key, which the apply then treats as a delete of the old key plus an insert of the new).
+For the migrated table only the chosen key is decoded: an insert queues the new key as
+present, a delete the old key as absent, an update its key as present (and, when the
+update moves the row to another key, the old key as absent).
 Changelog rows become heartbeat lag readings and state markers. A DDL statement naming
 the migrated table aborts the migration: its rows would no longer match the ghost.
 
@@ -29,9 +29,12 @@ QUEUE_CAPACITY = 100_000
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class KeyChange:
-    """Keys of the original table touched by one row event."""
+    """Keys of the original table touched by one row event: ``present`` holds the keys
+    that have a row after the event, ``absent`` those that no longer have one (a delete,
+    or the old key of an update that moved the row)."""
 
-    keys: tuple[tuple[Any, ...], ...]
+    present: tuple[tuple[Any, ...], ...]
+    absent: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -113,7 +116,7 @@ class Streamer:
     def _handle(self, event: RowChange | TransactionEnd | SchemaChange) -> None:
         if isinstance(event, RowChange):
             if event.table == self.table:
-                self._put(KeyChange(_keys_of(event)))
+                self._put(_key_change(event))
             elif event.table == self.changelog_table and event.after is not None:
                 self._changelog_row(event.after)
         elif isinstance(event, TransactionEnd):
@@ -143,17 +146,17 @@ class Streamer:
             self._put(Marker(value))
 
 
-def _keys_of(event: RowChange) -> tuple[tuple[Any, ...], ...]:
+def _key_change(event: RowChange) -> KeyChange:
     if event.kind == "insert":
         assert event.after is not None
-        return (event.after,)
+        return KeyChange((event.after,))
     if event.kind == "delete":
         assert event.before is not None
-        return (event.before,)
+        return KeyChange((), (event.before,))
     assert event.before is not None and event.after is not None
     if event.before == event.after:
-        return (event.before,)
-    return (event.before, event.after)
+        return KeyChange((event.after,))
+    return KeyChange((event.after,), (event.before,))
 
 
 def _text(value: Any) -> str:

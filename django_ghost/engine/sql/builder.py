@@ -172,8 +172,11 @@ def refresh_insert(
     copied_range_only: bool,
     lock_clause: str,
     copied_through_lo: bool = True,
+    replace: bool = False,
 ) -> str:
-    """Re-read the current rows for the given keys from the original into the ghost.
+    """Re-read the current rows for the given keys from the original into the ghost
+    (``REPLACE`` overwrites the ghost rows that have those keys; it is only safe when the
+    ghost has no other unique key: a row conflicting on another one would be deleted).
 
     While the copy is running, only keys the copy has passed (``<= @ghost_lo``, or
     ``< @ghost_lo`` before the first chunk, which includes its lower bound) or keys above
@@ -186,8 +189,9 @@ def refresh_insert(
         copied = compare_to_vars(names, "<=" if copied_through_lo else "<", "lo")
         above = compare_to_vars(names, ">", "max")
         cond = f"{cond} AND ({copied} OR {above})"
+    verb = "REPLACE" if replace else "INSERT"
     return (
-        f"INSERT INTO {q(ghost)} ({', '.join(q(c) for c in target_columns)}) "
+        f"{verb} INTO {q(ghost)} ({', '.join(q(c) for c in target_columns)}) "
         f"SELECT {', '.join(source_exprs)} FROM {q(original)} WHERE {cond} {lock_clause}"
     )
 
