@@ -69,11 +69,13 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def _sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox | None]:
+def _sandbox() -> Iterator[Sandbox | None]:
     if os.environ.get("GHOST_TEST_DSN"):
         yield None
         return
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    # A private temporary directory, not pytest's basetemp: pytest deletes older basetemps
+    # when later sessions start, which would pull the datadir from under a running server.
+    box = Sandbox()
     try:
         box.start()
     except SandboxError as exc:
