@@ -12,7 +12,12 @@ session holding LOCK TABLES, error 1192) and to our by-key apply:
    change queued before it (its locking reads of the original are compatible with A's
    READ lock); the ghost now equals the frozen original. AUTO_INCREMENT is carried over
    so ids deleted at the top of the original are never handed out again.
-3. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``. RENAME
+3. Safety net: while the original is frozen, ``SELECT COUNT(*)`` of both tables runs on
+   two other sessions in parallel (A cannot read tables it has not locked), when the
+   migration's row count is at most ``cut_over_count_check_max_rows``. Different counts
+   fail the migration, not the attempt (retrying cannot fix a divergence): nothing is
+   renamed, and the ghost is renamed out of the way of the clean-up, kept for inspection.
+4. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``. RENAME
    takes its metadata locks one table at a time, in name order, so at first it waits on
    whichever of the three sorts first. A drops the sentry (allowed: it holds it), which
    lets B take the old name and the ghost and queue on the original. Only once B is seen
@@ -27,12 +32,14 @@ Any failure before the unlock leaves the sentry in place, so the rename cannot h
 the original is never missing or renamed without the ghost in place. Each attempt is
 bounded by the lock timeout T; failed attempts are retried with a (optionally
 exponential) backoff. The two-step algorithm renames under LOCK TABLES with ALTER ...
-RENAME, leaving a short gap where the table name does not exist.
+RENAME, leaving a short gap where the table name does not exist; it counts both tables
+(sequentially, on the lock session, which holds both) after its final apply as well.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 import uuid
@@ -52,10 +59,34 @@ from .streamer import Streamer
 
 SENTRY_COMMENT = "django-ghost-cut-over-sentry"
 ER_LOCK_WAIT_TIMEOUT = 1205
+KEPT_GHOST_SUFFIX = "_mismatch"
+"""Appended to the ghost's name when a row count mismatch keeps it for inspection."""
+
+log = logging.getLogger("django_ghost")
 
 
 class CutOverAttemptFailed(GhostError):
     """One attempt failed; the original is intact and the attempt may be retried."""
+
+
+class CutOverCountMismatch(CutOverError):
+    """Under the cut-over lock the ghost's row count differed from the frozen original's;
+    nothing was renamed. Not retried: another attempt would find the same divergence."""
+
+    def __init__(self, message: str, *, original_rows: int, ghost_rows: int):
+        super().__init__(message)
+        self.original_rows = original_rows
+        self.ghost_rows = ghost_rows
+
+
+class _CountsDiffer(Exception):
+    """Raised under the lock; CutOver.run turns it into CutOverCountMismatch once the
+    attempt has released everything."""
+
+    def __init__(self, original_rows: int, ghost_rows: int):
+        super().__init__(f"{original_rows} != {ghost_rows}")
+        self.original_rows = original_rows
+        self.ghost_rows = ghost_rows
 
 
 class CutOver:
@@ -109,6 +140,8 @@ class CutOver:
             except (CutOverAttemptFailed, MySQLdb.OperationalError) as exc:
                 last_error = exc
                 self.context.throttle_reason = f"cut-over attempt {attempt} failed: {exc}"
+            except _CountsDiffer as exc:
+                raise self._count_mismatch(exc) from None
             self.sleep(self._backoff(attempt))
         raise CutOverError(
             f"Cut-over did not succeed after {config.default_retries} attempts (last error: "
@@ -117,6 +150,94 @@ class CutOver:
             "transactions, SHOW PROCESSLIST) and run again, or raise "
             "cut_over_lock_timeout_seconds."
         )
+
+    def _count_mismatch(self, counts: _CountsDiffer) -> CutOverCountMismatch:
+        kept = self._keep_ghost()
+        where = (
+            f"The ghost table {self.ghost} was renamed to {kept} and is kept for inspection "
+            f"(compare it with {self.original}; drop it when done)."
+            if kept
+            else f"The ghost table {self.ghost} could not be kept for inspection."
+        )
+        return CutOverCountMismatch(
+            f"Cut-over refused: under the cut-over lock, after the final changes were "
+            f"applied, the original table {self.original} has {counts.original_rows} rows but "
+            f"the ghost table has {counts.ghost_rows}. Nothing was renamed: the original "
+            f"table {self.original} is untouched. {where} The migration failed rather than "
+            "retried, since another attempt would swap in the same divergence. This is a "
+            "django_ghost bug: please report it with both counts, the ALTER and this run's "
+            "log.",
+            original_rows=counts.original_rows,
+            ghost_rows=counts.ghost_rows,
+        )
+
+    def _keep_ghost(self) -> str | None:
+        """Rename the ghost out of the way of the run's clean-up (which drops the ghost
+        table by name) so the diverged rows can be inspected; None when that fails."""
+        kept = self.ghost[: 64 - len(KEPT_GHOST_SUFFIX)] + KEPT_GHOST_SUFFIX
+        try:
+            if self._exists(kept) or not self._exists(self.ghost):
+                return None
+            execute(self.main, f"SET SESSION lock_wait_timeout = {self.timeout}")
+            execute(self.main, f"RENAME TABLE {q(self.ghost)} TO {q(kept)}")
+        except MySQLdb.Error as exc:
+            log.warning("could not keep the ghost table %s as %s: %s", self.ghost, kept, exc)
+            return None
+        return kept
+
+    def _check_row_counts(self, original_conn: Connection, ghost_conn: Connection) -> None:
+        """Raise _CountsDiffer unless both tables hold as many rows (run under the lock,
+        after the final apply). On two sessions the counts run in parallel; on one (the
+        two-step lock session) one after the other."""
+        limit = self.context.config.cut_over_count_check_max_rows
+        rows = max(self.context.rows_copied, self.context.rows_estimate)
+        if limit == 0:
+            return
+        if rows > limit:
+            log.info(
+                "cut-over row count check skipped: about %d rows, above "
+                "cut_over_count_check_max_rows=%d",
+                rows,
+                limit,
+            )
+            return
+        started = time.monotonic()
+        if original_conn is ghost_conn:
+            original_rows = self._count(original_conn, self.original)
+            ghost_rows = self._count(ghost_conn, self.ghost)
+        else:
+            results: dict[str, int] = {}
+            errors: list[BaseException] = []
+
+            def count_ghost() -> None:
+                try:
+                    results["ghost"] = self._count(ghost_conn, self.ghost)
+                except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+                    errors.append(exc)
+
+            worker = threading.Thread(target=count_ghost, name="ghost-count", daemon=True)
+            worker.start()
+            try:
+                original_rows = self._count(original_conn, self.original)
+            finally:
+                worker.join()
+            if errors:
+                raise errors[0]
+            ghost_rows = results["ghost"]
+        log.info(
+            "cut-over row count check: %s %d rows, %s %d rows (%.3f s under the lock)",
+            self.original,
+            original_rows,
+            self.ghost,
+            ghost_rows,
+            time.monotonic() - started,
+        )
+        if original_rows != ghost_rows:
+            raise _CountsDiffer(original_rows, ghost_rows)
+
+    @staticmethod
+    def _count(conn: Connection, table: str) -> int:
+        return int(scalar(conn, f"SELECT COUNT(*) FROM {q(table)}"))
 
     def _backoff(self, attempt: int) -> float:
         config = self.context.config
@@ -180,6 +301,7 @@ class CutOver:
         rename_done = threading.Event()
         rename_error: list[BaseException] = []
         locked_at: float | None = None
+        worker: threading.Thread | None = None
         try:
             lock_id = int(scalar(lock_conn, "SELECT CONNECTION_ID()"))
             lock_name = f"django-ghost.cutover.{lock_id}"
@@ -195,9 +317,12 @@ class CutOver:
             locked_at = time.monotonic()
             self._apply_up_to_lock(None)
             self._carry_auto_increment(self.main)
+            # B is idle until the RENAME: it counts the original (readable by other
+            # sessions under A's READ lock) while the main session counts the ghost.
+            execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
+            self._check_row_counts(rename_conn, self.main)
 
             rename_id = int(scalar(rename_conn, "SELECT CONNECTION_ID()"))
-            execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
             rename_sql = (
                 f"RENAME TABLE {q(self.original)} TO {q(self.old)}, "
                 f"{q(self.ghost)} TO {q(self.original)}"
@@ -231,7 +356,8 @@ class CutOver:
             self.streamer.ignore_schema_changes = False
             with contextlib.suppress(MySQLdb.Error):
                 execute(lock_conn, "UNLOCK TABLES")
-            rename_done.wait(timeout=self.timeout + 1)
+            if worker is not None:
+                rename_done.wait(timeout=self.timeout + 1)
             self._drop_sentry_if_ours()
             if locked_at is not None:
                 self.context.cut_over_stall_seconds = max(
@@ -390,6 +516,7 @@ class CutOver:
             locked_at = time.monotonic()
             self._apply_up_to_lock(lock_conn)
             self._carry_auto_increment(lock_conn)
+            self._check_row_counts(lock_conn, lock_conn)
             self.streamer.ignore_schema_changes = True
             execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
             execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
