@@ -218,6 +218,7 @@ OPTION_HELP: dict[str, str] = {
     "allow_zero_in_date": "Allow zero dates (0000-00-00) while copying and applying.",
     "chunk_size": "Rows per copy chunk.",
     "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
+    "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",
     "nice_ratio": "Sleep this many times each chunk's duration after it (0: no sleep).",
     "dml_batch_size": "Binlog events applied per transaction.",
     "default_retries": "Attempts for retried operations (chunk copy, cut-over).",

@@ -61,6 +61,7 @@ class GhostConfig:
     # -- row copy and binlog apply ---------------------------------------------------------
     chunk_size: int = 5000
     chunk_time_target_millis: int = 0
+    defer_secondary_indexes: bool = True
     nice_ratio: float = 0.0
     dml_batch_size: int = 500
     default_retries: int = 60

@@ -1,11 +1,13 @@
 """Copies the original table into the ghost table, one key-range chunk at a time.
 
-Each chunk is a single ``INSERT INTO ghost ... SELECT ... FROM original ... LOCK IN SHARE
-MODE`` statement: rows never pass through Python, and the locking read waits for any
-transaction still holding a row in the range, so the chunk sees the latest committed
-version of every row (including transactions already in the binlog but not yet
-committed in InnoDB). Deadlocks and lock-wait timeouts with the application are retried;
-data that does not fit the new schema stops the migration with a DataError.
+Each chunk is a single ``INSERT INTO ghost ... SELECT ... FROM original FORCE INDEX (key)
+WHERE <range>`` statement on the writer connection: rows never pass through Python. The
+writer reads with READ COMMITTED and no locking clause, so a chunk never waits for or
+deadlocks with the application; a change the chunk reads too early (in the binlog but
+not yet visible) reaches the ghost through the apply, which re-reads every key the copy
+has passed (see applier.py). A duplicate-key error is either a stale ghost row (refreshed,
+then the chunk is retried) or a real duplicate for a new unique key (a DataError), never
+silently skipped. Deadlocks and lock-wait timeouts are retried.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Copier:
         self.lock_clause = lock_clause
         self._sleep = sleep
         self.resolve_conflicts = resolve_conflicts
+        self.last_seconds = 0.0
+        """How long the last chunk took."""
         self._sources = [q(p.source.name) for p in plan.columns]
         self._targets = [p.target.name for p in plan.columns]
 
@@ -81,6 +85,7 @@ class Copier:
         started = time.monotonic()
         rows = self._copy_resolving_conflicts(sql)
         elapsed = time.monotonic() - started
+        self.last_seconds = elapsed
         self.chunker.advance()
         self.context.add_copied(rows)
         self._adapt_chunk_size(size, elapsed)

@@ -59,8 +59,6 @@ from .streamer import Streamer
 
 SENTRY_COMMENT = "django-ghost-cut-over-sentry"
 ER_LOCK_WAIT_TIMEOUT = 1205
-KEPT_GHOST_SUFFIX = "_mismatch"
-"""Appended to the ghost's name when a row count mismatch keeps it for inspection."""
 
 log = logging.getLogger("django_ghost")
 
@@ -145,19 +143,15 @@ class CutOver:
             self.sleep(self._backoff(attempt))
         raise CutOverError(
             f"Cut-over did not succeed after {config.default_retries} attempts (last error: "
-            f"{last_error}). The original table {self.original} is intact; the ghost table "
-            f"{self.ghost} is kept. Find what holds locks on {self.original} (long "
-            "transactions, SHOW PROCESSLIST) and run again, or raise "
-            "cut_over_lock_timeout_seconds."
+            f"{last_error}). The original table {self.original} is intact. Find what holds "
+            f"locks on {self.original} (long transactions, SHOW PROCESSLIST) and run again, "
+            "or raise cut_over_lock_timeout_seconds."
         )
 
     def _count_mismatch(self, counts: _CountsDiffer) -> CutOverCountMismatch:
-        kept = self._keep_ghost()
         where = (
-            f"The ghost table {self.ghost} was renamed to {kept} and is kept for inspection "
-            f"(compare it with {self.original}; drop it when done)."
-            if kept
-            else f"The ghost table {self.ghost} could not be kept for inspection."
+            f"The ghost table {self.ghost} is kept for inspection (compare it with "
+            f"{self.original}; django-ghost --cleanup or DROP TABLE removes it)."
         )
         return CutOverCountMismatch(
             f"Cut-over refused: under the cut-over lock, after the final changes were "
@@ -170,20 +164,6 @@ class CutOver:
             original_rows=counts.original_rows,
             ghost_rows=counts.ghost_rows,
         )
-
-    def _keep_ghost(self) -> str | None:
-        """Rename the ghost out of the way of the run's clean-up (which drops the ghost
-        table by name) so the diverged rows can be inspected; None when that fails."""
-        kept = self.ghost[: 64 - len(KEPT_GHOST_SUFFIX)] + KEPT_GHOST_SUFFIX
-        try:
-            if self._exists(kept) or not self._exists(self.ghost):
-                return None
-            execute(self.main, f"SET SESSION lock_wait_timeout = {self.timeout}")
-            execute(self.main, f"RENAME TABLE {q(self.ghost)} TO {q(kept)}")
-        except MySQLdb.Error as exc:
-            log.warning("could not keep the ghost table %s as %s: %s", self.ghost, kept, exc)
-            return None
-        return kept
 
     def _check_row_counts(self, original_conn: Connection, ghost_conn: Connection) -> None:
         """Raise _CountsDiffer unless both tables hold as many rows (run under the lock,

@@ -91,8 +91,10 @@ def test_resume__killed_mid_copy__ends_identical(
         db,
         "t",
         "ADD COLUMN extra INT NOT NULL DEFAULT 5",
-        chunk_size=200,
-        nice_ratio=1.0,
+        # 200 chunks, each followed by a sleep of 10x its time: seconds of copy at least,
+        # so the 1 s checkpoints catch it mid-way on any machine.
+        chunk_size=100,
+        nice_ratio=10.0,
         checkpoint_seconds=1,
         serve_socket_file=str(tmp_path / "s.sock"),
     )
@@ -151,7 +153,7 @@ def test_resume__different_alter__refused(db: TestDatabase, tmp_path: Path) -> N
         "t",
         "ADD COLUMN extra INT",
         chunk_size=100,
-        nice_ratio=2.0,
+        nice_ratio=10.0,
         checkpoint_seconds=1,
         serve_socket_file=str(tmp_path / "s.sock"),
     )
