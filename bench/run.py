@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django_ghost.engine.config import GhostConfig
 from django_ghost.sandbox import Sandbox
 
 from . import load, report, shapes, tools
@@ -386,14 +387,16 @@ def parse_args(argv: list[str] | None) -> Options:
     p.add_argument(
         "--apply-max-lag-millis",
         type=int,
-        default=3_600_000,
-        help="max_lag_millis for the apply-capacity runs; 0 keeps the engine default. The "
-        "engine throttles on its own binlog lag, which a deliberate backlog always exceeds, "
-        "so at the default the drain never starts (see docs/benchmarks.md)",
+        default=0,
+        help="max_lag_millis for the apply-capacity runs; 0 keeps the engine default (the "
+        "engine no longer throttles on its own binlog lag on a primary, so a deliberate "
+        "backlog drains at the default)",
     )
     p.add_argument("--phases", default="idle,load,apply", help="which phases to run")
     p.add_argument("--warmup", type=float, default=10.0, help="load seconds before a migration")
-    p.add_argument("--chunk-size", type=int, default=1000, help="ours: GhostConfig default")
+    p.add_argument(
+        "--chunk-size", type=int, default=GhostConfig.chunk_size, help="ours: GhostConfig default"
+    )
     p.add_argument("--tuned-chunk-size", type=int, default=10_000, help="0 skips the tuned run")
     p.add_argument("--dml-batch-size", type=int, default=500)
     p.add_argument("--time-limit", type=float, default=300.0, help="per tool run, seconds")
