@@ -3,9 +3,10 @@
     validate options → connect → read server facts → discover the topology → parse the ALTER
     → inspect the table
     → take the migration lock → create changelog and ghost tables → plan the copy
-    → (validation only: report the new table and stop) → start the binlog stream
-    → capture the copy range → copy rows while applying changes → catch up
-    → verify with a checksum → cut over → clean up
+    → (validation only: report the new table and stop) → defer the plain secondary
+    indexes → start the binlog stream → capture the copy range → copy rows while applying
+    changes → build the deferred indexes → catch up → verify with a checksum → cut over
+    → clean up
 
 Order matters in two places. The binlog stream starts *before* the copy range is read,
 so no change can fall between the two (applier.py explains why that makes copy + apply
