@@ -335,10 +335,10 @@ def render(results: dict[str, Any]) -> str:
         f"writes unthrottled for {settings['apply_write_seconds']} s (the binlog reader "
         "keeps reading into its bounded queue, then waits); the load stops, the apply is "
         "released and the drain until the catch-up is done is timed: row events ÷ seconds "
-        "(decode and apply together). The engine throttles on its *own* binlog lag above "
-        "`max_lag_millis` (1,500 ms by default), and a deliberate backlog is exactly such a "
-        "lag: at the default the apply stays throttled and the drain never starts, so the "
-        "apply-capacity runs raise `max_lag_millis` (shown in the row) unless told otherwise.",
+        "(decode and apply together). `max_lag_millis` throttles on replication lag (of the "
+        "inspected replica or of `throttle_control_replicas`), never on the engine's own "
+        "stream delay on a primary, so a deliberate backlog drains at the engine's defaults; "
+        "an override given with `--apply-max-lag-millis` is shown in the row.",
         "- **correct**: the row count is unchanged (sysbench deletes and re-inserts the same "
         "id, so it stays constant), idle runs leave `CHECKSUM TABLE` equal, ours reports "
         "its own chunked checksum verified at a consistent snapshot, and **no probe write "
