@@ -252,8 +252,8 @@ def render(results: dict[str, Any]) -> str:
         "**one repetition** (no error bars).",
         f"- **Machine**: {env['cpus']} CPUs ({env['cpu_model']}), kernel {env['kernel']}; "
         f"load average (1/5/15 min) {env['loadavg_start']} at the start, "
-        f"{env.get('loadavg_end')} at the end. The machine was shared with other "
-        "processes (test suites) during the run, so every number is noisy; the load "
+        f"{env.get('loadavg_end')} at the end (the load's own sysbench runs raise it; "
+        "anything else running on the machine makes every number noisier). The load "
         "average before and after each run is in the JSON (`bench/results/latest.json`).",
         f"- **Engine**: commit {env.get('git_head', '?')}"
         + (" plus uncommitted changes to django_ghost/" if env.get("git_dirty") else "")
