@@ -16,19 +16,25 @@ Each definition is taken verbatim from the ghost's SHOW CREATE TABLE, so the reb
 indexes are identical (names, columns, prefixes, order, comments), and it is saved in the
 changelog so a resumed run knows what to build.
 
+:func:`build` runs that ALTER on a session of its own, in a thread, while the migrator
+keeps applying changes; aborting the migration kills the statement.
+
 On a replica the ``ALTER TABLE ... ADD KEY`` replicates as one statement and delays
 replication while it runs (about one second per million rows per index here).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
+from collections.abc import Callable
 
 import MySQLdb
 
 from .changelog import Changelog
-from .mysql.connection import Connection, execute, query
+from .mysql.connection import Connection, execute, query, scalar
 from .sql.quote import quote_identifier as q
 
 HINT = "deferred-indexes"
@@ -84,6 +90,34 @@ def build_statement(conn: Connection, ghost: str, changelog: str) -> str | None:
         return None
     adds = ", ".join(f"ADD {definition}" for definition in missing)
     return f"ALTER TABLE {q(ghost)} {adds}, ALGORITHM=INPLACE, LOCK=NONE"
+
+
+def build(conn: Connection, session: Connection, statement: str, tend: Callable[[], None]) -> None:
+    """Run ``statement`` (see :func:`build_statement`) on ``session``, in a thread, and
+    call ``tend`` (one turn of applying changes) until it ends. If ``tend`` raises (an
+    abort), the statement is killed from ``conn``. ``session`` is closed either way."""
+    builder_id = int(scalar(session, "SELECT CONNECTION_ID()"))
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            execute(session, statement)
+        except BaseException as exc:  # noqa: BLE001 - raised by the migrator thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="ghost-index-build", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            tend()
+    finally:
+        if thread.is_alive():
+            with contextlib.suppress(MySQLdb.Error):
+                execute(conn, f"KILL QUERY {builder_id}")
+        thread.join()
+        session.close()
+    if failure:
+        raise failure[0]
 
 
 def _name(definition: str) -> str:

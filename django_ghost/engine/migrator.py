@@ -16,36 +16,39 @@ so neither holds its lock while a backlog drains.
 The topology (topology.py) decides where each step runs: the binlog stream and the lag
 reading on the *inspector* (``self.inspector_spec``, a replica in gh-ost's default mode),
 everything else on the *applier* (``self.spec``, the primary). On a primary both are one.
+
+The bulkier parts of the steps live beside this module, each given what it needs:
+helper_tables.py (create the changelog and ghost), resume.py (take over a killed run,
+save checkpoints), deferred.py (drop and build the plain secondary indexes),
+verification.py (the checksum step), replicas.py (waiting for the inspected replica,
+test_on_replica) and reporting.py (progress snapshots and the result).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import os
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import MySQLdb
 
-from . import deferred
+from . import deferred, helper_tables, replicas, reporting, resume
 from .applier import Applier
-from .binlog.coordinates import binlog_file_exists, current_position
+from .binlog.coordinates import current_position
 from .binlog.reader import BinlogReader, WatchSpec
-from .changelog import Changelog, Heartbeat, create_table_sql
-from .checkpoint import Checkpoint, fingerprint, read_bounds, restore_bounds
-from .checkpoint import load as load_checkpoint
-from .checksum import Checksum
+from .changelog import Changelog, Heartbeat
+from .checkpoint import Checkpoint
 from .chunker import Chunker
+from .cleanup import migration_lock_name
 from .config import GhostConfig
 from .context import MigrationContext
 from .copier import Copier
-from .cutover import SENTRY_COMMENT, CutOver, CutOverCountMismatch
+from .cutover import CutOver, CutOverCountMismatch
 from .errors import AbortedError, GhostError, PreflightError, UnsupportedAlterError
 from .hooks import CompositeHooks, Hooks
 from .inspector import check_binlog, check_grants, check_renames, check_table, read_grants
@@ -53,32 +56,20 @@ from .mysql.connection import Connection, ConnectionSpec, connect, execute, quer
 from .mysql.server import ServerFacts, read_server_facts
 from .operations import Operations
 from .plan import CopyPlan, build_plan
-from .progress import ProgressSnapshot, estimate_eta
+from .progress import ProgressSnapshot
 from .result import MigrationResult
-from .sql import builder
 from .sql.alter import ParsedAlter, parse_alter
 from .sql.builder import KeyColumn
 from .sql.names import TableNames, table_names
 from .sql.quote import quote_identifier as q
 from .streamer import Streamer
 from .tableinfo import TableInfo, read_table
-from .topology import (
-    RESTART_HINT,
-    Topology,
-    discover,
-    start_replication,
-    stop_replication,
-    swap_back,
-    wait_until_replicated,
-)
+from .topology import Topology, discover
+from .verification import Verification
 
 log = logging.getLogger("django_ghost")
 
 ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
-PROGRESS_INTERVAL = 0.5
-# How long the replica may take to apply the new changelog table before streaming starts.
-REPLICA_WAIT_SECONDS = 300.0
-
 
 MIN_APPLY_SLICE = 0.05
 """Seconds the copy loop gives the apply at least between two chunks."""
@@ -167,6 +158,7 @@ class Migrator:
         )
         if hooks is not None:
             self.ops.hooks = CompositeHooks([self.ops.hooks, hooks])
+        self.progress = reporting.ProgressReporter(on_progress, self.snapshot)
         # Filled in as the steps run.
         self.main: Connection | None = None
         self.inspector_conn: Connection | None = None
@@ -189,7 +181,6 @@ class Migrator:
         self._start_position: Any = None
         self._last_checkpoint = 0.0
         self._swapped = False
-        self._last_progress = 0.0
         self._checksum_verified = False
         self._new_create_table = ""
 
@@ -352,9 +343,7 @@ class Migrator:
 
     def take_migration_lock(self) -> None:
         """A server-side named lock: a second migration of the same table is refused."""
-        name = f"django-ghost.{self.config.database}.{self.config.table}"
-        if len(name) > 64:
-            name = "django-ghost." + hashlib.sha1(name.encode()).hexdigest()
+        name = migration_lock_name(self.config.database, self.config.table)
         self.lock_conn = self.connect_fn(self.spec)
         if scalar(self.lock_conn, "SELECT GET_LOCK(%s, 0)", (name,)) != 1:
             holder = scalar(self.lock_conn, "SELECT IS_USED_LOCK(%s)", (name,))
@@ -365,78 +354,16 @@ class Migrator:
             )
 
     def create_changelog_and_ghost(self) -> None:
+        """The changelog and the ghost, ALTERed; on resume, the earlier run's (resume.py)."""
         assert self.main is not None and self.parsed is not None
-        names = self.names
         if self.config.resume:
-            self._resume_from_checkpoint()
+            self._resumed = resume.take_over(self.main, self._inspector(), self.config, self.names)
+            self.changelog = Changelog(self.main, self.names.changelog)
+            log.info("resuming from checkpoint at %s", self._resumed.position)
             return
-        for table, allowed, option in (
-            (names.ghost, self.config.initially_drop_ghost_table, "initially_drop_ghost_table"),
-            (names.old, self.config.initially_drop_old_table, "initially_drop_old_table"),
-        ):
-            if self._table_exists(table):
-                if table == names.old and self._is_sentry(table):
-                    allowed = True
-                if not allowed:
-                    raise PreflightError(
-                        f"Table {table} already exists (left by an earlier run?). Drop it, or "
-                        f"set {option} to drop it automatically."
-                    )
-                execute(self.main, f"DROP TABLE {q(table)}")
-        # The changelog is ours alone (the migration lock guarantees it): always recreate.
-        execute(self.main, f"DROP TABLE IF EXISTS {q(names.changelog)}")
-        execute(self.main, create_table_sql(names.changelog))
-        self._created.append(names.changelog)
-        self.changelog = Changelog(self.main, names.changelog)
-        self.changelog.state("started")
-        execute(self.main, f"CREATE TABLE {q(names.ghost)} LIKE {q(names.original)}")
-        self._created.append(names.ghost)
-        for statement in self.parsed.statements:
-            try:
-                execute(self.main, f"ALTER TABLE {q(names.ghost)} {statement}")
-            except MySQLdb.Error as exc:
-                message = exc.args[-1] if exc.args else exc
-                raise UnsupportedAlterError(
-                    f"The ALTER is not valid for {self.config.table}: {message} "
-                    f"(statement: {statement[:300]}). Nothing was changed."
-                ) from None
-
-    def _resume_from_checkpoint(self) -> None:
-        """Resume: the earlier run's ghost and changelog tables and checkpoint must exist,
-        describe the same change of the same table, and its binlog must still be there."""
-        assert self.main is not None
-        names = self.names
-        # A run killed inside a cut-over attempt leaves the ghost under its swap name and,
-        # maybe, the empty sentry (cutover.py): put the ghost back, drop the sentry.
-        swap_ghost, swap_old = f"{names.original}~g", f"{names.original}~d"
-        if not self._table_exists(names.ghost) and self._table_exists(swap_ghost):
-            execute(self.main, f"RENAME TABLE {q(swap_ghost)} TO {q(names.ghost)}")
-        if self._is_sentry(swap_old):
-            execute(self.main, f"DROP TABLE {q(swap_old)}")
-        missing = [t for t in (names.ghost, names.changelog) if not self._table_exists(t)]
-        if missing:
-            raise PreflightError(
-                f"Cannot resume: {', '.join(missing)} missing. Run without resume to start over."
-            )
-        checkpoint = load_checkpoint(self.main, names.changelog)
-        if checkpoint.alter_sha != fingerprint(self.config.alter):
-            raise PreflightError(
-                "Cannot resume: the earlier run applied a different ALTER. Run the same ALTER, "
-                "or start over (drop the leftover tables first)."
-            )
-        if checkpoint.table_sha != fingerprint(self._original_ddl()):
-            raise PreflightError(
-                f"Cannot resume: {self.config.table} changed since the earlier run. Start over."
-            )
-        if not binlog_file_exists(self._inspector(), checkpoint.binlog_position.file):
-            raise PreflightError(
-                f"Cannot resume: binary log {checkpoint.binlog_position.file} needed from "
-                "position {checkpoint.position} has been purged. Start over, and keep binlogs "
-                "longer (binlog_expire_logs_seconds) for long migrations."
-            )
-        self.changelog = Changelog(self.main, names.changelog)
-        self._resumed = checkpoint
-        log.info("resuming from checkpoint at %s", checkpoint.position)
+        self.changelog = helper_tables.create(
+            self.main, self.config, self.names, self.parsed.statements, self._created
+        )
 
     def plan_copy(self) -> None:
         assert self.main is not None and self.parsed is not None
@@ -474,7 +401,9 @@ class Migrator:
         if self._resumed is not None:
             start = self._resumed.binlog_position
         else:
-            self._wait_for_replica()
+            replicas.wait_for_replica(
+                self.topology, self._inspector(), self.changelog, names.changelog
+            )
             start = current_position(self._inspector())
         pads = {
             c.name: c.octet_length or 0 for c in self.plan.key_columns if c.data_type == "binary"
@@ -532,7 +461,15 @@ class Migrator:
         self.changelog.state("range-captured")
         chunker = Chunker(self.writer, self.plan.original.name, self.plan.key.name, self.key)
         if self._resumed is not None:
-            self._restore_copy_position(chunker, self._resumed)
+            resume.restore_copy_position(
+                self.writer,
+                chunker,
+                self.applier,
+                self.context,
+                self._resumed,
+                key=self.key,
+                ghost=self.names.ghost,
+            )
         elif not chunker.capture_range():
             self.applier.copying = False
         self.copier = Copier(
@@ -546,25 +483,6 @@ class Migrator:
             resolve_conflicts=self.applier.resolve_chunk_conflicts,
         )
 
-    def _restore_copy_position(self, chunker: Chunker, checkpoint: Checkpoint) -> None:
-        """Put the copy back where the checkpoint says; drop chunks copied after it."""
-        assert self.writer is not None and self.applier is not None
-        self.context.rows_copied = checkpoint.rows_copied
-        self.context.events_applied = checkpoint.events_applied
-        if not checkpoint.has_range or checkpoint.copy_done:
-            chunker.done = True
-            self.applier.copying = False
-            return
-        restore_bounds(self.writer, self.key, "lo", checkpoint.lo)
-        restore_bounds(self.writer, self.key, "max", checkpoint.max)
-        chunker.has_range = True
-        chunker.first = checkpoint.first
-        self.applier.copied_through_lo = not checkpoint.first
-        names = [q(c.ghost_name) for c in self.key]
-        # Ghost rows the copy will write again: above the saved bound, up to the maximum.
-        redo = builder.range_condition(names, first=checkpoint.first, lower="lo", upper="max")
-        execute(self.writer, f"DELETE FROM {q(self.names.ghost)} WHERE {redo}")
-
     def save_checkpoint(self, *, force: bool = False) -> None:
         """Record the copy bound and the applied binlog position (every few seconds)."""
         now = time.monotonic()
@@ -573,28 +491,18 @@ class Migrator:
         position = self.context.applied_position or self._start_position
         if self.copier is None or self.writer is None or position is None:
             return
-        assert self.changelog is not None
+        assert self.changelog is not None and self.main is not None
         self._last_checkpoint = now
-        chunker = self.copier.chunker
-        has_range = chunker.has_range
-        checkpoint = Checkpoint(
-            lo=read_bounds(self.writer, self.key, "lo") if has_range else (),
-            max=read_bounds(self.writer, self.key, "max") if has_range else (),
-            first=chunker.first,
-            copy_done=chunker.done,
-            has_range=has_range,
-            position=str(position),
-            rows_copied=self.context.rows_copied,
-            events_applied=self.context.events_applied,
-            alter_sha=fingerprint(self.config.alter),
-            table_sha=fingerprint(self._original_ddl()),
+        resume.save_checkpoint(
+            self.changelog,
+            self.writer,
+            self.main,
+            self.copier.chunker,
+            self.context,
+            self.config,
+            key=self.key,
+            position=position,
         )
-        self.changelog.write("checkpoint", checkpoint.to_json())
-
-    def _original_ddl(self) -> str:
-        assert self.main is not None
-        ddl = str(query(self.main, f"SHOW CREATE TABLE {q(self.config.table)}")[0][1])
-        return re.sub(r" AUTO_INCREMENT=\d+", "", ddl)
 
     def copy_rows(self) -> None:
         """Copy chunk after chunk; queued binlog changes always go first."""
@@ -630,31 +538,7 @@ class Migrator:
             return
         self.context.set_phase("building indexes")
         started = time.monotonic()
-        conn = self.connect_fn(self.spec)
-        builder_id = int(scalar(conn, "SELECT CONNECTION_ID()"))
-        failure: list[BaseException] = []
-
-        def build() -> None:
-            try:
-                execute(conn, statement)
-            except BaseException as exc:  # noqa: BLE001 - raised by the migrator thread
-                failure.append(exc)
-
-        thread = threading.Thread(target=build, name="ghost-index-build", daemon=True)
-        thread.start()
-        try:
-            while thread.is_alive():
-                self._check_abort()
-                self._apply_pending(budget_seconds=0.2, wait=0.05)
-                self._report_progress()
-        finally:
-            if thread.is_alive():
-                with contextlib.suppress(MySQLdb.Error):
-                    execute(self.main, f"KILL QUERY {builder_id}")
-            thread.join()
-            conn.close()
-        if failure:
-            raise failure[0]
+        deferred.build(self.main, self.connect_fn(self.spec), statement, self._tend)
         log.info("built the deferred secondary indexes in %.1f s", time.monotonic() - started)
         self._new_create_table = str(
             query(self.main, f"SHOW CREATE TABLE {q(self.names.ghost)}")[0][1]
@@ -691,54 +575,31 @@ class Migrator:
             self._report_progress()
 
     def verify_checksum(self) -> None:
-        """Compare both tables at one consistent point (see checksum.py)."""
+        """Compare both tables at one consistent point (see verification.py)."""
         if not self.config.checksum:
             return
         assert self.plan is not None and self.facts is not None
+        assert self.changelog is not None and self.applier is not None
+        assert self.streamer is not None
         self.context.set_phase("verifying")
-        timeout = self.config.cut_over_lock_timeout_seconds
-        zone = (
-            "+00:00"
-            if not self.plan.converts_datetime_timestamp
-            else (self.facts.global_time_zone or "SYSTEM")
-        )
-        checker_conn = self.connect_fn(
-            self.spec, time_zone=zone, sql_mode_remove=self._zero_date_modes()
-        )
-        checksum = Checksum(
-            checker_conn,
+        rows = Verification(
+            self.spec,
+            self.connect_fn,
+            self.config,
             self.plan,
-            ghost_table=self.names.ghost,
+            self.facts,
+            ghost=self.names.ghost,
             key=self.key,
-            chunk_size=self.config.checksum_chunk_size,
-            ghost_conn=self.connect_fn(
-                self.spec, time_zone=zone, sql_mode_remove=self._zero_date_modes()
-            ),
-        )
-        for attempt in range(1, self.config.default_retries + 1):
-            self.catch_up()
-            if self._snapshot_under_read_lock(checksum, timeout):
-                break
-            time.sleep(min(attempt, 5))
-        else:
-            raise GhostError(
-                f"Could not take a short read lock on {self.config.table} for the checksum "
-                f"after {self.config.default_retries} attempts; long transactions hold it. "
-                "Retry later or set checksum=false."
-            )
-        finished = threading.Event()
-        thread = checksum.compare_in_thread(finished.set)
-        while not finished.is_set():
-            self._check_abort()
-            self._apply_pending(budget_seconds=0.2, wait=0.05)
-            self._report_progress()
-        thread.join()
-        checker_conn.close()
-        checksum.ghost_conn.close()
-        if checksum.error is not None:
-            raise checksum.error
+            sql_mode_remove=self._zero_date_modes(),
+            changelog=self.changelog,
+            applier=self.applier,
+            streamer=self.streamer,
+            catch_up=self.catch_up,
+            check_abort=self._check_abort,
+            tend=self._tend,
+        ).run()
         self._checksum_verified = True
-        log.info("checksum verified over %d rows", checksum.rows_compared)
+        log.info("checksum verified over %d rows", rows)
 
     def cut_over(self) -> None:
         assert self.main is not None and self.applier is not None
@@ -757,7 +618,9 @@ class Migrator:
             main_conn=self.main,
             before_attempt=lambda: self.catch_up(),
         )
-        with self._replication_stopped_if_testing():
+        with replicas.replication_stopped_if_testing(
+            self.topology, self.config, self.main, self.ops.fire
+        ):
             try:
                 cut.run()
             except CutOverCountMismatch:
@@ -769,7 +632,13 @@ class Migrator:
         if self.names.ghost in self._created:
             self._created.remove(self.names.ghost)
         if self.topology is not None and self.topology.test_on_replica:
-            self._swap_back()
+            replicas.swap_back_after_test(
+                self.main,
+                self.names,
+                self.config,
+                where=self.spec.describe(),
+                status_printer=self.ops.status_printer,
+            )
         self.context.set_phase("cut over")
 
     def clean_up(self) -> None:
@@ -782,110 +651,32 @@ class Migrator:
             execute(self.main, f"DROP TABLE IF EXISTS {q(self.names.old)}")
         self.context.set_phase("done")
 
-    # -- topology helpers ----------------------------------------------------------------
-
-    def _inspector(self) -> Connection:
-        conn = self.inspector_conn or self.main
-        assert conn is not None
-        return conn
-
-    def _wait_for_replica(self) -> None:
-        """Inspecting a replica: read its start position only once it has applied the new
-        tables, so their DDL (CREATE TABLE ghost LIKE original) is never streamed as a
-        change of the original; see topology.py for why the order is consistent."""
-        if self.topology is None or not self.topology.split:
-            return
-        assert self.changelog is not None
-        marker = f"replica-caught-up:{time.time_ns()}"
-        self.changelog.state(marker)
-        wait_until_replicated(
-            self._inspector(), self.names.changelog, marker, timeout=REPLICA_WAIT_SECONDS
-        )
-
-    @contextlib.contextmanager
-    def _replication_stopped_if_testing(self) -> Iterator[None]:
-        """test_on_replica: stop replication before the cut-over; restart it if it fails."""
-        testing = self.topology is not None and self.topology.test_on_replica
-        if not testing or self.config.test_on_replica_skip_replica_stop:
-            yield
-            return
-        assert self.main is not None
-        self.ops.fire("stop-replication")
-        stop_replication(self.main)
-        try:
-            yield
-        except BaseException:
-            self.ops.fire("start-replication")
-            with contextlib.suppress(MySQLdb.Error):
-                start_replication(self.main)
-            raise
-
-    def _swap_back(self) -> None:
-        """test_on_replica: undo the swap; both tables stay for comparison."""
-        assert self.main is not None
-        names = self.names
-        swap_back(self.main, original=names.original, ghost=names.ghost, old=names.old)
-        stopped = "stopped" if not self.config.test_on_replica_skip_replica_stop else "running"
-        message = (
-            f"test_on_replica: cut-over done and rolled back on {self.spec.describe()}: "
-            f"{names.original} is the original, {names.ghost} the migrated table. Replication "
-            f"is {stopped}; compare the tables, then restart it with: {RESTART_HINT}"
-        )
-        log.warning("%s", message)
-        if self.ops.status_printer is not None:
-            self.ops.status_printer(message)
-
     # -- helpers -------------------------------------------------------------------------
 
     def result(self, started: float, *, noop: bool) -> MigrationResult:
-        ctx = self.context
-        copy_seconds = 0.0
-        if ctx.copy_started_at is not None and ctx.copy_finished_at is not None:
-            copy_seconds = ctx.copy_finished_at - ctx.copy_started_at
-        return MigrationResult(
-            database=self.config.database,
-            table=self.config.table,
-            ghost_table=self.names.ghost,
-            old_table=self.names.old,
+        return reporting.result(
+            self.config,
+            self.names,
+            self.context,
+            started=started,
             noop=noop,
-            rows_copied=ctx.rows_copied,
-            events_applied=ctx.events_applied,
-            wall_seconds=time.monotonic() - started,
-            copy_seconds=copy_seconds,
-            cut_over_stall_seconds=ctx.cut_over_stall_seconds,
-            cut_over_attempts=ctx.cut_over_attempts,
             checksum_verified=self._checksum_verified,
             new_create_table=self._new_create_table,
         )
 
     def snapshot(self) -> ProgressSnapshot:
-        ctx = self.context
-        rate = ctx.copy_rate()
-        remaining = max(ctx.rows_estimate - ctx.rows_copied, 0)
-        return ProgressSnapshot(
-            database=self.config.database,
-            table=self.config.table,
-            phase=ctx.phase,
-            elapsed_seconds=ctx.elapsed(),
-            rows_copied=ctx.rows_copied,
-            rows_estimate=max(ctx.rows_estimate, ctx.rows_copied),
-            rows_per_second=rate,
-            events_applied=ctx.events_applied,
-            backlog=ctx.backlog,
-            lag_seconds=ctx.lag_seconds,
-            throttle_reason=ctx.throttle_reason,
-            eta_seconds=estimate_eta(remaining, rate) if ctx.phase == "copying" else 0.0,
-        )
+        return reporting.snapshot(self.config, self.context)
 
     def _report_progress(self, force: bool = False) -> None:
         self.ops.tick()
-        now = time.monotonic()
-        if self.on_progress is None or (
-            not force and now - self._last_progress < PROGRESS_INTERVAL
-        ):
-            return
-        self._last_progress = now
-        self.on_progress(self.snapshot())
+        self.progress.report(force=force)
+
+    def _tend(self) -> None:
+        """One turn of a wait that keeps the ghost current: stop if aborted, apply what
+        is queued, report progress."""
+        self._check_abort()
+        self._apply_pending(budget_seconds=0.2, wait=0.05)
+        self._report_progress()
 
     def _apply_pending(self, *, budget_seconds: float, wait: float = 0.0) -> None:
         assert self.applier is not None and self.streamer is not None
@@ -920,30 +711,10 @@ class Migrator:
                 "The original table is untouched."
             )
 
-    def _snapshot_under_read_lock(self, checksum: Checksum, timeout: int) -> bool:
-        assert self.changelog is not None and self.applier is not None
-        assert self.streamer is not None
-        lock = self._connect_plain(self.spec)
-        try:
-            execute(lock, f"SET SESSION lock_wait_timeout = {timeout}")
-            try:
-                execute(lock, f"LOCK TABLES {q(self.config.table)} READ")
-            except MySQLdb.OperationalError:
-                return False
-            marker = f"checksum-sentinel:{time.time_ns()}"
-            self.changelog.state(marker)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                self._check_abort()
-                markers = self.applier.drain(self.streamer.queue, max_events=100_000, wait=0.05)
-                if marker in markers:
-                    checksum.open_snapshot()
-                    return True
-            return False
-        finally:
-            with contextlib.suppress(MySQLdb.Error):
-                execute(lock, "UNLOCK TABLES")
-            lock.close()
+    def _inspector(self) -> Connection:
+        conn = self.inspector_conn or self.main
+        assert conn is not None
+        return conn
 
     def _connect_plain(self, spec: ConnectionSpec) -> Connection:
         return self.connect_fn(spec)
@@ -952,27 +723,6 @@ class Migrator:
         if self.config.allow_zero_in_date:
             return ("NO_ZERO_DATE", "NO_ZERO_IN_DATE")
         return ()
-
-    def _table_exists(self, table: str) -> bool:
-        assert self.main is not None
-        return bool(
-            query(
-                self.main,
-                "SELECT 1 FROM information_schema.TABLES "
-                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                (self.config.database, table),
-            )
-        )
-
-    def _is_sentry(self, table: str) -> bool:
-        assert self.main is not None
-        rows = query(
-            self.main,
-            "SELECT TABLE_COMMENT FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-            (self.config.database, table),
-        )
-        return bool(rows) and rows[0][0] == SENTRY_COMMENT
 
     def _stop_threads(self) -> None:
         self.ops.stop()

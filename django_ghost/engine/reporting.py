@@ -1,0 +1,91 @@
+"""What a migration reports about itself: progress snapshots of its context (handed to
+the ``on_progress`` callback at most every ``PROGRESS_INTERVAL`` seconds) and, at the
+end, its MigrationResult.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .config import GhostConfig
+from .context import MigrationContext
+from .progress import ProgressSnapshot, estimate_eta
+from .result import MigrationResult
+from .sql.names import TableNames
+
+PROGRESS_INTERVAL = 0.5
+
+
+def snapshot(config: GhostConfig, context: MigrationContext) -> ProgressSnapshot:
+    """The progress of the migration of ``config.table`` as of now."""
+    ctx = context
+    rate = ctx.copy_rate()
+    remaining = max(ctx.rows_estimate - ctx.rows_copied, 0)
+    return ProgressSnapshot(
+        database=config.database,
+        table=config.table,
+        phase=ctx.phase,
+        elapsed_seconds=ctx.elapsed(),
+        rows_copied=ctx.rows_copied,
+        rows_estimate=max(ctx.rows_estimate, ctx.rows_copied),
+        rows_per_second=rate,
+        events_applied=ctx.events_applied,
+        backlog=ctx.backlog,
+        lag_seconds=ctx.lag_seconds,
+        throttle_reason=ctx.throttle_reason,
+        eta_seconds=estimate_eta(remaining, rate) if ctx.phase == "copying" else 0.0,
+    )
+
+
+def result(
+    config: GhostConfig,
+    names: TableNames,
+    context: MigrationContext,
+    *,
+    started: float,
+    noop: bool,
+    checksum_verified: bool,
+    new_create_table: str,
+) -> MigrationResult:
+    """The outcome of a migration that began at ``started`` (``time.monotonic()``)."""
+    ctx = context
+    copy_seconds = 0.0
+    if ctx.copy_started_at is not None and ctx.copy_finished_at is not None:
+        copy_seconds = ctx.copy_finished_at - ctx.copy_started_at
+    return MigrationResult(
+        database=config.database,
+        table=config.table,
+        ghost_table=names.ghost,
+        old_table=names.old,
+        noop=noop,
+        rows_copied=ctx.rows_copied,
+        events_applied=ctx.events_applied,
+        wall_seconds=time.monotonic() - started,
+        copy_seconds=copy_seconds,
+        cut_over_stall_seconds=ctx.cut_over_stall_seconds,
+        cut_over_attempts=ctx.cut_over_attempts,
+        checksum_verified=checksum_verified,
+        new_create_table=new_create_table,
+    )
+
+
+class ProgressReporter:
+    """Hands ``on_progress`` a fresh snapshot, at most every PROGRESS_INTERVAL seconds
+    unless forced; does nothing without a callback."""
+
+    def __init__(
+        self,
+        on_progress: Callable[[ProgressSnapshot], None] | None,
+        snapshot: Callable[[], ProgressSnapshot],
+    ):
+        self.on_progress = on_progress
+        self.snapshot = snapshot
+        self._last = 0.0
+
+    def report(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.on_progress is None or (not force and now - self._last < PROGRESS_INTERVAL):
+            return
+        self._last = now
+        self.on_progress(self.snapshot())
