@@ -62,7 +62,7 @@ def take_over(
     if not binlog_file_exists(inspector, checkpoint.binlog_position.file):
         raise PreflightError(
             f"Cannot resume: binary log {checkpoint.binlog_position.file} needed from "
-            "position {checkpoint.position} has been purged. Start over, and keep binlogs "
+            f"position {checkpoint.binlog_position} has been purged. Start over, and keep binlogs "
             "longer (binlog_expire_logs_seconds) for long migrations."
         )
     return checkpoint

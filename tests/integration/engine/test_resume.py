@@ -92,11 +92,13 @@ def test_resume__killed_mid_copy__ends_identical(
         "t",
         "ADD COLUMN extra INT NOT NULL DEFAULT 5",
         # 200 chunks, each followed by a sleep of 10x its time: seconds of copy at least,
-        # so the 1 s checkpoints catch it mid-way on any machine.
+        # so the 1 s checkpoints catch it mid-way on any machine; the postponed cut-over
+        # keeps a kill that lands after the last chunk before the swap.
         chunk_size=100,
         nice_ratio=10.0,
         checkpoint_seconds=1,
         serve_socket_file=str(tmp_path / "s.sock"),
+        postpone_cut_over_flag_file=str(tmp_path / "postpone"),
     )
     writer = MirroredWriter(db)
     writer.start()
@@ -106,7 +108,9 @@ def test_resume__killed_mid_copy__ends_identical(
     saved = checkpoint(db)
     assert saved is not None and saved["rows_copied"] >= 20000 * fraction
     time.sleep(0.5)  # changes keep arriving while nothing runs
-    resumed = Migrator(dataclasses.replace(config, resume=True)).run()
+    resumed = Migrator(
+        dataclasses.replace(config, resume=True, postpone_cut_over_flag_file="")
+    ).run()
     writer.stop.set()
     writer.join()
     assert writer.failures == []
