@@ -19,6 +19,12 @@ changelog so a resumed run knows what to build.
 :func:`build` runs that ALTER on a session of its own, in a thread, while the migrator
 keeps applying changes; aborting the migration kills the statement.
 
+The build ends before the checksum starts. Overlapping them (tried) deadlocks on metadata
+locks: the ALTER's final exclusive lock waits for the checksum session that already read
+the ghost, while the other checksum session's first read of the ghost queues behind that
+exclusive lock, and the first session waits for the second in Python, where the server
+cannot see the cycle.
+
 On a replica the ``ALTER TABLE ... ADD KEY`` replicates as one statement and delays
 replication while it runs (about one second per million rows per index here).
 """
