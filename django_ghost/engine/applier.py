@@ -47,6 +47,7 @@ unique key and the migration stops with a DataError.
 
 from __future__ import annotations
 
+import functools
 import queue
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -199,9 +200,12 @@ class Applier:
         params = [value for key in keys for value in key]
         self._with_retries(lambda: execute(conn, sql, params))
 
-    def _with_retries(self, statement: Callable[[], object]) -> None:
+    def _with_retries(
+        self, statement: Callable[[], object], *, keep_duplicates: bool = False
+    ) -> None:
         """Run ``statement``, again after a lock wait timeout or deadlock; data errors
-        become a DataError naming the cause."""
+        become a DataError naming the cause (a duplicate-key error is passed on as it is
+        with ``keep_duplicates``, for the caller to resolve)."""
         attempts = self.context.config.default_retries
         attempt = 0
         while True:
@@ -209,9 +213,12 @@ class Applier:
                 statement()
                 return
             except MySQLdb.DatabaseError as exc:
+                code = exc.args[0] if exc.args else None
                 attempt += 1
-                if exc.args and exc.args[0] in RETRYABLE and attempt < attempts:
+                if code in RETRYABLE and attempt < attempts:
                     continue
+                if keep_duplicates and code == ER_DUP_ENTRY:
+                    raise
                 data_error = as_data_error(exc, self.plan.original.name)
                 if data_error is not None:
                     raise data_error from None
@@ -220,29 +227,21 @@ class Applier:
     def _refresh_batch(
         self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool
     ) -> None:
-        attempts = self.context.config.default_retries
-        rounds = 0
-        attempt = 0
-        while True:
+        """Delete and re-insert ``keys``; a duplicate on another unique key is a stale ghost
+        row, refreshed along with the batch, until the original itself holds it."""
+        for _ in range(MAX_CONFLICT_ROUNDS):
             try:
-                self._write(conn, keys, transactional)
+                self._with_retries(
+                    functools.partial(self._write, conn, keys, transactional),
+                    keep_duplicates=True,
+                )
                 return
             except MySQLdb.IntegrityError as exc:
-                if not exc.args or exc.args[0] != ER_DUP_ENTRY:
-                    raise self._data_error(exc) from None
-                rounds += 1
                 extra = self._colliding_ghost_keys(conn, keys)
-                if not extra or rounds > MAX_CONFLICT_ROUNDS:
+                if not extra:
                     raise self._data_error(exc) from None
                 keys = keys + extra
-            except MySQLdb.OperationalError as exc:
-                attempt += 1
-                if exc.args and exc.args[0] in RETRYABLE and attempt < attempts:
-                    continue
-                data_error = as_data_error(exc, self.plan.original.name)
-                if data_error is not None:
-                    raise data_error from None
-                raise
+        self._with_retries(functools.partial(self._write, conn, keys, transactional))
 
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]

@@ -21,21 +21,32 @@ from django_ghost.engine.tableinfo import Column, TableInfo, UniqueKey
 class RecordingConnection:
     """Just enough of a MySQLdb connection: every statement and its parameters."""
 
-    def __init__(self, fail_with: list[Exception] | None = None):
+    def __init__(
+        self,
+        fail_with: list[Exception] | None = None,
+        *,
+        fail_verb: str = "",
+        select_rows: list[list[Any]] | None = None,
+    ):
         self.statements: list[tuple[str, list[Any]]] = []
         self.fail_with = list(fail_with or [])
+        self.fail_verb = fail_verb
+        self.select_rows = list(select_rows or [])
+        self._rows: list[Any] = []
 
     def cursor(self) -> RecordingConnection:
         return self
 
     def execute(self, sql: str, params: Any = None) -> int:
-        if self.fail_with and not sql.startswith("SELECT 1"):
+        verb = sql.split()[0]
+        if self.fail_with and verb != "SELECT" and verb.startswith(self.fail_verb):
             raise self.fail_with.pop(0)
         self.statements.append((sql, list(params or [])))
+        self._rows = self.select_rows.pop(0) if verb == "SELECT" and self.select_rows else []
         return 1
 
     def fetchall(self) -> list[Any]:
-        return []
+        return self._rows
 
     def close(self) -> None:
         pass
@@ -67,7 +78,9 @@ PRIMARY = UniqueKey("PRIMARY", ("id",), False)
 
 
 def make_applier(
-    ghost_unique: tuple[UniqueKey, ...] = (PRIMARY,), fail_with: list[Exception] | None = None
+    ghost_unique: tuple[UniqueKey, ...] = (PRIMARY,),
+    fail_with: list[Exception] | None = None,
+    **fake: Any,
 ) -> tuple[Applier, RecordingConnection, RecordingConnection]:
     plan = build_plan(
         table("t", (PRIMARY,)),
@@ -76,7 +89,7 @@ def make_applier(
         dropped=frozenset(),
     )
     config = GhostConfig(database="s", table="t", alter="ENGINE=InnoDB", default_retries=3)
-    writer, barrier = RecordingConnection(fail_with), RecordingConnection()
+    writer, barrier = RecordingConnection(fail_with, **fake), RecordingConnection()
     applier = Applier(
         writer,  # type: ignore[arg-type]
         plan,
@@ -188,4 +201,27 @@ def test_drain__value_out_of_range__data_error_names_the_cause() -> None:
     applier, _, _ = make_applier(fail_with=[too_big])
 
     with pytest.raises(DataError, match="out of range"):
+        applier.drain(feed(KeyChange(((1,),))), max_events=10)
+
+
+UNIQUE_V = UniqueKey("uv", ("v",), False)
+
+
+def test_drain__stale_ghost_row_holds_the_value__refreshed_with_the_batch() -> None:
+    duplicate = MySQLdb.IntegrityError(1062, "Duplicate entry '5' for key 'uv'")
+    applier, writer, _ = make_applier(
+        (PRIMARY, UNIQUE_V), [duplicate], fail_verb="INSERT", select_rows=[[(9,)]]
+    )
+
+    applier.drain(feed(KeyChange(((1,),))), max_events=10)
+
+    inserts = [params for sql, params in writer.statements if sql.startswith("INSERT")]
+    assert inserts == [[1, 9]]  # the ghost row holding the value (key 9) came along
+
+
+def test_drain__duplicate_in_the_original__data_error() -> None:
+    duplicate = MySQLdb.IntegrityError(1062, "Duplicate entry '5' for key 'uv'")
+    applier, _, _ = make_applier((PRIMARY, UNIQUE_V), [duplicate], fail_verb="INSERT")
+
+    with pytest.raises(DataError, match="duplicates"):
         applier.drain(feed(KeyChange(((1,),))), max_events=10)
