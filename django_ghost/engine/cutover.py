@@ -16,7 +16,7 @@ session holding LOCK TABLES, error 1192) and to our by-key apply:
    two other sessions in parallel (A cannot read tables it has not locked), when the
    migration's row count is at most ``cut_over_count_check_max_rows``. Different counts
    fail the migration, not the attempt (retrying cannot fix a divergence): nothing is
-   renamed, and the ghost is renamed out of the way of the clean-up, kept for inspection.
+   renamed, and the ghost is kept for inspection.
 4. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``. RENAME
    takes its metadata locks one table at a time, in name order, so at first it waits on
    whichever of the three sorts first. A drops the sentry (allowed: it holds it), which
