@@ -13,8 +13,11 @@ import dataclasses
 import itertools
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -82,7 +85,23 @@ def _sandbox() -> Iterator[Sandbox | None]:
         box.stop()
         _unavailable(str(exc))
     yield box
+    _keep_error_logs_of_dead_servers(box)
     box.stop()
+
+
+def _keep_error_logs_of_dead_servers(box: Sandbox) -> None:
+    """A server that died during the session takes its error log with the temporary
+    directory: copy it somewhere that stays, and say where."""
+    started = dict(box.servers)
+    alive = box.status()
+    for role in started:
+        if role in alive:
+            continue
+        log = box.base_dir / role / "error.log"
+        if log.exists():
+            kept = Path(tempfile.gettempdir()) / f"django-ghost-test-{role}-{time.time():.0f}.log"
+            shutil.copy(log, kept)
+            print(f"\nthe test {role} server died during the session; its error log: {kept}")
 
 
 @pytest.fixture(scope="session")
