@@ -344,7 +344,7 @@ class Sandbox:
         data = json.loads(path.read_text())
         for role, fields in data.items():
             info = ServerInfo(**fields)
-            if _alive(info.pid):
+            if _alive(info.pid) and _runs_datadir(info.pid, info.datadir):
                 self.servers[role] = info
             else:
                 self.servers.pop(role, None)
@@ -378,6 +378,19 @@ def _alive(pid: int) -> bool:
         return done == 0
     except ChildProcessError:
         return True
+
+
+def _runs_datadir(pid: int, datadir: str) -> bool:
+    """Whether ``pid`` is still the server started on ``datadir``: after a reboot or a
+    crash the recorded pid may belong to another process, which must never be signalled.
+    Where /proc is missing (not Linux) the pid is trusted."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return True
+    return os.fsencode(datadir) in cmdline
 
 
 def _stop_pid(pid: int, timeout: float = 30.0) -> None:

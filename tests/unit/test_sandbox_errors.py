@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from django_ghost import sandbox
@@ -37,3 +39,9 @@ def test_server_info__dsn__has_user_and_port() -> None:
         pid=1,
     )
     assert info.dsn() == "mysql://u:p@127.0.0.1:3307/"
+
+
+def test_recorded_pid__now_another_process__not_taken_for_the_server() -> None:
+    # This test process stands in for "some other process that got the recorded pid".
+    assert not sandbox._runs_datadir(os.getpid(), "/no/such/sandbox/primary")
+    assert sandbox._runs_datadir(os.getpid(), "pytest")  # part of this process's cmdline
