@@ -44,6 +44,7 @@ from .mysql.connection import Connection, execute, query, scalar
 from .sql.quote import quote_identifier as q
 
 HINT = "deferred-indexes"
+ER_DUP_KEYNAME = 1061
 _PLAIN_KEY = re.compile(r"^\s*KEY `((?:[^`]|``)+)` \(")
 _KEPT_KINDS = re.compile(r"^\s*(FULLTEXT|SPATIAL) KEY ")
 
