@@ -538,15 +538,22 @@ class Migrator:
             return
         self.context.set_phase("building indexes")
         started = time.monotonic()
-        try:
-            deferred.build(self.main, self.connect_fn(self.spec), statement, self._tend)
-        except MySQLdb.Error as exc:
-            # A resumed run: the killed run's ALTER went on in the server and added some
-            # of the indexes meanwhile (the server does not stop a DDL whose client died).
-            if not exc.args or exc.args[0] != deferred.ER_DUP_KEYNAME:
-                raise
-            if deferred.build_statement(self.main, self.names.ghost, self.names.changelog):
-                raise
+        while statement is not None:
+            try:
+                deferred.build(self.main, self.connect_fn(self.spec), statement, self._tend)
+                break
+            except MySQLdb.Error as exc:
+                # A resumed run: the killed run's ALTER went on in the server and added
+                # some of the indexes meanwhile (the server does not stop a DDL whose
+                # client died). Build what is still missing, if that is less.
+                if not exc.args or exc.args[0] != deferred.ER_DUP_KEYNAME:
+                    raise
+                remaining = deferred.build_statement(
+                    self.main, self.names.ghost, self.names.changelog
+                )
+                if remaining == statement:
+                    raise
+                statement = remaining
         log.info("built the deferred secondary indexes in %.1f s", time.monotonic() - started)
         self._new_create_table = str(
             query(self.main, f"SHOW CREATE TABLE {q(self.names.ghost)}")[0][1]
