@@ -12,35 +12,68 @@ the new value; the copy, apply and throttle loops read the knobs at each step. A
 unknown or malformed gets an ``error: ...`` line, never an exception escaping the server.
 The ``interactive-command`` hook runs before every command and vetoes it by failing.
 
-Connections are served one at a time on one daemon thread: commands never race each
-other, and a slow client is cut off by the read timeout.
+This module is the dispatcher and the command handlers; the socket plumbing
+(``control_socket``), the command language (``control_commands``) and the status texts
+(``control_status``) live next to it and are re-exported here, where callers import them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import ipaddress
-import json
 import logging
 import os
-import selectors
-import socket
-import stat
-import threading
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from .context import MigrationContext
-from .errors import ConfigError, GhostError
+from .control_commands import (
+    KNOB_RANGES,
+    Command,
+    CommandRefused,
+    Handler,
+    any_text,
+    article,
+    check_replicas,
+    check_url,
+    parse_command_line,
+    unquote,
+)
+from .control_socket import (
+    MAX_LINE_BYTES,
+    MAX_SOCKET_PATH_BYTES,
+    ControlSocketError,
+    SocketListeners,
+    default_socket_path,
+    socket_is_live,
+)
+from .control_status import (
+    format_hint_block,
+    format_status_json,
+    format_status_line,
+    position_text,
+    yes_no,
+)
+from .errors import ConfigError
 from .hooks import Hooks, NoopHooks
 from .progress import ProgressSnapshot
-from .throttler import format_load, parse_load, parse_replicas
+from .throttle_parsing import format_load, parse_load
+
+__all__ = [
+    "KNOB_RANGES",
+    "MAX_LINE_BYTES",
+    "MAX_SOCKET_PATH_BYTES",
+    "SERVER_OPTIONS",
+    "Command",
+    "CommandRefused",
+    "ControlServer",
+    "ControlSocketError",
+    "Handler",
+    "default_socket_path",
+    "format_status_line",
+    "parse_command_line",
+    "socket_is_live",
+    "unquote",
+]
 
 logger = logging.getLogger("django_ghost")
-
-# Longer than our ~500-line guideline: most of it is the dispatch table and one small
-# handler per command, which read best side by side; the socket code is the rest.
 
 # Options the lead adds to GhostConfig for the control socket (name, type, default, check):
 SERVER_OPTIONS = """
@@ -52,79 +85,6 @@ force_named_cut_over: bool = False     # unpostpone/cut-over must say =<table>
 force_named_panic: bool = False        # panic must say =<table>
 postpone_cut_over_flag_file: str = ""  # removed by `unpostpone` (see docs/interactive-commands.md)
 """
-
-# Same ranges as GhostConfig.validate (chunk_size, dml_batch_size, max_lag_millis, nice_ratio).
-KNOB_RANGES: dict[str, tuple[float, float]] = {
-    "chunk_size": (10, 100_000),
-    "dml_batch_size": (1, 10_000),
-    "max_lag_millis": (100, 3_600_000),
-    "nice_ratio": (0.0, 100.0),
-}
-
-# sun_path is 108 bytes on Linux including the terminating NUL.
-MAX_SOCKET_PATH_BYTES = 107
-MAX_LINE_BYTES = 64 * 1024
-
-# os.umask is process-wide: two threads binding sockets at once must not interleave.
-_UMASK_LOCK = threading.Lock()
-
-
-class ControlSocketError(GhostError):
-    """The control socket cannot be served at the requested path or port."""
-
-
-class CommandRefused(Exception):
-    """A command was malformed or not allowed now; the text is sent back after 'error: '."""
-
-
-Handler = Callable[[str | None], str]
-
-
-@dataclasses.dataclass(frozen=True)
-class Command:
-    """One entry of the dispatch table: every name it answers to, its handler, its help."""
-
-    names: tuple[str, ...]
-    handler: Handler
-    help: str
-
-
-def default_socket_path(database: str, table: str) -> str:
-    """``/tmp/django-ghost.<db>.<table>.sock`` (gh-ost uses ``/tmp/gh-ost.<db>.<table>.sock``).
-
-    Names too long for a unix socket path (107 bytes) become a stable hash of both names.
-    """
-    path = f"/tmp/django-ghost.{database}.{table}.sock"
-    if len(path.encode()) <= MAX_SOCKET_PATH_BYTES:
-        return path
-    digest = hashlib.sha1(f"{database}.{table}".encode()).hexdigest()[:16]
-    return f"/tmp/django-ghost.{digest}.sock"
-
-
-def format_status_line(snap: ProgressSnapshot) -> str:
-    """gh-ost's one-line status: copy progress, applied events, lag, state and ETA."""
-    state = f"throttled, {snap.throttle_reason}" if snap.throttle_reason else snap.phase
-    lag = "n/a" if snap.lag_seconds is None else f"{snap.lag_seconds:.2f}s"
-    eta = "n/a" if snap.eta_seconds is None else f"{snap.eta_seconds:.0f}s"
-    return (
-        f"Copy: {snap.rows_copied}/{snap.rows_estimate} {snap.percent:.1f}%; "
-        f"Applied: {snap.events_applied}; Backlog: {snap.backlog}; "
-        f"Time: {snap.elapsed_seconds:.0f}s; Rate: {snap.rows_per_second:.0f} rows/s; "
-        f"Lag: {lag}; State: {state}; ETA: {eta}"
-    )
-
-
-def unquote(arg: str) -> str:
-    """Strip one pair of matching quotes, as gh-ost unquotes a quoted argument."""
-    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'`":
-        return arg[1:-1]
-    return arg
-
-
-def parse_command_line(line: str) -> tuple[str, str | None]:
-    """``"chunk-size = 500"`` -> ``("chunk-size", "500")``; no ``=`` -> argument None."""
-    name, sep, arg = line.strip().partition("=")
-    return name.strip().lower(), (unquote(arg.strip()) if sep else None)
 
 
 class ControlServer:
@@ -151,10 +111,6 @@ class ControlServer:
     ):
         self.context = context
         self.snapshot = snapshot
-        self.socket_path = socket_path
-        self.tcp_port = tcp_port
-        self.tcp_host = tcp_host
-        self.drop_stale_socket = drop_stale_socket
         self.hooks: Hooks = hooks or NoopHooks()
         self.applier_info = applier_info or (lambda: "unknown")
         self.inspector_info = inspector_info or (lambda: "unknown")
@@ -163,167 +119,36 @@ class ControlServer:
         self.postpone_flag_file = postpone_flag_file
         self.force_named_cut_over = force_named_cut_over
         self.force_named_panic = force_named_panic
-        self.read_timeout_seconds = read_timeout_seconds
         self.commands = self._command_table()
         self._by_name = {name: cmd for cmd in self.commands for name in cmd.names}
-        self._listeners: list[socket.socket] = []
-        self._socket_identity: tuple[int, int] | None = None
-        self._closing = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.listeners = SocketListeners(
+            socket_path,
+            self.handle,
+            tcp_port=tcp_port,
+            tcp_host=tcp_host,
+            drop_stale_socket=drop_stale_socket,
+            read_timeout_seconds=read_timeout_seconds,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         """Bind the unix socket (and TCP port if asked) and serve on a daemon thread."""
-        try:
-            self._listeners.append(self._bind_unix())
-            if self.tcp_port:
-                self._listeners.append(self._bind_tcp())
-        except BaseException:
-            self.close()
-            raise
-        self._thread = threading.Thread(target=self._serve, name="ghost-control", daemon=True)
-        self._thread.start()
-        logger.info("serving interactive commands on %s", self.describe_listeners())
+        self.listeners.start()
 
     def close(self) -> None:
         """Stop serving and remove the socket file (only if it is still ours)."""
-        self._closing.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        for listener in self._listeners:
-            listener.close()
-        self._listeners.clear()
-        if self._socket_identity is not None:
-            try:
-                st = os.lstat(self.socket_path)
-                if (st.st_dev, st.st_ino) == self._socket_identity:
-                    os.unlink(self.socket_path)
-            except FileNotFoundError:
-                pass
-            self._socket_identity = None
+        self.listeners.close()
 
     @property
     def tcp_address(self) -> tuple[str, int] | None:
         """(host, port) actually bound, or None without a TCP listener."""
-        for listener in self._listeners:
-            if listener.family in (socket.AF_INET, socket.AF_INET6):
-                host, port = listener.getsockname()[:2]
-                return str(host), int(port)
-        return None
+        return self.listeners.tcp_address
 
     def describe_listeners(self) -> str:
-        tcp = self.tcp_address
-        return f"unix socket {self.socket_path}" + (f", TCP {tcp[0]}:{tcp[1]}" if tcp else "")
+        return self.listeners.describe_listeners()
 
-    def _bind_unix(self) -> socket.socket:
-        path = self.socket_path
-        if len(os.fsencode(path)) > MAX_SOCKET_PATH_BYTES:
-            raise ControlSocketError(
-                f"Socket path {path!r} is longer than {MAX_SOCKET_PATH_BYTES} bytes, the limit"
-                " for unix sockets; choose a shorter serve_socket_file."
-            )
-        self._clear_path(path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            # bind() creates the file with the process umask: make it 0600 from the first
-            # instant rather than chmod-ing a world-writable socket afterwards.
-            with _UMASK_LOCK:
-                old = os.umask(0o177)
-                try:
-                    sock.bind(path)
-                finally:
-                    os.umask(old)
-            os.chmod(path, 0o600)
-            st = os.lstat(path)
-            if not stat.S_ISSOCK(st.st_mode) or st.st_uid != os.getuid():
-                raise ControlSocketError(f"{path!r} was replaced while binding; refusing it.")
-            self._socket_identity = (st.st_dev, st.st_ino)
-            sock.listen(16)
-        except OSError as exc:
-            sock.close()
-            raise ControlSocketError(f"Cannot serve the control socket {path!r}: {exc}.") from exc
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-    def _clear_path(self, path: str) -> None:
-        """Refuse symlinks and non-sockets; remove a stale socket only when asked to."""
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            return
-        if stat.S_ISLNK(st.st_mode):
-            raise ControlSocketError(
-                f"{path!r} is a symbolic link; refusing to follow it. Remove it or choose"
-                " another serve_socket_file."
-            )
-        if not stat.S_ISSOCK(st.st_mode):
-            raise ControlSocketError(
-                f"{path!r} exists and is not a socket; refusing to remove it. Choose another"
-                " serve_socket_file."
-            )
-        if not self.drop_stale_socket:
-            raise ControlSocketError(
-                f"Socket {path!r} already exists: another migration may be serving it. If it"
-                " is stale, remove it or set initially_drop_socket_file."
-            )
-        if socket_is_live(path):
-            raise ControlSocketError(
-                f"Socket {path!r} is served by a running process (another migration of this"
-                " table?); it is not stale and was left alone."
-            )
-        try:
-            os.unlink(path)
-        except OSError as exc:
-            raise ControlSocketError(f"Cannot remove the stale socket {path!r}: {exc}.") from exc
-        logger.info("removed stale control socket %s", path)
-
-    def _bind_tcp(self) -> socket.socket:
-        host, port = self.tcp_host, self.tcp_port
-        if not _is_loopback(host):
-            logger.warning(
-                "control port %s:%s is reachable from the network: anyone who can connect"
-                " can throttle, reconfigure or panic this migration",
-                host,
-                port,
-            )
-        try:
-            family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-            return socket.create_server((host, port), family=family, backlog=16)
-        except OSError as exc:
-            raise ControlSocketError(f"Cannot listen on TCP {host}:{port}: {exc}.") from exc
-
-    # -- serving ---------------------------------------------------------------------------
-
-    def _serve(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            for listener in self._listeners:
-                selector.register(listener, selectors.EVENT_READ)
-            while not self._closing.is_set():
-                for key, _ in selector.select(timeout=0.1):
-                    try:
-                        conn, _ = key.fileobj.accept()  # type: ignore[union-attr]
-                    except OSError:
-                        continue
-                    with conn:
-                        self._serve_connection(conn)
-
-    def _serve_connection(self, conn: socket.socket) -> None:
-        try:
-            conn.settimeout(self.read_timeout_seconds)
-            data = b""
-            while b"\n" not in data and len(data) < MAX_LINE_BYTES:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
-            conn.sendall(self.handle(line).encode())
-        except OSError as exc:  # client went away or timed out: nothing to answer
-            logger.debug("control connection dropped: %s", exc)
+    # -- dispatching -----------------------------------------------------------------------
 
     def handle(self, line: str) -> str:
         """Answer one command line; always returns text ending in a newline."""
@@ -371,12 +196,12 @@ class ControlServer:
             knob("nice-ratio", "nice_ratio", float, "sleep this x chunk time after each chunk"),
             load("max-load", "max_load", "throttle when status Var>=N (Var=N,...)"),
             load("critical-load", "critical_load", "abort when status Var>=N (Var=N,...)"),
-            text("throttle-query", "throttle_query", _any_text, "SQL; a result > 0 throttles"),
-            text("throttle-http", "throttle_http", _check_url, "URL; a non-200 HEAD throttles"),
+            text("throttle-query", "throttle_query", any_text, "SQL; a result > 0 throttles"),
+            text("throttle-http", "throttle_http", check_url, "URL; a non-200 HEAD throttles"),
             text(
                 "throttle-control-replicas",
                 "throttle_control_replicas",
-                _check_replicas,
+                check_replicas,
                 "host[:port],... whose lag throttles",
             ),
             Command(("throttle", "pause", "suspend"), self._throttle, "force throttling"),
@@ -408,45 +233,24 @@ class ControlServer:
 
     def hint_block(self) -> str:
         """gh-ost's "hint" block: what is migrated where, and every live setting."""
-        config, knobs = self.context.config, self.context.knobs
-        lines = [
-            f"# Migrating `{config.database}`.`{config.table}`",
-            f"# Applier: {self.applier_info()}; inspector: {self.inspector_info()}",
-            f"# Running for {self.context.elapsed():.0f}s; phase: {self.context.phase}",
-            f"# chunk-size: {knobs.chunk_size}; max-lag-millis: {knobs.max_lag_millis}ms;"
-            f" dml-batch-size: {knobs.dml_batch_size}; nice-ratio: {knobs.nice_ratio:g}",
-            f"# max-load: {knobs.max_load or '-'}; critical-load: {knobs.critical_load or '-'}",
-            f"# throttle-query: {knobs.throttle_query or '-'};"
-            f" throttle-http: {knobs.throttle_http or '-'};"
-            f" throttle-control-replicas: {knobs.throttle_control_replicas or '-'}",
-            f"# forced throttle: {_yes_no(knobs.forced_throttle)};"
-            f" postpone cut-over: {_yes_no(knobs.postpone_cut_over)}",
-        ]
-        files = dict(self.flag_files)
-        if self.postpone_flag_file:
-            files["postpone-cut-over-flag-file"] = self.postpone_flag_file
-        for label, path in files.items():
-            if path:
-                lines.append(f"# {label}: {path}{' [set]' if os.path.exists(path) else ''}")
-        lines.append(f"# Serving on {self.describe_listeners()}")
-        return "\n".join(lines)
+        return format_hint_block(
+            self.context,
+            applier=self.applier_info(),
+            inspector=self.inspector_info(),
+            flag_files=self.flag_files,
+            postpone_flag_file=self.postpone_flag_file,
+            listeners=self.describe_listeners(),
+        )
 
     def _status_json(self, arg: str | None) -> str:
-        data = self.snapshot().as_dict()
-        ctx = self.context
-        data["knobs"] = dataclasses.asdict(ctx.knobs)
-        data["throttled"] = data.get("throttle_reason") is not None
-        data["abort_reason"] = ctx.abort_reason
-        data["streamer_position"] = _position(ctx.streamer_position)
-        data["applied_position"] = _position(ctx.applied_position)
-        data["cut_over_attempts"] = ctx.cut_over_attempts
-        return json.dumps(data, sort_keys=True, default=str)
+        return format_status_json(self.snapshot(), self.context)
 
     def _coordinates(self, arg: str | None) -> str:
         if arg not in (None, "?"):
             raise CommandRefused("coordinates are read-only")
         ctx = self.context
-        streamer, applied = _position(ctx.streamer_position), _position(ctx.applied_position)
+        streamer = position_text(ctx.streamer_position)
+        applied = position_text(ctx.applied_position)
         return f"streamer: {streamer or 'n/a'}; applied: {applied or 'n/a'}"
 
     def _server_info(self, describe: Callable[[], str]) -> Handler:
@@ -470,7 +274,7 @@ class ControlServer:
             try:
                 value = kind(arg)
             except ValueError:
-                raise CommandRefused(f"{name}={arg!r} is not {_article(kind)}") from None
+                raise CommandRefused(f"{name}={arg!r} is not {article(kind)}") from None
             if not low <= value <= high:
                 raise CommandRefused(f"{name}={arg} is out of range; allowed {low:g}..{high:g}")
             self._set_knob(attr, value)
@@ -516,7 +320,7 @@ class ControlServer:
 
     def _throttle(self, arg: str | None) -> str:
         if arg == "?":
-            return _yes_no(self.context.knobs.forced_throttle)
+            return yes_no(self.context.knobs.forced_throttle)
         self._check_table("throttle", arg, required=False)
         self._set_knob("forced_throttle", True)
         return "ok: throttled by user command"
@@ -544,56 +348,3 @@ class ControlServer:
 
     def _deprecated(self, arg: str | None) -> str:
         raise CommandRefused("replication-lag-query is deprecated: lag is measured by heartbeat")
-
-
-def _any_text(value: str) -> str:
-    return value
-
-
-def _check_url(value: str) -> str:
-    if value and not value.lower().startswith(("http://", "https://")):
-        raise CommandRefused(f"throttle-http={value!r} must start with http:// or https://")
-    return value
-
-
-def _check_replicas(value: str) -> str:
-    try:
-        replicas = parse_replicas(value)
-    except ConfigError as exc:
-        raise CommandRefused(str(exc)) from None
-    return ",".join(f"{host}:{port}" for host, port in replicas)
-
-
-def _position(position: Any) -> str | None:
-    return None if position is None else str(position)
-
-
-def _yes_no(flag: bool) -> str:
-    return "true" if flag else "false"
-
-
-def _article(kind: type) -> str:
-    return "an integer" if kind is int else "a number"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def socket_is_live(path: str) -> bool:
-    """True when something accepts connections on the unix socket at ``path``."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(path)
-    except OSError:
-        return False
-    else:
-        return True
-    finally:
-        probe.close()

@@ -24,6 +24,9 @@ The throttler only decides. The migrator's copy and apply loops call
 :meth:`RealThrottler.wait_while_throttled` before each chunk / batch; heartbeats keep
 going while throttled (except while hibernating), and nothing throttles inside the
 cut-over critical section because the cut-over never calls it.
+
+The readers, parsers, static options and the Protocol/no-op throttler live in their own
+``throttle_*`` modules; they are re-exported here, where callers import them from.
 """
 
 from __future__ import annotations
@@ -33,228 +36,54 @@ import logging
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from .context import MigrationContext
 from .errors import AbortedError, ConfigError
+from .throttle_options import (
+    GENERAL_INTERVAL_SECONDS,
+    THROTTLE_OPTIONS,
+    TICK_SECONDS,
+    ThrottleOptions,
+)
+from .throttle_parsing import format_load, parse_load, parse_replicas
+from .throttle_protocol import NoopThrottler, Throttler
+from .throttle_sources import (
+    Clock,
+    HttpChecker,
+    LagReader,
+    ReplicaLagReader,
+    ScalarQuery,
+    StatusReader,
+    connection_scalar_query,
+    connection_status_reader,
+    http_head_status,
+)
+
+__all__ = [
+    "GENERAL_INTERVAL_SECONDS",
+    "THROTTLE_OPTIONS",
+    "TICK_SECONDS",
+    "Clock",
+    "HttpChecker",
+    "LagReader",
+    "NoopThrottler",
+    "RealThrottler",
+    "ReplicaLagReader",
+    "ScalarQuery",
+    "StatusReader",
+    "ThrottleOptions",
+    "Throttler",
+    "connection_scalar_query",
+    "connection_status_reader",
+    "format_load",
+    "http_head_status",
+    "parse_load",
+    "parse_replicas",
+]
 
 logger = logging.getLogger("django_ghost")
-
-# Longer than our ~500-line guideline: the eleven checks share the caches and the
-# hibernation state of one class, and the load/replica parsers next to them are what the
-# control socket validates with. Split the parsers out if the module grows further.
-
-StatusReader = Callable[[], Mapping[str, Any]]
-ScalarQuery = Callable[[str], object]
-HttpChecker = Callable[[str, float], int]
-LagReader = Callable[[], "float | None"]
-ReplicaLagReader = Callable[[str], Mapping[str, "float | None"]]
-Clock = Callable[[], float]
-
-# Options the lead adds to GhostConfig for throttling (name, type, default, validation).
-# ThrottleOptions.from_config reads them with these defaults until they exist.
-THROTTLE_OPTIONS = """
-max_load: str = ""                          # "Var=N,Var2=M"; must parse with parse_load()
-critical_load: str = ""                     # same syntax; met -> abort (or hibernate)
-critical_load_interval_millis: int = 0      # 0..3_600_000; >0: re-check after it
-critical_load_hibernate_seconds: int = 0    # 0..86_400; >0: hibernate instead of aborting
-throttle_query: str = ""                    # scalar SQL run on the applier; > 0 throttles
-throttle_http: str = ""                     # http(s) URL; "" = off; must start with http:// or https://
-throttle_http_interval_millis: int = 100    # 10..3_600_000
-throttle_http_timeout_millis: int = 1000    # 10..60_000
-ignore_http_errors: bool = False            # connection errors do not throttle
-throttle_control_replicas: str = ""         # "host[:port],..." ; each port 1..65535
-throttle_flag_file: str = ""                # throttle while this file exists
-throttle_additional_flag_file: str = ""   # gh-ost defaults to /tmp/gh-ost.throttle
-panic_flag_file: str = ""                   # abort without cleanup when this file appears
-"""
-
-# gh-ost evaluates general metrics once a second and decides every 100 ms.
-GENERAL_INTERVAL_SECONDS = 1.0
-TICK_SECONDS = 0.1
-
-
-@dataclasses.dataclass(frozen=True)
-class ThrottleOptions:
-    """The static (not live) throttle settings: file paths, intervals, HTTP behaviour."""
-
-    panic_flag_file: str = ""
-    throttle_flag_file: str = ""
-    throttle_additional_flag_file: str = ""
-    critical_load_interval_millis: int = 0
-    critical_load_hibernate_seconds: int = 0
-    throttle_http_interval_millis: int = 100
-    throttle_http_timeout_millis: int = 1000
-    ignore_http_errors: bool = False
-    tick_seconds: float = TICK_SECONDS
-    general_interval_seconds: float = GENERAL_INTERVAL_SECONDS
-
-    @classmethod
-    def from_config(cls, config: object) -> ThrottleOptions:
-        """Take every field the config has; the rest keep their defaults (see THROTTLE_OPTIONS)."""
-        values = {
-            f.name: getattr(config, f.name)
-            for f in dataclasses.fields(cls)
-            if hasattr(config, f.name)
-        }
-        return cls(**values)
-
-
-class Throttler(Protocol):
-    """What the copy and apply loops need from a throttler."""
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def check(self) -> str | None:
-        """Evaluate now; return the throttle reason, or None when work may proceed."""
-        ...
-
-    def wait_while_throttled(self) -> bool:
-        """Block while throttled; True if it had to wait. Raises AbortedError on abort."""
-        ...
-
-    def heartbeat_allowed(self) -> bool:
-        """False while hibernating: then not even heartbeats are written."""
-        ...
-
-    def nice(self, busy_seconds: float) -> float:
-        """Sleep ``nice_ratio`` x ``busy_seconds`` after a chunk; return the time slept."""
-        ...
-
-
-class NoopThrottler:
-    """Never throttles. For tests and for callers that want no throttling at all."""
-
-    def __init__(self, context: MigrationContext | None = None):
-        self.context = context
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def check(self) -> str | None:
-        return None
-
-    def wait_while_throttled(self) -> bool:
-        if self.context is not None and self.context.aborted:
-            raise AbortedError(self.context.abort_reason or "aborted")
-        return False
-
-    def heartbeat_allowed(self) -> bool:
-        return True
-
-    def nice(self, busy_seconds: float) -> float:
-        return 0.0
-
-
-def parse_load(text: str, *, name: str = "max-load") -> dict[str, int]:
-    """Parse ``"Threads_running=25,Threads_connected=500"`` into ``{name: threshold}``.
-
-    Empty text means no thresholds. Raises ConfigError naming the bad part.
-    """
-    result: dict[str, int] = {}
-    for raw in text.split(","):
-        part = raw.strip()
-        if not part:
-            continue
-        var, sep, value = part.partition("=")
-        var, value = var.strip(), value.strip()
-        if not sep or not var or not value:
-            raise ConfigError(
-                f"{name}: {part!r} is not Variable=Threshold; e.g. {name}=Threads_running=25."
-            )
-        if not var.replace("_", "").isalnum():
-            raise ConfigError(f"{name}: {var!r} is not a status variable name.")
-        try:
-            threshold = int(value)
-        except ValueError:
-            raise ConfigError(f"{name}: threshold {value!r} of {var} is not an integer.") from None
-        if threshold < 0:
-            raise ConfigError(f"{name}: threshold of {var} must not be negative.")
-        result[var] = threshold
-    return result
-
-
-def format_load(load: Mapping[str, int]) -> str:
-    """The inverse of parse_load, in a canonical form."""
-    return ",".join(f"{k}={v}" for k, v in load.items())
-
-
-def parse_replicas(text: str) -> list[tuple[str, int]]:
-    """Parse ``"host1,host2:3307"`` into ``[(host, port)]`` (port defaults to 3306)."""
-    result = []
-    for raw in text.split(","):
-        part = raw.strip()
-        if not part:
-            continue
-        host, sep, port_text = part.rpartition(":")
-        if not sep:
-            host, port_text = part, "3306"
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise ConfigError(f"throttle-control-replicas: bad port in {part!r}.") from None
-        if not host or not 1 <= port <= 65535:
-            raise ConfigError(f"throttle-control-replicas: {part!r} is not host[:port].")
-        result.append((host, port))
-    return result
-
-
-def http_head_status(url: str, timeout_seconds: float) -> int:
-    """HEAD ``url`` and return the status code; raise OSError when there is no answer."""
-    try:
-        request = urllib.request.Request(url, method="HEAD")
-    except ValueError as exc:  # no scheme: gh-ost also counts this as a connection error
-        raise OSError(str(exc)) from None
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_seconds) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except ValueError as exc:
-        raise OSError(str(exc)) from None
-
-
-def connection_status_reader(conn: Any) -> StatusReader:
-    """A StatusReader running SHOW GLOBAL STATUS on ``conn`` (one owned by the throttler)."""
-
-    def read() -> dict[str, Any]:
-        cur = conn.cursor()
-        try:
-            cur.execute("SHOW GLOBAL STATUS")
-            return {str(name): value for name, value in cur.fetchall()}
-        finally:
-            cur.close()
-
-    return read
-
-
-def connection_scalar_query(conn: Any) -> ScalarQuery:
-    """A ScalarQuery returning the first column of the first row (None when empty).
-
-    ``conn`` must be in autocommit mode: inside one REPEATABLE READ transaction every
-    run of the query would see the same snapshot and never stop throttling.
-    """
-
-    def run(sql: str) -> object:
-        cur = conn.cursor()
-        try:
-            cur.execute(sql)
-            row = cur.fetchone()
-            while cur.nextset():  # a multi-result query must not leave the connection busy
-                pass
-            return None if row is None else row[0]
-        finally:
-            cur.close()
-
-    return run
 
 
 @dataclasses.dataclass
