@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 
 import pytest
@@ -11,12 +10,13 @@ import pytest
 from django_ghost.engine import deferred
 from django_ghost.engine.migrator import Migrator
 from tests.integration.engine.test_migrator import make_config
+from tests.integration.engine.test_resume import MirroredWriter
 from tests.plugins.mariadb import TestDatabase
 
 TABLE = (
-    "CREATE TABLE {name} (id INT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, "
+    "CREATE TABLE {name} (id INT AUTO_INCREMENT PRIMARY KEY, v INT, k INT NOT NULL DEFAULT 0, "
     "e VARCHAR(40), c VARCHAR(60), UNIQUE KEY e_uq (e), KEY k_1 (k), "
-    "KEY `odd ``name` (c(10), k) COMMENT 'prefix then k')"
+    "KEY `odd ``name` (c(10), k) COMMENT 'prefix then k', KEY v_1 (v))"
 )
 ALTER = "ADD COLUMN extra INT NOT NULL DEFAULT 1, ADD KEY extra_k (extra, k)"
 
@@ -24,35 +24,9 @@ ALTER = "ADD COLUMN extra INT NOT NULL DEFAULT 1, ADD KEY extra_k (extra, k)"
 def seed(db: TestDatabase, name: str) -> None:
     db.execute(TABLE.format(name=name))
     db.execute(
-        f"INSERT INTO {name} (k, e, c) SELECT seq % 97, CONCAT('e', seq), REPEAT('c', seq % 50) "
-        "FROM seq_1_to_5000"
+        f"INSERT INTO {name} (v, k, e, c) SELECT seq, seq % 97, CONCAT('e', seq), "
+        "REPEAT('c', seq % 50) FROM seq_1_to_5000"
     )
-
-
-class Writer(threading.Thread):
-    """Writes to t and applies every write to the mirror m too."""
-
-    def __init__(self, db: TestDatabase):
-        super().__init__(daemon=True)
-        self.conn = db.connect()
-        self.stop = threading.Event()
-        self.failures: list[str] = []
-
-    def run(self) -> None:
-        cur = self.conn.cursor()
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            for table in ("t", "m"):
-                try:
-                    cur.execute(f"UPDATE {table} SET k = k + 1 WHERE id = %s", (n * 7 % 5000,))
-                    cur.execute(f"DELETE FROM {table} WHERE id = %s", (n * 13 % 5000,))
-                    cur.execute(
-                        f"INSERT INTO {table} (id, k, e, c) VALUES (%s, %s, %s, 'w')",
-                        (10000 + n, n, f"w{n}"),
-                    )
-                except Exception as exc:  # noqa: BLE001 - counted and asserted on
-                    self.failures.append(str(exc))
 
 
 @pytest.mark.parametrize("defer", [True, False])
@@ -61,7 +35,7 @@ def test_migrate__secondary_indexes_under_writes__same_table_as_plain_alter(
 ) -> None:
     seed(db, "t")
     seed(db, "m")
-    writer = Writer(db)
+    writer = MirroredWriter(db)
     writer.start()
     result = Migrator(
         make_config(db, "t", ALTER, defer_secondary_indexes=defer, chunk_size=500)
