@@ -32,7 +32,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from django_ghost.engine import GhostConfig, Migrator
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.progress import ProgressSnapshot
 
 PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr (kept in bench/results/logs)

@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -34,7 +33,8 @@ import MySQLdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from django_ghost.engine import GhostConfig  # noqa: E402
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.control.client import send
 from django_ghost.engine.migrator import Migrator  # noqa: E402
 from django_ghost.sandbox import Sandbox, ServerInfo  # noqa: E402
 
@@ -54,17 +54,6 @@ def connect(info: ServerInfo, **kwargs: Any) -> Any:
         charset="utf8mb4",
         **kwargs,
     )
-
-
-def send(path: str, command: str) -> str:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(5)
-        sock.connect(path)
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while data := sock.recv(65536):
-            chunks.append(data)
-    return b"".join(chunks).decode()
 
 
 class Writer(threading.Thread):

@@ -26,7 +26,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError, connections
 
 from django_ghost.conf import resolve
-from django_ghost.engine import ConfigError
+from django_ghost.engine.errors import ConfigError
 
 DOCS = "See docs/django.md#system-checks."
 MIN_MARIADB = (10, 6)

@@ -48,20 +48,14 @@ from typing import Any, TextIO
 
 from django_ghost import __version__
 from django_ghost.cli_flags import CLI_ONLY_FLAGS, GHOST_FLAGS, OPTION_HELP, PASSWORD_ENVIRONMENT
-from django_ghost.engine import (
-    ConfigError,
-    GhostConfig,
-    GhostError,
-    MigrationResult,
-    Migrator,
-    ProgressSnapshot,
-    merge_layers,
-    parse_value,
-)
-from django_ghost.engine.cleanup import drop_leftovers, find_leftovers, format_leftovers
-from django_ghost.engine.config import parse_bool
+from django_ghost.engine.config import GhostConfig, merge_layers, parse_bool, parse_value
+from django_ghost.engine.errors import ConfigError, GhostError
+from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.mysql.connection import ConnectionSpec, connect
-from django_ghost.engine.sql import parse_alter
+from django_ghost.engine.progress import ProgressSnapshot
+from django_ghost.engine.result import MigrationResult
+from django_ghost.engine.sql.alter import parse_alter
+from django_ghost.engine.state.cleanup import drop_leftovers, find_leftovers, format_leftovers
 
 PROG = "django-ghost"
 EXIT_OK = 0
@@ -816,14 +810,7 @@ def _cleanup(
         config.changelog_table_template,
         config.old_table_template,
     )
-    spec = ConnectionSpec(
-        host=config.host,
-        port=config.port,
-        user=config.user,
-        password=config.password,
-        socket=config.socket,
-        database=config.database,
-    )
+    spec = ConnectionSpec.from_config(config)
     try:
         conn = connect(spec)
     except Exception as exc:  # noqa: BLE001 - MySQLdb errors, reported like the engine's

@@ -32,8 +32,14 @@ from typing import Any
 
 import environ
 
-from django_ghost.engine import ConfigError, GhostConfig, merge_layers
-from django_ghost.engine.config import SECRET_OPTIONS, option_names, parse_bool
+from django_ghost.engine.config import (
+    SECRET_OPTIONS,
+    GhostConfig,
+    merge_layers,
+    option_names,
+    parse_bool,
+)
+from django_ghost.engine.errors import ConfigError
 
 BATCH_CHOICES = ("operation", "migration")
 UNSAFE_TABLE_CHOICES = ("refuse", "direct")

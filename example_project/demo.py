@@ -147,17 +147,6 @@ def pending_shop_migrations() -> list[str]:
     return [migration.name for migration, backwards in plan if not backwards]
 
 
-def ghost_migrate_available() -> bool:
-    """Whether ``ghost_migrate`` and the engine behind it are both installed."""
-    from django.core.management import get_commands
-
-    import django_ghost.engine
-
-    # The engine's facade exports Migrator once the engine is complete; until then the
-    # demo labels itself a fallback rather than run a half-built engine.
-    return "ghost_migrate" in get_commands() and hasattr(django_ghost.engine, "Migrator")
-
-
 def start_traffic(log: Path) -> subprocess.Popen[bytes]:
     out = open(log, "wb")  # noqa: SIM115 - handed to the child, closed when it exits
     ids = str(log.with_name("ids.json"))
@@ -314,26 +303,15 @@ def main() -> int:
         raise SystemExit("simulate_traffic exited early; see above")
     console.print(f"simulate_traffic running (pid {traffic_proc.pid}, log {log})")
 
-    online = ghost_migrate_available()
     checksums: dict[str, bool] = {}
     since = timezone.now().replace(microsecond=0)
-    if online:
-        started = step("5. manage.py ghost_migrate shop")
-        command = manage_cmd("ghost_migrate", "shop")
-    else:
-        started = step("5. FALLBACK: plain manage.py migrate shop (ghost_migrate not available)")
-        console.print(
-            "[yellow]django_ghost's ghost_migrate command is not installed yet: the pending "
-            "migrations run as plain, blocking ALTERs. Watch the traffic's max latency."
-        )
-        command = manage_cmd("migrate", "shop")
+    started = step("5. manage.py ghost_migrate shop")
+    command = manage_cmd("ghost_migrate", "shop")
     try:
-        # The fallback must stay plain even when GHOST_MIGRATE=true is exported.
-        env = {**os.environ} if online else {**os.environ, "GHOST_MIGRATE": "false"}
         # stdout is echoed and kept: its "Online migrations:" lines say whether each
         # checksum was verified, which the history rows do not record. The progress bar
         # is drawn on stderr, which stays the terminal's.
-        proc = subprocess.Popen(command, cwd=HERE, env=env, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(command, cwd=HERE, stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         for line in proc.stdout:
             print(line, end="", flush=True)
@@ -352,7 +330,7 @@ def main() -> int:
         run.setdefault("checksum_verified", checksums.get(run.get("migration", "")))
     if runs:
         console.print(summary_table(runs))
-    elif online:
+    else:
         console.print("[yellow]no history rows found (is 'django_ghost' in INSTALLED_APPS?)")
     found, expected, problems = verify_orders(
         int(seed["shop_order"]), traffic, log.with_name("ids.json")
@@ -363,8 +341,7 @@ def main() -> int:
         ok = False
     lines = [
         f"seed: {int(seed['shop_order']):,} orders in {seed_seconds:.1f} s",
-        f"migration ({'ghost_migrate' if online else 'plain migrate, FALLBACK'}): "
-        f"{'ok' if migrated else 'FAILED'} in {migrate_seconds:.1f} s",
+        f"migration (ghost_migrate): {'ok' if migrated else 'FAILED'} in {migrate_seconds:.1f} s",
         f"traffic: {traffic.get('writes', 0):,} writes, "
         f"[{'green' if failed == 0 else 'red'}]{failed} failed[/], "
         f"{traffic.get('tps_actual', 0)} writes/s, "

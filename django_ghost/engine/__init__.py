@@ -1,43 +1,9 @@
 """The online migration engine: pure Python, never imports Django.
 
-Public API: :class:`GhostConfig`, :class:`Migrator` (``Migrator(config).run()``), its
-:class:`MigrationResult`, the :class:`ProgressSnapshot` given to progress callbacks, and
-the error classes.
+One package per job, layered one way (bottom to top): ``errors``/``config``, ``mysql``,
+``sql``, ``binlog``, ``table``, ``context``, ``progress``/``result``, ``hooks``,
+``throttle``, ``apply``, ``copy``, ``verify``, ``topology``, ``cutover``, ``control``,
+``state``, ``reporting``, ``migrator``. An import-linter ``layers`` contract holds it
+(pyproject.toml). Callers import each name from the module that defines it, e.g.
+``from django_ghost.engine.migrator import Migrator``.
 """
-
-from __future__ import annotations
-
-from .config import GhostConfig, merge_layers, parse_value
-from .errors import (
-    AbortedError,
-    BinlogError,
-    ChecksumMismatchError,
-    ConfigError,
-    CutOverError,
-    DataError,
-    GhostError,
-    PreflightError,
-    UnsupportedAlterError,
-)
-from .migrator import Migrator, run_migration
-from .progress import ProgressSnapshot
-from .result import MigrationResult
-
-__all__ = [
-    "AbortedError",
-    "BinlogError",
-    "ChecksumMismatchError",
-    "ConfigError",
-    "CutOverError",
-    "DataError",
-    "GhostConfig",
-    "GhostError",
-    "MigrationResult",
-    "Migrator",
-    "PreflightError",
-    "ProgressSnapshot",
-    "UnsupportedAlterError",
-    "merge_layers",
-    "parse_value",
-    "run_migration",
-]

@@ -189,8 +189,6 @@ class GhostConfig:
     def _topology_problems(self) -> Iterable[str]:
         # allow_on_master stays allowed with the replica modes (its default is true here,
         # unlike gh-ost): those modes refuse a host that is not a replica anyway.
-        from .topology import parse_host_port
-
         if self.migrate_on_replica and self.test_on_replica:
             yield "migrate_on_replica and test_on_replica exclude each other."
         if self.test_on_replica_skip_replica_stop and not self.test_on_replica:
@@ -209,18 +207,15 @@ class GhostConfig:
             yield "master_user and master_password need assume_master_host."
 
     def _throttle_problems(self) -> Iterable[str]:
-        # Parsed by the throttler's own parsers so both agree on the syntax.
-        from .errors import ConfigError as _ConfigError
-        from .throttler import parse_load, parse_replicas
-
+        # The throttler and the control socket parse with the same functions.
         for name in ("max_load", "critical_load"):
             try:
                 parse_load(getattr(self, name), name=name.replace("_", "-"))
-            except _ConfigError as exc:
+            except ConfigError as exc:
                 yield str(exc)
         try:
             parse_replicas(self.throttle_control_replicas)
-        except _ConfigError as exc:
+        except ConfigError as exc:
             yield str(exc)
 
     def redacted(self) -> dict[str, Any]:
@@ -240,6 +235,74 @@ def option_types() -> dict[str, type]:
     """Option name -> Python type (bool, int, float or str)."""
     kinds = {"bool": bool, "int": int, "float": float, "str": str}
     return {f.name: kinds[str(f.type)] for f in dataclasses.fields(GhostConfig)}
+
+
+DEFAULT_PORT = 3306
+
+
+def parse_load(text: str, *, name: str = "max-load") -> dict[str, int]:
+    """Parse ``"Threads_running=25,Threads_connected=500"`` into ``{name: threshold}``.
+
+    Empty text means no thresholds. Raises ConfigError naming the bad part.
+    """
+    result: dict[str, int] = {}
+    for raw in text.split(","):
+        part = raw.strip()
+        if not part:
+            continue
+        var, sep, value = part.partition("=")
+        var, value = var.strip(), value.strip()
+        if not sep or not var or not value:
+            raise ConfigError(
+                f"{name}: {part!r} is not Variable=Threshold; e.g. {name}=Threads_running=25."
+            )
+        if not var.replace("_", "").isalnum():
+            raise ConfigError(f"{name}: {var!r} is not a status variable name.")
+        try:
+            threshold = int(value)
+        except ValueError:
+            raise ConfigError(f"{name}: threshold {value!r} of {var} is not an integer.") from None
+        if threshold < 0:
+            raise ConfigError(f"{name}: threshold of {var} must not be negative.")
+        result[var] = threshold
+    return result
+
+
+def format_load(load: Mapping[str, int]) -> str:
+    """The inverse of parse_load, in a canonical form."""
+    return ",".join(f"{k}={v}" for k, v in load.items())
+
+
+def parse_host_port(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """``host[:port]`` (``[v6]:port`` for IPv6) -> (host, port). Raises ValueError."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") or str(default_port)
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:
+        host, port = text, str(default_port)
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{text!r} is not host[:port]")
+    return host, int(port)
+
+
+def parse_replicas(text: str) -> list[tuple[str, int]]:
+    """Parse ``"host1,host2:3307,[::1]:3308"`` into ``[(host, port)]`` (port defaults to
+    3306)."""
+    result = []
+    for raw in text.split(","):
+        part = raw.strip()
+        if not part:
+            continue
+        try:
+            result.append(parse_host_port(part))
+        except ValueError:
+            raise ConfigError(
+                f"throttle-control-replicas: {part!r} is not host[:port] ([addr]:port for IPv6)."
+            ) from None
+    return result
 
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})

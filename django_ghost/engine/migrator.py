@@ -37,35 +37,37 @@ from typing import Any
 
 import MySQLdb
 
-from . import deferred, helper_tables, replicas, reporting, resume
-from .applier import Applier
+from . import reporting
+from .apply.applier import Applier
+from .apply.streamer import Streamer
 from .binlog.coordinates import current_position
 from .binlog.reader import BinlogReader, WatchSpec
-from .changelog import Changelog, Heartbeat
-from .checkpoint import Checkpoint
-from .chunker import Chunker
-from .cleanup import migration_lock_name
 from .config import GhostConfig
 from .context import MigrationContext
-from .copier import Copier
-from .cutover import CutOver, CutOverCountMismatch
+from .control.operations import Operations
+from .copy import deferred
+from .copy.chunker import Chunker
+from .copy.copier import Copier
+from .cutover.cutover import CutOver, CutOverCountMismatch
 from .errors import AbortedError, GhostError, PreflightError, UnsupportedAlterError
 from .hooks import CompositeHooks, Hooks
-from .inspector import check_binlog, check_grants, check_renames, check_table, read_grants
 from .mysql.connection import Connection, ConnectionSpec, connect, execute, query, scalar
 from .mysql.server import ServerFacts, read_server_facts
-from .operations import Operations
-from .plan import CopyPlan, build_plan
 from .progress import ProgressSnapshot
 from .result import MigrationResult
 from .sql.alter import ParsedAlter, parse_alter
 from .sql.builder import KeyColumn
-from .sql.names import TableNames, table_names
+from .sql.names import TableNames, cutover_names, migration_lock_name, table_names
 from .sql.quote import quote_identifier as q
-from .streamer import Streamer
-from .tableinfo import TableInfo, read_table
-from .topology import Topology, discover
-from .verification import Verification
+from .state import helper_tables, resume
+from .state.checkpoint import Checkpoint
+from .table.changelog import Changelog, Heartbeat
+from .table.info import TableInfo, read_table
+from .table.plan import CopyPlan, build_plan
+from .topology import replicas
+from .topology.discovery import Topology, discover
+from .topology.inspector import check_binlog, check_grants, check_renames, check_table, read_grants
+from .verify.verification import Verification
 
 log = logging.getLogger("django_ghost")
 
@@ -128,14 +130,7 @@ class Migrator:
         if stop is not None:
             # Setting the caller's event aborts every loop, throttled waits included.
             self.context.stop = stop
-        self.spec = ConnectionSpec(
-            host=config.host,
-            port=config.port,
-            user=config.user,
-            password=config.password,
-            socket=config.socket,
-            database=config.database,
-        )
+        self.spec = ConnectionSpec.from_config(config)
         # The server the binlog is read from; the discover_topology step may move the
         # applier (self.spec) to the primary of a replica.
         self.inspector_spec = self.spec
@@ -283,7 +278,7 @@ class Migrator:
         self.facts = read_server_facts(self.main)
         if self.config.switch_to_rbr and self.facts.binlog_format.upper() != "ROW":
             # Before streaming starts: our own binlog client would count as a replica.
-            from .rbr import switch_to_rbr
+            from .topology.rbr import switch_to_rbr
 
             log.info("%s", switch_to_rbr(self.main).describe())
             self.facts = read_server_facts(self.main)
@@ -419,7 +414,7 @@ class Migrator:
             self.context,
             table=names.original,
             changelog_table=names.changelog,
-            own_tables=(*names.helpers, f"{names.original}~g", f"{names.original}~d"),
+            own_tables=(*names.helpers, *cutover_names(names.original)),
         )
         self.streamer.start()
         self.heartbeat = Heartbeat(

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django_ghost.engine.migrator import Migrator
+
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 TABLE = "gh_test"
 MIRROR = "ghm_test"
@@ -316,19 +318,6 @@ def chunk_size_for(rows: int) -> int:
     return max(10, -(-rows // 20))
 
 
-def load_migrator() -> Any:
-    """``Migrator`` from ``django_ghost.engine`` (or its module until it is exported)."""
-    import importlib
-
-    engine = importlib.import_module("django_ghost.engine")
-    if hasattr(engine, "Migrator"):
-        return engine.Migrator
-    try:
-        return importlib.import_module("django_ghost.engine.migrator").Migrator
-    except ImportError:
-        return None
-
-
 class EngineRun(threading.Thread):
     """Runs ``Migrator(config).run()`` in a thread so a hung engine cannot hang the suite."""
 
@@ -341,14 +330,9 @@ class EngineRun(threading.Thread):
         self.seconds = 0.0
 
     def run(self) -> None:
-        Migrator = load_migrator()
         started = time.monotonic()
         try:
-            try:
-                migrator = Migrator(self.config, stop=self.stop_requested)
-            except TypeError:
-                migrator = Migrator(self.config)
-            self.result = migrator.run()
+            self.result = Migrator(self.config, stop=self.stop_requested).run()
         except BaseException as exc:  # noqa: BLE001 - judged by the test
             self.error = exc
         finally:

@@ -19,7 +19,8 @@ import os
 import MySQLdb
 import pytest
 
-from django_ghost.engine import GhostConfig, GhostError, parse_value
+from django_ghost.engine.config import GhostConfig, parse_value
+from django_ghost.engine.errors import GhostError
 from tests.integration.scenario_harness import (
     MIRROR,
     TABLE,
@@ -32,7 +33,6 @@ from tests.integration.scenario_harness import (
     engine_leftovers,
     fingerprint,
     first_difference,
-    load_migrator,
     mirror_sql,
     order_by_clause,
     seed_rows,
@@ -43,10 +43,6 @@ from tests.plugins.mariadb import TestDatabase
 
 SCENARIOS = all_scenarios()
 ENGINE_TIMEOUT_SECONDS = float(os.environ.get("GHOST_SCENARIO_TIMEOUT", "120"))
-
-
-def _engine_available() -> bool:
-    return load_migrator() is not None
 
 
 def _plain_alter(db: TestDatabase, scenario: Scenario, table: str) -> None:
@@ -119,8 +115,6 @@ def test_scenario_sql__oracle_only__runs_clean(db: TestDatabase, scenario: Scena
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_online_alter__scenario__matches_plain_alter(db: TestDatabase, scenario: Scenario) -> None:
-    if not _engine_available():
-        pytest.skip("django_ghost.engine.Migrator is not available yet")
     _create(db, scenario, real=True)
     config = _config(db, scenario)
     columns = scenario.expect_columns

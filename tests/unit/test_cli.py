@@ -29,7 +29,9 @@ from django_ghost.cli import (
     resolve,
     status_interval,
 )
-from django_ghost.engine import GhostConfig, MigrationResult, ProgressSnapshot
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.progress import ProgressSnapshot
+from django_ghost.engine.result import MigrationResult
 
 TARGET = ["--database=shop", "--table=orders", "--alter=ADD COLUMN note INT"]
 

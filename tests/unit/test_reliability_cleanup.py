@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from django_ghost.engine.cleanup import (
-    Leftover,
-    format_leftovers,
-    migration_lock_name,
-    stale_sockets,
-)
 from django_ghost.engine.errors import ConfigError
+from django_ghost.engine.sql.names import migration_lock_name
+from django_ghost.engine.state.cleanup import Leftover, format_leftovers, stale_sockets
 
 
 def test_migration_lock_name__short__readable() -> None:
@@ -60,7 +56,7 @@ def test_leftover__old_table__needs_asking() -> None:
 
 
 def test_find_leftovers__two_templates__config_error() -> None:
-    from django_ghost.engine.cleanup import find_leftovers
+    from django_ghost.engine.state.cleanup import find_leftovers
 
     with pytest.raises(ConfigError, match="ghost, changelog and old"):
         find_leftovers(None, "db", templates=("_{table}_gho", "_{table}_ghc"))

@@ -30,7 +30,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django_ghost.conf import ResolvedConfig
-from django_ghost.engine import AbortedError, PreflightError
+from django_ghost.engine.errors import AbortedError, PreflightError
+from django_ghost.engine.migrator import Migrator
 
 from .history import HistoryWriter
 from .sql import Classified, ClauseKind
@@ -374,14 +375,7 @@ def run_online(
 
 def _run_engine(engine_config: Any, session: GhostSession) -> Any:
     """Run the engine in a worker thread so Ctrl-C can ask it to stop cleanly."""
-    factory = session.migrator_factory
-    if factory is None:
-        try:
-            from django_ghost.engine import Migrator  # type: ignore[attr-defined]
-        except ImportError:  # until the facade exports it
-            from django_ghost.engine.migrator import Migrator
-
-        factory = Migrator
+    factory = session.migrator_factory or Migrator
     migrator = factory(engine_config, on_progress=session.progress, stop=session.stop)
     outcome: dict[str, Any] = {}
 

@@ -15,6 +15,8 @@ from typing import Any
 import MySQLdb
 import MySQLdb.cursors
 
+from ..config import GhostConfig
+
 Connection = Any  # MySQLdb.connections.Connection; typed loosely as the stubs are partial
 
 
@@ -28,6 +30,18 @@ class ConnectionSpec:
     password: str = dataclasses.field(default="", repr=False)
     socket: str = ""
     database: str = ""
+
+    @classmethod
+    def from_config(cls, config: GhostConfig) -> ConnectionSpec:
+        """The server and login a migration's options name."""
+        return cls(
+            host=config.host,
+            port=config.port,
+            user=config.user,
+            password=config.password,
+            socket=config.socket,
+            database=config.database,
+        )
 
     def describe(self) -> str:
         where = self.socket or f"{self.host}:{self.port}"

@@ -17,7 +17,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-from ..tableinfo import Column
+from .columns import Column
 from .quote import quote_identifier as q
 
 _NUMERIC_KEY_TYPES = ("enum", "set", "bit")

@@ -27,6 +27,16 @@ DEFAULT_CHANGELOG_TEMPLATE = "_{table}_ghc"
 DEFAULT_OLD_TEMPLATE = "_{table}_del"
 DEFAULT_TEMPLATES = (DEFAULT_GHOST_TEMPLATE, DEFAULT_CHANGELOG_TEMPLATE, DEFAULT_OLD_TEMPLATE)
 
+SENTRY_COMMENT = "django-ghost-cut-over-sentry"
+"""The table comment of the atomic cut-over's sentry (the empty table that holds the old
+table's name while the original is locked): how cleanup and resume tell it from a user's."""
+CUTOVER_SUFFIXES = (("~g", "ghost"), ("~d", "old"))
+"""Suffixes the atomic cut-over appends to the table's name for the ghost and the sentry
+(later the old table) while an attempt runs, and the kind of leftover each one is."""
+LOCK_PREFIX = "django-ghost."
+MAX_LOCK_NAME = 64
+"""MySQL and MariaDB refuse GET_LOCK names over 64 characters."""
+
 HASH_LENGTH = 8
 _PLACEHOLDERS = ("table", "timestamp")
 # Timestamps hold no '_' so that a name like _a_b_20240101_del splits only one way.
@@ -209,3 +219,22 @@ def original_table_of(
     """The table a helper table belongs to, or None if not a helper table or not knowable."""
     match = match_helper_table(name, templates, tables=tables)
     return match.table if match else None
+
+
+def cutover_names(original: str) -> tuple[str, str]:
+    """The names the atomic cut-over gives the ghost and the sentry during an attempt."""
+    (ghost_suffix, _), (old_suffix, _) = CUTOVER_SUFFIXES
+    return f"{original}{ghost_suffix}", f"{original}{old_suffix}"
+
+
+def migration_lock_name(database: str, table: str) -> str:
+    """The named lock a migration of ``database.table`` holds while it runs."""
+    name = f"{LOCK_PREFIX}{database}.{table}"
+    if len(name) > MAX_LOCK_NAME:
+        name = LOCK_PREFIX + hashlib.sha1(name.encode()).hexdigest()
+    return name
+
+
+def cutover_lock_name(connection_id: int) -> str:
+    """The liveness lock the cut-over's locking session holds during an attempt."""
+    return f"{LOCK_PREFIX}cutover.{connection_id}"

@@ -27,7 +27,6 @@ import glob
 import json
 import os
 import re
-import socket
 import stat
 import sys
 import time
@@ -42,22 +41,22 @@ from django_ghost.conf import (
     HASHED_NAME_PREFIX,
     ResolvedConfig,
     control_socket_path,
-    postpone_flag_path,
     render_path_template,
     resolve,
 )
-from django_ghost.engine import GhostError
-from django_ghost.engine.cleanup import (
+from django_ghost.engine.control.client import send
+from django_ghost.engine.control.socket import socket_is_live
+from django_ghost.engine.errors import GhostError
+from django_ghost.engine.mysql.connection import Connection, ConnectionSpec, connect, query
+from django_ghost.engine.sql.names import DEFAULT_TEMPLATES
+from django_ghost.engine.state.cleanup import (
     SOCKET_KIND,
     Leftover,
     drop_leftovers,
     find_leftovers,
     format_leftovers,
     running_migration,
-    socket_is_live,
 )
-from django_ghost.engine.mysql.connection import Connection, ConnectionSpec, connect, query
-from django_ghost.engine.sql.names import DEFAULT_TEMPLATES
 
 ACTIONS = (
     "status",
@@ -70,7 +69,7 @@ ACTIONS = (
     "cleanup",
 )
 FLAG_KIND = "flag-file"
-REPLY_TIMEOUT_SECONDS = 5.0
+
 _HASHED = re.compile(re.escape(HASHED_NAME_PREFIX) + f"[0-9a-f]{{{HASH_HEX_DIGITS}}}" + r"\.sock")
 
 
@@ -87,19 +86,6 @@ class Target:
 
     def label(self) -> str:
         return f"{self.alias}: {self.database}.{self.table or '?'}"
-
-
-def send(path: str, line: str, timeout: float = REPLY_TIMEOUT_SECONDS) -> str:
-    """Send one command line to a control socket and return the whole reply."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(path)
-        sock.sendall(line.encode() + b"\n")
-        sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def _is_own_socket(path: str) -> bool:
@@ -273,14 +259,7 @@ class Command(BaseCommand):
 
     def _connect(self, config: ResolvedConfig) -> Connection:
         engine = config.engine
-        spec = ConnectionSpec(
-            host=engine.host,
-            port=engine.port,
-            user=engine.user,
-            password=engine.password,
-            socket=engine.socket,
-            database=engine.database,
-        )
+        spec = ConnectionSpec.from_config(engine)
         try:
             return connect(spec, connect_timeout=5)
         except Exception as exc:  # MySQLdb.Error and friends: say which alias
@@ -616,4 +595,3 @@ class Command(BaseCommand):
 
 
 # Kept for callers that want the flag file path without a command instance.
-__all__ = ["Command", "Target", "postpone_flag_path", "send"]

@@ -55,7 +55,7 @@ from django_ghost.conf import (
     postpone_flag_path,
     resolve,
 )
-from django_ghost.engine import AbortedError, GhostError
+from django_ghost.engine.errors import AbortedError, GhostError
 
 logger = logging.getLogger("django_ghost")
 HISTORY_TABLE = "django_ghost_onlinerun"

@@ -16,7 +16,7 @@ from django.core.management.commands import migrate
 
 from django_ghost.backends.mysql.state import is_suppressed
 from django_ghost.conf import ghost_migrate_from_env
-from django_ghost.engine import GhostError
+from django_ghost.engine.errors import GhostError
 
 from .ghost_migrate import Command as GhostMigrateCommand
 

@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.test.utils import override_settings
 
 from django_ghost.backends.mysql import router as router_module
-from django_ghost.engine import CutOverError
+from django_ghost.engine.errors import CutOverError
 
 from .conftest import DjangoEnv
 

@@ -14,10 +14,11 @@ import logging
 
 import pytest
 
-from django_ghost.engine.cutover import SENTRY_COMMENT, CutOver, CutOverCountMismatch
+from django_ghost.engine.cutover.cutover import CutOver, CutOverCountMismatch
 from django_ghost.engine.errors import CutOverError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.mysql.connection import Connection, execute
+from django_ghost.engine.sql.names import SENTRY_COMMENT
 from django_ghost.engine.sql.quote import quote_identifier as q
 from tests.integration.engine.test_migrator import make_config
 from tests.integration.reliability.helpers import MirrorWriter, seed

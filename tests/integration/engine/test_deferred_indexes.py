@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine import deferred
+from django_ghost.engine.copy import deferred
 from django_ghost.engine.migrator import Migrator
 from tests.integration.engine.test_migrator import make_config
 from tests.integration.engine.test_resume import MirroredWriter

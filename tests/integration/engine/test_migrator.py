@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine import GhostConfig
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import DataError, PreflightError
 from django_ghost.engine.migrator import Migrator
 from tests.plugins.mariadb import TestDatabase

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import stat
 import threading
 import time
@@ -13,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine import GhostConfig
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import AbortedError, GhostError, PreflightError
 from django_ghost.engine.migrator import Migrator
 from tests.integration.engine.test_migrator import Writer, make_config
@@ -34,20 +34,6 @@ class Run(threading.Thread):
             self.result = self.migrator.run()
         except BaseException as exc:  # noqa: BLE001 - asserted by the test
             self.error = exc
-
-
-def send(path: str, command: str) -> str:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(5)
-        sock.connect(path)
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    return b"".join(chunks).decode()
 
 
 def seed(db: TestDatabase, rows: int = 3000) -> None:

@@ -21,7 +21,7 @@ from django_ghost.engine.mysql.connection import (
     query_dicts,
     scalar,
 )
-from django_ghost.engine.rbr import switch_to_rbr
+from django_ghost.engine.topology.rbr import switch_to_rbr
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 
 pytestmark = pytest.mark.replica

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine import GhostConfig
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.migrator import Migrator
 from tests.integration.engine.test_migrator import make_config
@@ -24,7 +24,8 @@ from tests.plugins.mariadb import TestDatabase, wait_for
 ROOT = Path(__file__).resolve().parents[3]
 RUNNER = """
 import json, sys
-from django_ghost.engine import GhostConfig, Migrator
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.migrator import Migrator
 Migrator(GhostConfig(**json.loads(sys.argv[1]))).run()
 """
 

@@ -12,12 +12,9 @@ import pytest
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError
-from django_ghost.engine.throttler import (
-    RealThrottler,
-    ThrottleOptions,
-    connection_scalar_query,
-    connection_status_reader,
-)
+from django_ghost.engine.throttle.options import ThrottleOptions
+from django_ghost.engine.throttle.sources import connection_scalar_query, connection_status_reader
+from django_ghost.engine.throttle.throttler import RealThrottler
 from tests.plugins.mariadb import TestDatabase
 
 NO_DEFAULT_FLAG = ThrottleOptions(throttle_additional_flag_file="", tick_seconds=0.02)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine import GhostConfig
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.migrator import Migrator
 from tests.integration.engine.test_migrator import Writer, make_config

@@ -16,16 +16,10 @@ from pathlib import Path
 import pytest
 
 from django_ghost.cli import main
-from django_ghost.engine.cleanup import (
-    drop_leftovers,
-    find_leftovers,
-    migration_lock_name,
-    running_migration,
-)
-from django_ghost.engine.cutover import SENTRY_COMMENT
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.mysql.connection import ConnectionSpec, connect
-from django_ghost.engine.sql.names import table_names
+from django_ghost.engine.sql.names import SENTRY_COMMENT, migration_lock_name, table_names
+from django_ghost.engine.state.cleanup import drop_leftovers, find_leftovers, running_migration
 from tests.integration.engine.test_migrator import make_config
 from tests.integration.engine.test_operations import Run
 from tests.integration.reliability.helpers import (

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from django_ghost.engine.cleanup import drop_leftovers, find_leftovers, migration_lock_name
-from django_ghost.engine.cutover import SENTRY_COMMENT
+from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import PreflightError
-from django_ghost.engine.sql.names import table_names
-from tests.integration.engine.test_operations import send
+from django_ghost.engine.sql.names import SENTRY_COMMENT, migration_lock_name, table_names
+from django_ghost.engine.state.cleanup import drop_leftovers, find_leftovers
 from tests.integration.reliability.helpers import rows_md5, run_cli, seed, spawn_cli
 from tests.integration.reliability.test_cleanup import engine_conn
 from tests.plugins.mariadb import TestDatabase, wait_for

@@ -15,8 +15,8 @@ import MySQLdb
 import pytest
 
 import django_ghost.sandbox as sandbox_module
-from django_ghost.engine.cleanup import drop_leftovers
 from django_ghost.engine.errors import BinlogError, GhostError
+from django_ghost.engine.state.cleanup import drop_leftovers
 from django_ghost.sandbox import Sandbox
 from tests.integration.engine.test_migrator import make_config
 from tests.integration.engine.test_operations import Run

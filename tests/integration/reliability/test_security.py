@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import GhostError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.sql.quote import quote_identifier as q
 from tests.integration.engine.test_migrator import make_config
-from tests.integration.engine.test_operations import Run, send
+from tests.integration.engine.test_operations import Run
 from tests.integration.reliability.helpers import REPO, seed
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 

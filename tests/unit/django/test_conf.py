@@ -13,7 +13,7 @@ from django_ghost.conf import (
     parse_ghost_migrate,
     resolve,
 )
-from django_ghost.engine import ConfigError
+from django_ghost.engine.errors import ConfigError
 
 DB: dict[str, Any] = {
     "ENGINE": "django_ghost.backends.mysql",

@@ -28,7 +28,7 @@ from django_ghost.conf import (
     postpone_flag_path,
     resolve,
 )
-from django_ghost.engine import ConfigError
+from django_ghost.engine.errors import ConfigError
 
 
 class FakeServer:

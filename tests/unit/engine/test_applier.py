@@ -8,14 +8,15 @@ from typing import Any
 import MySQLdb
 import pytest
 
-from django_ghost.engine.applier import KEYS_PER_STATEMENT, Applier
+from django_ghost.engine.apply.applier import KEYS_PER_STATEMENT, Applier
+from django_ghost.engine.apply.streamer import Committed, KeyChange, Marker, StreamItem
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import DataError
-from django_ghost.engine.plan import build_plan
 from django_ghost.engine.sql.builder import KeyColumn
-from django_ghost.engine.streamer import Committed, KeyChange, Marker, StreamItem
-from django_ghost.engine.tableinfo import Column, TableInfo, UniqueKey
+from django_ghost.engine.sql.columns import Column
+from django_ghost.engine.table.info import TableInfo, UniqueKey
+from django_ghost.engine.table.plan import build_plan
 
 
 class RecordingConnection:

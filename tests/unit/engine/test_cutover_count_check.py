@@ -8,7 +8,7 @@ import pytest
 
 from django_ghost.engine.config import GhostConfig, merge_layers
 from django_ghost.engine.context import MigrationContext
-from django_ghost.engine.cutover import CutOver, _CountsDiffer
+from django_ghost.engine.cutover.cutover import CutOver, _CountsDiffer
 from django_ghost.engine.errors import ConfigError
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django_ghost.engine.deferred import plain_index_definitions
+from django_ghost.engine.copy.deferred import plain_index_definitions
 
 CREATE = """CREATE TABLE `t` (
   `id` int(11) NOT NULL AUTO_INCREMENT,

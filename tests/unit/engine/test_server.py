@@ -19,16 +19,12 @@ import pytest
 from django_ghost.engine.binlog.events import BinlogPosition
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import LiveKnobs, MigrationContext
+from django_ghost.engine.control.commands import KNOB_RANGES, parse_command_line
+from django_ghost.engine.control.server import ControlServer
+from django_ghost.engine.control.socket import ControlSocketError, default_socket_path
+from django_ghost.engine.control.status import format_status_line
 from django_ghost.engine.hooks import HookError
 from django_ghost.engine.progress import ProgressSnapshot
-from django_ghost.engine.server import (
-    KNOB_RANGES,
-    ControlServer,
-    ControlSocketError,
-    default_socket_path,
-    format_status_line,
-    parse_command_line,
-)
 
 
 def make_snapshot(context: MigrationContext) -> ProgressSnapshot:

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from django_ghost.engine.errors import UnsupportedAlterError
-from django_ghost.engine.sql import ParsedAlter, parse_alter
+from django_ghost.engine.sql.alter import ParsedAlter, parse_alter
 
 # -- input forms -----------------------------------------------------------------------------
 

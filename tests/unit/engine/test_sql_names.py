@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from django_ghost.engine.errors import ConfigError
-from django_ghost.engine.sql import (
+from django_ghost.engine.sql.names import (
     DEFAULT_TEMPLATES,
     TableNames,
     is_helper_table,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from django_ghost.engine.errors import UnsupportedAlterError
-from django_ghost.engine.sql import (
+from django_ghost.engine.sql.quote import (
     quote_columns,
     quote_identifier,
     quote_qualified,

@@ -10,19 +10,13 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.config import GhostConfig, format_load, parse_load, parse_replicas
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError, ConfigError
-from django_ghost.engine.throttler import (
-    NoopThrottler,
-    RealThrottler,
-    ThrottleOptions,
-    Throttler,
-    format_load,
-    http_head_status,
-    parse_load,
-    parse_replicas,
-)
+from django_ghost.engine.throttle.options import ThrottleOptions
+from django_ghost.engine.throttle.protocol import NoopThrottler, Throttler
+from django_ghost.engine.throttle.sources import http_head_status
+from django_ghost.engine.throttle.throttler import RealThrottler
 
 
 class FakeClock:
@@ -653,3 +647,7 @@ def test_wait_while_throttled__after_stop__still_throttles_synchronously(
     context.knobs.forced_throttle = False
     worker.join(timeout=5)
     assert released.is_set()
+
+
+def test_parse_replicas__ipv6_with_port__address_and_port() -> None:
+    assert parse_replicas("[::1]:3308, db2") == [("::1", 3308), ("db2", 3306)]

@@ -6,16 +6,15 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine import GhostConfig
+from django_ghost.engine.config import GhostConfig, parse_host_port
 from django_ghost.engine.errors import ConfigError, PreflightError
 from django_ghost.engine.mysql.connection import ConnectionSpec
-from django_ghost.engine.topology import (
+from django_ghost.engine.topology.discovery import (
     MIGRATE_ON_REPLICA,
     PRIMARY,
     REPLICA,
     TEST_ON_REPLICA,
     discover,
-    parse_host_port,
 )
 
 REPLICATING = {

@@ -1,0 +1,1 @@
+"""The cut-over: swap the ghost table in for the original, atomically, under a short lock."""

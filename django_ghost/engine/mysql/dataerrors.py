@@ -1,0 +1,71 @@
+"""Turn server errors raised while writing the ghost table into DataError with a remedy.
+
+These errors mean the existing data does not fit the new schema. They are never retried
+and never hidden: the migration stops and the original table is left as it was.
+"""
+
+from __future__ import annotations
+
+import MySQLdb
+
+from ..errors import DataError
+
+ER_DUP_ENTRY = 1062
+ER_BAD_NULL = 1048
+ER_DATA_TOO_LONG = 1406
+ER_WARN_DATA_OUT_OF_RANGE = 1264
+ER_WARN_DATA_TRUNCATED = 1265
+ER_TRUNCATED_WRONG_VALUE = 1292
+ER_TRUNCATED_WRONG_VALUE_FOR_FIELD = 1366
+ER_CHECK_CONSTRAINT = 4025
+
+_REMEDIES = {
+    ER_DUP_ENTRY: (
+        "the data has duplicates for a UNIQUE key of the new schema",
+        "remove the duplicates (or drop UNIQUE from the change) and run the migration again",
+    ),
+    ER_BAD_NULL: (
+        "the data has NULLs in a column the new schema declares NOT NULL",
+        "fill the NULLs first (e.g. UPDATE ... SET col = <default> WHERE col IS NULL) or give "
+        "the column a DEFAULT in the same change",
+    ),
+    ER_DATA_TOO_LONG: (
+        "some values are longer than the new column type allows",
+        "widen the new type or shorten the values first",
+    ),
+    ER_WARN_DATA_OUT_OF_RANGE: (
+        "some values are out of range for the new column type",
+        "choose a wider type or fix the values first",
+    ),
+    ER_WARN_DATA_TRUNCATED: (
+        "some values would be truncated by the new column type",
+        "choose a type that holds every value, or fix the values first",
+    ),
+    ER_TRUNCATED_WRONG_VALUE: (
+        "some values are invalid for the new column type",
+        "fix the values first, or allow them explicitly (e.g. allow_zero_in_date for zero dates)",
+    ),
+    ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: (
+        "some values cannot be stored in the new column type or character set",
+        "convert or fix the values first",
+    ),
+    ER_CHECK_CONSTRAINT: (
+        "some rows violate a CHECK constraint of the new schema",
+        "fix those rows first or change the constraint",
+    ),
+}
+
+
+def as_data_error(exc: Exception, table: str) -> DataError | None:
+    """A DataError describing ``exc`` if it is a data-versus-schema error, else None."""
+    if not isinstance(exc, MySQLdb.MySQLError) or not exc.args:
+        return None
+    code = exc.args[0]
+    if code not in _REMEDIES:
+        return None
+    cause, remedy = _REMEDIES[code]
+    detail = exc.args[1] if len(exc.args) > 1 else ""
+    return DataError(
+        f"Cannot migrate {table}: {cause} (server said: {detail}). Remedy: {remedy}. "
+        f"The original table {table} is untouched."
+    )

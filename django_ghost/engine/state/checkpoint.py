@@ -1,0 +1,69 @@
+"""Checkpoints: where the copy and the binlog apply were, saved so a killed run can resume.
+
+A checkpoint is one changelog row (hint ``checkpoint``) holding JSON: the copy's lower
+bound and fixed maximum (the session variables of the writer, saved in a form that
+restores their exact type and collation), whether the first chunk was done, whether the
+copy finished, the binlog position up to which every change has been applied, counters,
+and fingerprints of the ALTER and of the original table's definition.
+
+Why resuming from it is consistent: every change before the saved position is in the
+ghost table, and replaying changes after it is harmless because the apply re-reads rows
+by key. Chunks copied after the checkpoint are removed from the ghost (its rows between
+the saved bound and the maximum) and copied again from the current data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from ..binlog.events import BinlogPosition
+from ..errors import PreflightError
+from ..mysql.connection import Connection, query
+from ..sql.quote import quote_identifier as q
+
+HINT = "checkpoint"
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    lo: tuple[str | None, ...]
+    max: tuple[str | None, ...]
+    first: bool
+    copy_done: bool
+    has_range: bool
+    position: str
+    rows_copied: int
+    events_applied: int
+    alter_sha: str
+    table_sha: str
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Checkpoint:
+        data = json.loads(text)
+        data["lo"] = tuple(data["lo"])
+        data["max"] = tuple(data["max"])
+        return cls(**data)
+
+    @property
+    def binlog_position(self) -> BinlogPosition:
+        return BinlogPosition.parse(self.position)
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def load(conn: Connection, changelog: str) -> Checkpoint:
+    rows = query(conn, f"SELECT value FROM {q(changelog)} WHERE hint = %s", (HINT,))
+    if not rows:
+        raise PreflightError(
+            f"No checkpoint in {changelog}: the earlier run stopped before copying anything. "
+            "Start a fresh run instead (it drops the leftover tables with "
+            "initially_drop_ghost_table)."
+        )
+    return Checkpoint.from_json(str(rows[0][0]))

@@ -1,0 +1,136 @@
+"""The checksum step: once the stream has caught up, hold the original still for a moment
+under a read lock, open one consistent snapshot of both tables, then compare them in the
+background while the apply goes on.
+
+checksum.py explains the design and does the comparing; this module runs it within the
+migration: the retries for the read lock, the sentinel drain, the waiting loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+import MySQLdb
+
+from ..apply.applier import Applier
+from ..apply.streamer import Streamer
+from ..config import GhostConfig
+from ..errors import GhostError
+from ..mysql.connection import Connection, ConnectionSpec, execute
+from ..mysql.server import ServerFacts
+from ..sql.builder import KeyColumn
+from ..sql.quote import quote_identifier as q
+from ..table.changelog import Changelog
+from ..table.plan import CopyPlan
+from .checksum import Checksum
+
+
+class Verification:
+    """Compares the ghost with the original at one consistent point (see checksum.py).
+
+    ``catch_up`` drains the backlog before each read-lock attempt; ``check_abort`` raises
+    when the migration is aborted; ``tend`` does one turn of applying and reporting while
+    the comparison runs.
+    """
+
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        connect_fn: Callable[..., Connection],
+        config: GhostConfig,
+        plan: CopyPlan,
+        facts: ServerFacts,
+        *,
+        ghost: str,
+        key: tuple[KeyColumn, ...],
+        sql_mode_remove: tuple[str, ...],
+        changelog: Changelog,
+        applier: Applier,
+        streamer: Streamer,
+        catch_up: Callable[[], None],
+        check_abort: Callable[[], None],
+        tend: Callable[[], None],
+    ):
+        self.spec = spec
+        self.connect_fn = connect_fn
+        self.config = config
+        self.plan = plan
+        self.facts = facts
+        self.ghost = ghost
+        self.key = key
+        self.sql_mode_remove = sql_mode_remove
+        self.changelog = changelog
+        self.applier = applier
+        self.streamer = streamer
+        self.catch_up = catch_up
+        self.check_abort = check_abort
+        self.tend = tend
+
+    def run(self) -> int:
+        """Verify; return the number of rows compared, or raise on a mismatch."""
+        timeout = self.config.cut_over_lock_timeout_seconds
+        zone = (
+            "+00:00"
+            if not self.plan.converts_datetime_timestamp
+            else (self.facts.global_time_zone or "SYSTEM")
+        )
+        checker_conn = self.connect_fn(
+            self.spec, time_zone=zone, sql_mode_remove=self.sql_mode_remove
+        )
+        checksum = Checksum(
+            checker_conn,
+            self.plan,
+            ghost_table=self.ghost,
+            key=self.key,
+            chunk_size=self.config.checksum_chunk_size,
+            ghost_conn=self.connect_fn(
+                self.spec, time_zone=zone, sql_mode_remove=self.sql_mode_remove
+            ),
+        )
+        for attempt in range(1, self.config.default_retries + 1):
+            self.catch_up()
+            if self._snapshot_under_read_lock(checksum, timeout):
+                break
+            time.sleep(min(attempt, 5))
+        else:
+            raise GhostError(
+                f"Could not take a short read lock on {self.config.table} for the checksum "
+                f"after {self.config.default_retries} attempts; long transactions hold it. "
+                "Retry later or set checksum=false."
+            )
+        finished = threading.Event()
+        thread = checksum.compare_in_thread(finished.set)
+        while not finished.is_set():
+            self.tend()
+        thread.join()
+        checker_conn.close()
+        checksum.ghost_conn.close()
+        if checksum.error is not None:
+            raise checksum.error
+        return checksum.rows_compared
+
+    def _snapshot_under_read_lock(self, checksum: Checksum, timeout: int) -> bool:
+        lock = self.connect_fn(self.spec)
+        try:
+            execute(lock, f"SET SESSION lock_wait_timeout = {timeout}")
+            try:
+                execute(lock, f"LOCK TABLES {q(self.config.table)} READ")
+            except MySQLdb.OperationalError:
+                return False
+            marker = f"checksum-sentinel:{time.time_ns()}"
+            self.changelog.state(marker)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                self.check_abort()
+                markers = self.applier.drain(self.streamer.queue, max_events=100_000, wait=0.05)
+                if marker in markers:
+                    checksum.open_snapshot()
+                    return True
+            return False
+        finally:
+            with contextlib.suppress(MySQLdb.Error):
+                execute(lock, "UNLOCK TABLES")
+            lock.close()
