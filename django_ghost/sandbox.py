@@ -104,6 +104,35 @@ def _socket_path(datadir: Path) -> str:
     return str(Path(tempfile.gettempdir()) / f"django-ghost-{digest}.sock")
 
 
+def _initialise_datadir(
+    server: str, installer: str, datadir: Path, run_as_root: list[str], mysql_flavor: bool
+) -> None:
+    """Create the system tables in ``datadir/data``, then leave the "initialised" marker."""
+    if mysql_flavor:
+        cmd = [
+            server,
+            "--no-defaults",
+            "--initialize-insecure",
+            f"--datadir={datadir / 'data'}",
+            *run_as_root,
+        ]
+    else:
+        if not installer:
+            raise SandboxError("mariadb-install-db not found; reinstall mariadb-server.")
+        cmd = [
+            installer,
+            "--no-defaults",
+            f"--datadir={datadir / 'data'}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *run_as_root,
+        ]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SandboxError(f"Initialising {datadir} failed:\n{done.stdout}{done.stderr}")
+    (datadir / "mysql").mkdir(exist_ok=True)  # marker: initialised
+
+
 class Sandbox:
     """A primary MariaDB server in ``base_dir`` and, optionally, one replica of it."""
 
@@ -195,31 +224,38 @@ class Sandbox:
         run_as_root = ["--user=root"] if os.geteuid() == 0 else []
         mysql_flavor = _is_mysql(server)
         if not (datadir / "mysql").exists():
-            if mysql_flavor:
-                cmd = [
-                    server,
-                    "--no-defaults",
-                    "--initialize-insecure",
-                    f"--datadir={datadir / 'data'}",
-                    *run_as_root,
-                ]
-            else:
-                if not installer:
-                    raise SandboxError("mariadb-install-db not found; reinstall mariadb-server.")
-                cmd = [
-                    installer,
-                    "--no-defaults",
-                    f"--datadir={datadir / 'data'}",
-                    "--auth-root-authentication-method=normal",
-                    "--skip-test-db",
-                    *run_as_root,
-                ]
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise SandboxError(f"Initialising {datadir} failed:\n{done.stdout}{done.stderr}")
-            (datadir / "mysql").mkdir(exist_ok=True)  # marker: initialised
+            _initialise_datadir(server, installer, datadir, run_as_root, mysql_flavor)
         port = free_port()
         sock = _socket_path(datadir)
+        args = self._server_args(server, datadir, port, sock, server_id, run_as_root, mysql_flavor)
+        log = open(datadir / "mysqld.out", "ab")  # noqa: SIM115 - handed to the child
+        proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
+        info = ServerInfo(
+            role=role,
+            host="127.0.0.1",
+            port=port,
+            socket=sock,
+            user=ENGINE_USER,
+            password=ENGINE_PASSWORD,
+            server_id=server_id,
+            datadir=str(datadir),
+            pid=proc.pid,
+        )
+        self._wait_ready(info, proc, timeout)
+        self._create_users(info)
+        return info
+
+    def _server_args(
+        self,
+        server: str,
+        datadir: Path,
+        port: int,
+        sock: str,
+        server_id: int,
+        run_as_root: list[str],
+        mysql_flavor: bool,
+    ) -> list[str]:
+        """The server's command line: loopback, its own socket, the binlog the engine needs."""
         pid_file = datadir / "mysqld.pid"
         args = [
             server,
@@ -249,22 +285,7 @@ class Sandbox:
         if not self.durable:
             # Test speed: the sandbox is throwaway, so fsync on every commit buys nothing.
             args += ["--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0"]
-        log = open(datadir / "mysqld.out", "ab")  # noqa: SIM115 - handed to the child
-        proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
-        info = ServerInfo(
-            role=role,
-            host="127.0.0.1",
-            port=port,
-            socket=sock,
-            user=ENGINE_USER,
-            password=ENGINE_PASSWORD,
-            server_id=server_id,
-            datadir=str(datadir),
-            pid=proc.pid,
-        )
-        self._wait_ready(info, proc, timeout)
-        self._create_users(info)
-        return info
+        return args
 
     def _wait_ready(self, info: ServerInfo, proc: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -1,7 +1,7 @@
 """What a table looks like: columns, unique keys, engine, triggers and foreign keys.
 
 Read from information_schema with parameters (never string-built names). The dataclasses
-are plain values so the planning logic in inspector.py is testable without a server.
+are plain values so the planning logic in topology/inspector.py is testable without a server.
 """
 
 from __future__ import annotations
@@ -63,7 +63,35 @@ def read_table(conn: Connection, schema: str, table: str) -> TableInfo | None:
     if not tables:
         return None
     meta = tables[0]
-    columns = tuple(
+    columns = _read_columns(conn, schema, table)
+    unique_keys = _read_unique_keys(conn, schema, table, columns)
+    triggers = tuple(
+        str(r[0])
+        for r in query(
+            conn,
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS "
+            "WHERE EVENT_OBJECT_SCHEMA = %s AND EVENT_OBJECT_TABLE = %s",
+            (schema, table),
+        )
+    )
+    child, parent = _read_foreign_keys(conn, schema, table)
+    return TableInfo(
+        schema=schema,
+        name=table,
+        engine=str(meta["ENGINE"] or ""),
+        columns=columns,
+        unique_keys=unique_keys,
+        row_estimate=int(meta["TABLE_ROWS"] or 0),
+        auto_increment=_int_or_none(meta["AUTO_INCREMENT"]),
+        triggers=triggers,
+        child_foreign_keys=child,
+        parent_foreign_keys=parent,
+        is_view=str(meta["TABLE_TYPE"]).upper() == "VIEW",
+    )
+
+
+def _read_columns(conn: Connection, schema: str, table: str) -> tuple[Column, ...]:
+    return tuple(
         Column(
             name=str(r["COLUMN_NAME"]),
             ordinal=int(r["ORDINAL_POSITION"]),
@@ -86,6 +114,11 @@ def read_table(conn: Connection, schema: str, table: str) -> TableInfo | None:
             (schema, table),
         )
     )
+
+
+def _read_unique_keys(
+    conn: Connection, schema: str, table: str, columns: tuple[Column, ...]
+) -> tuple[UniqueKey, ...]:
     nullable = {c.name for c in columns if c.nullable}
     keys: dict[str, list[str]] = {}
     for name, column in query(
@@ -96,19 +129,16 @@ def read_table(conn: Connection, schema: str, table: str) -> TableInfo | None:
         (schema, table),
     ):
         keys.setdefault(str(name), []).append(str(column))
-    unique_keys = tuple(
+    return tuple(
         UniqueKey(name=n, columns=tuple(cols), has_nullable=any(c in nullable for c in cols))
         for n, cols in keys.items()
     )
-    triggers = tuple(
-        str(r[0])
-        for r in query(
-            conn,
-            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS "
-            "WHERE EVENT_OBJECT_SCHEMA = %s AND EVENT_OBJECT_TABLE = %s",
-            (schema, table),
-        )
-    )
+
+
+def _read_foreign_keys(
+    conn: Connection, schema: str, table: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The table's own foreign keys (by name) and those of other tables referencing it."""
     child = tuple(
         str(r[0])
         for r in query(
@@ -128,19 +158,7 @@ def read_table(conn: Connection, schema: str, table: str) -> TableInfo | None:
             (schema, table),
         )
     )
-    return TableInfo(
-        schema=schema,
-        name=table,
-        engine=str(meta["ENGINE"] or ""),
-        columns=columns,
-        unique_keys=unique_keys,
-        row_estimate=int(meta["TABLE_ROWS"] or 0),
-        auto_increment=_int_or_none(meta["AUTO_INCREMENT"]),
-        triggers=triggers,
-        child_foreign_keys=child,
-        parent_foreign_keys=parent,
-        is_view=str(meta["TABLE_TYPE"]).upper() == "VIEW",
-    )
+    return child, parent
 
 
 def _int_or_none(value: object) -> int | None:
