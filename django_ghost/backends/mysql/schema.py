@@ -18,7 +18,7 @@ batch and then runs as written. The batch is also flushed
   before its online work has cut over;
 - at the end of each editor operation (the default ``batch="operation"``), or only at
   the end of the migration with ``batch="migration"`` (setting, or the
-  :class:`~django_ghost.backends.mysql.operations.GhostBatch` operation);
+  :class:`~django_ghost.operations.GhostBatch` operation);
 - at editor exit, after Django's deferred statements were captured.
 
 An exception discards the pending batch, like Django discards deferred SQL.
