@@ -1,7 +1,8 @@
-"""The dependency rules hold, and the import-linter contracts really catch violations."""
+"""The dependency and size rules hold, and the import-linter contracts really catch violations."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,43 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
+
+
+def _oversized(package: Path) -> list[str]:
+    """Every module over MAX_MODULE_LINES and every function over MAX_FUNCTION_LINES."""
+    found: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(package.parent).as_posix()
+        lines = len(text.splitlines())
+        if lines > MAX_MODULE_LINES:
+            found.append(f"{name}: {lines} lines")
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{name}:{node.lineno} {node.name}(): {length} lines")
+    return found
+
+
+def test_sizes__django_ghost__no_module_over_500_no_function_over_80_lines() -> None:
+    oversized = _oversized(ROOT / "django_ghost")
+    assert not oversized, "too large (split by job):\n" + "\n".join(oversized)
+
+
+def test_sizes__oversized_module_and_function__both_named(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    (package / "long_function.py").write_text(f"def too_long() -> None:\n{body}\n")
+    (package / "long_module.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    (package / "fits.py").write_text("x = 1\n" * MAX_MODULE_LINES)
+    assert _oversized(package) == [
+        f"pkg/long_function.py:1 too_long(): {MAX_FUNCTION_LINES + 1} lines",
+        f"pkg/long_module.py: {MAX_MODULE_LINES + 1} lines",
+    ]
 
 
 def test_engine_import__fresh_interpreter__does_not_load_django() -> None:
@@ -33,7 +71,10 @@ def _lint_copy(
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     if violation:
         module, line = violation
-        (tmp_path / "django_ghost" / module).write_text(f'"""Deliberate violation."""\n{line}\n')
+        target = tmp_path / "django_ghost" / module
+        # An existing module gets the import appended; a new one is created around it.
+        text = target.read_text() if target.exists() else '"""Deliberate violation."""\n'
+        target.write_text(f"{text}\n{line}\n")
     return subprocess.run(
         [str(LINT_IMPORTS), "--no-cache"],
         cwd=tmp_path,
@@ -58,3 +99,29 @@ def test_import_contracts__replication_outside_binlog__fail(tmp_path: Path) -> N
     done = _lint_copy(tmp_path, ("engine/_violation.py", "import pymysqlreplication"))
     assert done.returncode != 0
     assert "Only django_ghost.engine.binlog imports pymysqlreplication BROKEN" in done.stdout
+
+
+def _broken(done: subprocess.CompletedProcess[str], contract: str) -> bool:
+    """Whether lint-imports failed and reported the contract starting with ``contract``."""
+    return done.returncode != 0 and any(
+        line.startswith(contract) and line.endswith(" BROKEN") for line in done.stdout.splitlines()
+    )
+
+
+def test_import_contracts__lower_layer_imports_higher__fail(tmp_path: Path) -> None:
+    done = _lint_copy(
+        tmp_path, ("engine/sql/_violation.py", "import django_ghost.engine.table.info")
+    )
+    assert _broken(done, "The engine is layered one way"), done.stdout
+
+
+def test_import_contracts__engine_imports_django_operation__fail(tmp_path: Path) -> None:
+    done = _lint_copy(tmp_path, ("engine/_violation.py", "import django_ghost.operations"))
+    assert _broken(done, "The engine never imports the Django side of django_ghost"), done.stdout
+
+
+def test_import_contracts__cli_imports_django__fail(tmp_path: Path) -> None:
+    # The CLI is one module or a package; either way the import goes into a module of it.
+    cli = "cli/_violation.py" if (ROOT / "django_ghost" / "cli").is_dir() else "cli.py"
+    done = _lint_copy(tmp_path, (cli, "import django"))
+    assert _broken(done, "The standalone CLI never imports Django"), done.stdout
