@@ -1,7 +1,8 @@
 """What a table looks like: columns, unique keys, engine, triggers and foreign keys.
 
 Read from information_schema with parameters (never string-built names). The dataclasses
-are plain values so the planning logic in topology/inspector.py is testable without a server.
+are plain values so the copy plan (plan.py) and the preflight checks (topology/inspector.py)
+are testable without a server.
 """
 
 from __future__ import annotations
