@@ -46,7 +46,8 @@ class RealThrottler:
     ):
         self.context = context
         self.options = options or ThrottleOptions()
-        self.checks = gh_ost_checks(context, self.options, readers or ThrottleReaders())
+        self.readers = readers or ThrottleReaders()
+        self.checks = gh_ost_checks(context, self.options, self.readers)
         self.clock = clock
         self.on_change = on_change
         self._changed = threading.Condition()
