@@ -21,6 +21,33 @@ SECRET_OPTIONS = frozenset({"password", "master_password"})
 CUT_OVER_ALGORITHMS = ("atomic", "two-step")
 NAME_PLACEHOLDERS = ("{table}", "{timestamp}")
 
+# Allowed values of the numeric options, inclusive. GhostConfig.validate checks them and
+# the control socket's setters of live knobs check the same ranges.
+OPTION_RANGES: dict[str, tuple[int, int]] = {
+    "port": (1, 65535),
+    "chunk_size": (10, 100_000),
+    "dml_batch_size": (1, 10_000),
+    "default_retries": (1, 10_000),
+    "heartbeat_interval_millis": (100, 1000),
+    "max_lag_millis": (100, 3_600_000),
+    "cut_over_lock_timeout_seconds": (1, 10),
+    "cut_over_count_check_max_rows": (0, 1_000_000_000_000),
+    "exponential_backoff_max_interval": (2, 3600),
+    "checksum_chunk_size": (100, 1_000_000),
+    "chunk_time_target_millis": (0, 60_000),
+    "replica_server_id": (0, 2**32 - 1),
+    "status_interval_seconds": (1, 3600),
+    "checkpoint_seconds": (1, 3600),
+    "auto_resume_attempts": (0, 100),
+    "critical_load_interval_millis": (0, 3_600_000),
+    "critical_load_hibernate_seconds": (0, 86_400),
+    "throttle_http_interval_millis": (10, 3_600_000),
+    "throttle_http_timeout_millis": (10, 60_000),
+    "serve_tcp_port": (0, 65535),
+    "hooks_status_interval": (1, 86_400),
+    "nice_ratio": (0, 100),
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class GhostConfig:
@@ -130,35 +157,10 @@ class GhostConfig:
         return self
 
     def _problems(self) -> Iterable[str]:
-        ranges = {
-            "port": (1, 65535),
-            "chunk_size": (10, 100_000),
-            "dml_batch_size": (1, 10_000),
-            "default_retries": (1, 10_000),
-            "heartbeat_interval_millis": (100, 1000),
-            "max_lag_millis": (100, 3_600_000),
-            "cut_over_lock_timeout_seconds": (1, 10),
-            "cut_over_count_check_max_rows": (0, 1_000_000_000_000),
-            "exponential_backoff_max_interval": (2, 3600),
-            "checksum_chunk_size": (100, 1_000_000),
-            "chunk_time_target_millis": (0, 60_000),
-            "replica_server_id": (0, 2**32 - 1),
-            "status_interval_seconds": (1, 3600),
-            "checkpoint_seconds": (1, 3600),
-            "auto_resume_attempts": (0, 100),
-            "critical_load_interval_millis": (0, 3_600_000),
-            "critical_load_hibernate_seconds": (0, 86_400),
-            "throttle_http_interval_millis": (10, 3_600_000),
-            "throttle_http_timeout_millis": (10, 60_000),
-            "serve_tcp_port": (0, 65535),
-            "hooks_status_interval": (1, 86_400),
-        }
-        for name, (low, high) in ranges.items():
+        for name, (low, high) in OPTION_RANGES.items():
             value = getattr(self, name)
             if not low <= value <= high:
                 yield f"{name}={value} is out of range; allowed {low}..{high}."
-        if not 0.0 <= self.nice_ratio <= 100.0:
-            yield f"nice_ratio={self.nice_ratio} is out of range; allowed 0..100."
         if self.cut_over not in CUT_OVER_ALGORITHMS:
             yield f"cut_over={self.cut_over!r} is unknown; use one of {CUT_OVER_ALGORITHMS}."
         for name in ("ghost_table_template", "changelog_table_template", "old_table_template"):

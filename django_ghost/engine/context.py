@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from .binlog.events import BinlogPosition
-from .config import GhostConfig
+from .config import GhostConfig, option_names
 
 
 @dataclasses.dataclass
@@ -36,16 +36,15 @@ class LiveKnobs:
 
     @classmethod
     def from_config(cls, config: GhostConfig) -> LiveKnobs:
+        """Every knob named like an option starts at the option's value; the others
+        (forced throttle, postponement) start at their defaults."""
+        options = option_names()
         return cls(
-            chunk_size=config.chunk_size,
-            dml_batch_size=config.dml_batch_size,
-            max_lag_millis=config.max_lag_millis,
-            nice_ratio=config.nice_ratio,
-            max_load=config.max_load,
-            critical_load=config.critical_load,
-            throttle_query=config.throttle_query,
-            throttle_http=config.throttle_http,
-            throttle_control_replicas=config.throttle_control_replicas,
+            **{
+                field.name: getattr(config, field.name)
+                for field in dataclasses.fields(cls)
+                if field.name in options
+            }
         )
 
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from ..config import parse_replicas
+from ..config import OPTION_RANGES, parse_replicas
+from ..context import LiveKnobs
 from ..errors import ConfigError
 
-# Same ranges as GhostConfig.validate (chunk_size, dml_batch_size, max_lag_millis, nice_ratio).
+# The numeric live knobs and their ranges: the ranges GhostConfig.validate checks.
 KNOB_RANGES: dict[str, tuple[float, float]] = {
-    "chunk_size": (10, 100_000),
-    "dml_batch_size": (1, 10_000),
-    "max_lag_millis": (100, 3_600_000),
-    "nice_ratio": (0.0, 100.0),
+    field.name: OPTION_RANGES[field.name]
+    for field in dataclasses.fields(LiveKnobs)
+    if field.name in OPTION_RANGES
 }
 
 

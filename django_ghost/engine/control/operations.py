@@ -33,9 +33,12 @@ from ..hooks import (
 from ..mysql.connection import Connection, ConnectionSpec, scalar
 from ..progress import ProgressSnapshot
 from ..sql.quote import quote_identifier as q
+from ..throttle.lag import LagReader
+from ..throttle.load import connection_status_reader
 from ..throttle.options import ThrottleOptions
+from ..throttle.order import ThrottleReaders
 from ..throttle.protocol import Throttler
-from ..throttle.sources import LagReader, connection_scalar_query, connection_status_reader
+from ..throttle.query import connection_scalar_query
 from ..throttle.throttler import RealThrottler
 from ..topology.discovery import Topology, heartbeat_lag_reader, seconds_behind_master_reader
 from .server import ControlServer
@@ -168,10 +171,12 @@ class Operations:
         self.throttler = RealThrottler(
             self.context,
             options=ThrottleOptions.from_config(self.config),
-            status_reader=connection_status_reader(status_conn),
-            scalar_query=connection_scalar_query(query_conn),
-            lag_reader=self._lag_reader(),
-            replica_lag_reader=self._replica_lag_reader,
+            readers=ThrottleReaders(
+                status_reader=connection_status_reader(status_conn),
+                scalar_query=connection_scalar_query(query_conn),
+                lag_reader=self._lag_reader(),
+                replica_lag_reader=self._replica_lag_reader,
+            ),
         )
         self.throttler.start()
         if self.config.postpone_cut_over_flag_file and not self.config.resume:

@@ -1,2 +1,2 @@
-"""Throttling: the Throttler protocol and its no-op, the real throttler, its options and the
-readers it takes its inputs from."""
+"""Throttling: the Throttler protocol and its no-op, and the real throttler running one
+check per source (load, flag files, forced, query, http, lag) in gh-ost's order."""

@@ -12,8 +12,10 @@ import pytest
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError
+from django_ghost.engine.throttle.load import connection_status_reader
 from django_ghost.engine.throttle.options import ThrottleOptions
-from django_ghost.engine.throttle.sources import connection_scalar_query, connection_status_reader
+from django_ghost.engine.throttle.order import ThrottleReaders
+from django_ghost.engine.throttle.query import connection_scalar_query
 from django_ghost.engine.throttle.throttler import RealThrottler
 from tests.plugins.mariadb import TestDatabase
 
@@ -36,7 +38,9 @@ def test_max_load__threads_connected_over_threshold__throttled_with_value(
     conn: Any, context: MigrationContext
 ) -> None:
     throttler = RealThrottler(
-        context, options=NO_DEFAULT_FLAG, status_reader=connection_status_reader(conn)
+        context,
+        options=NO_DEFAULT_FLAG,
+        readers=ThrottleReaders(status_reader=connection_status_reader(conn)),
     )
     context.knobs.max_load = "Threads_connected=1"
     reason = throttler.check()
@@ -50,7 +54,9 @@ def test_max_load__unknown_variable__throttled_with_name(
     conn: Any, context: MigrationContext
 ) -> None:
     throttler = RealThrottler(
-        context, options=NO_DEFAULT_FLAG, status_reader=connection_status_reader(conn)
+        context,
+        options=NO_DEFAULT_FLAG,
+        readers=ThrottleReaders(status_reader=connection_status_reader(conn)),
     )
     context.knobs.max_load = "No_such_status_variable=1"
     assert throttler.check() == "max-load: unknown status variable No_such_status_variable"
@@ -58,7 +64,9 @@ def test_max_load__unknown_variable__throttled_with_name(
 
 def test_critical_load__met__migration_aborted(conn: Any, context: MigrationContext) -> None:
     throttler = RealThrottler(
-        context, options=NO_DEFAULT_FLAG, status_reader=connection_status_reader(conn)
+        context,
+        options=NO_DEFAULT_FLAG,
+        readers=ThrottleReaders(status_reader=connection_status_reader(conn)),
     )
     context.knobs.critical_load = "Threads_connected=1"
     throttler.check()
@@ -70,7 +78,9 @@ def test_throttle_query__real_results__positive_throttles_errors_ignored(
     conn: Any, context: MigrationContext
 ) -> None:
     throttler = RealThrottler(
-        context, options=NO_DEFAULT_FLAG, scalar_query=connection_scalar_query(conn)
+        context,
+        options=NO_DEFAULT_FLAG,
+        readers=ThrottleReaders(scalar_query=connection_scalar_query(conn)),
     )
     results = {}
     for sql in ("SELECT 1", "SELECT 0", "SELECT NULL", "SELECT nonsense FROM nowhere"):
@@ -94,7 +104,11 @@ def test_wait_while_throttled__query_on_table__released_when_rows_deleted(
     options = ThrottleOptions(
         throttle_additional_flag_file="", tick_seconds=0.02, general_interval_seconds=0.05
     )
-    throttler = RealThrottler(context, options=options, scalar_query=connection_scalar_query(conn))
+    throttler = RealThrottler(
+        context,
+        options=options,
+        readers=ThrottleReaders(scalar_query=connection_scalar_query(conn)),
+    )
     throttler.start()
     try:
         released = threading.Event()
@@ -121,7 +135,9 @@ def test_wait_while_throttled__critical_load_while_waiting__raises_aborted(
 ) -> None:
     context.knobs.forced_throttle = True
     throttler = RealThrottler(
-        context, options=NO_DEFAULT_FLAG, status_reader=connection_status_reader(conn)
+        context,
+        options=NO_DEFAULT_FLAG,
+        readers=ThrottleReaders(status_reader=connection_status_reader(conn)),
     )
     throttler.start()
     try:

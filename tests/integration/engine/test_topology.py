@@ -140,7 +140,8 @@ def test_migrate__host_is_replica__migrated_on_primary_streamed_from_replica(
     assert "_t_gho" in db.tables()
     # Replication lag is the primary's heartbeat as the replica has applied it.
     assert migrator.ops.throttler is not None
-    lag_reader = getattr(migrator.ops.throttler, "lag_reader", None)
+    readers = getattr(migrator.ops.throttler, "readers", None)
+    lag_reader = readers.lag_reader if readers is not None else None
     assert lag_reader is not None
     lag = lag_reader()
     assert lag is not None and 0 <= lag < 5

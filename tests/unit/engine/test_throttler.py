@@ -13,9 +13,10 @@ import pytest
 from django_ghost.engine.config import GhostConfig, format_load, parse_load, parse_replicas
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError, ConfigError
+from django_ghost.engine.throttle.http import http_head_status
 from django_ghost.engine.throttle.options import ThrottleOptions
+from django_ghost.engine.throttle.order import ThrottleReaders
 from django_ghost.engine.throttle.protocol import NoopThrottler, Throttler
-from django_ghost.engine.throttle.sources import http_head_status
 from django_ghost.engine.throttle.throttler import RealThrottler
 
 
@@ -54,7 +55,11 @@ def context(clock: FakeClock) -> MigrationContext:
 
 def make(context: MigrationContext, clock: FakeClock, **kwargs: Any) -> RealThrottler:
     options = kwargs.pop("options", ThrottleOptions(throttle_additional_flag_file=""))
-    return RealThrottler(context, options=options, clock=clock, **kwargs)
+    on_change = kwargs.pop("on_change", None)
+    readers = ThrottleReaders(**kwargs)
+    return RealThrottler(
+        context, options=options, readers=readers, clock=clock, on_change=on_change
+    )
 
 
 # -- parsing -------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import pytest
 
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
+from django_ghost.engine.throttle.http import http_head_status
 from django_ghost.engine.throttle.options import ThrottleOptions
-from django_ghost.engine.throttle.sources import http_head_status
 from django_ghost.engine.throttle.throttler import RealThrottler
 
 
