@@ -9,8 +9,8 @@ fields cannot say:
 - ``GHOST_FLAGS``: every flag gh-ost has, each with the reason django-ghost does not
   take it yet. A gh-ost flag whose option the engine gains is supported from then on:
   the reason here is only shown while no field of that name exists;
-- ``CLI_ONLY_FLAGS`` and ``CLEANUP_FLAGS``: flags of the command itself (help, password
-  prompt, option file, clean-up mode).
+- ``CLI_ONLY_FLAGS``: flags of the command itself (help, password prompt, option file,
+  clean-up mode).
 
 From these it builds the flag table (:func:`all_flags`, :func:`rejected_flags`), the help
 text (:func:`render_help`) and the rows of docs/cli.md's table (:func:`iter_flag_rows`).
@@ -183,6 +183,14 @@ CLI_ONLY_FLAGS: dict[str, tuple[str, str]] = {
     "debug": ("bool", "Log debug messages to stderr."),
     "quiet": ("bool", "Print no status lines; log errors only."),
     "stack": ("bool", "On an error, also print the Python traceback."),
+    # The clean-up mode (docs/reliability.md).
+    "cleanup": (
+        "bool",
+        "List the leftovers of interrupted migrations in --database (ghost, changelog and "
+        "old tables, stale control sockets); with --table, offer to drop that table's.",
+    ),
+    "drop-old": ("bool", "With --cleanup: also drop the old (_del) table, which holds data."),
+    "yes": ("bool", "With --cleanup: drop without asking for confirmation."),
 }
 
 PASSWORD_ENVIRONMENT = ("GHOST_PASSWORD", "MYSQL_PWD")
@@ -280,17 +288,6 @@ OPTION_HELP: dict[str, str] = {
 }
 """One line of help per GhostConfig option; options missing here get a generic line."""
 
-CLEANUP_FLAGS: dict[str, tuple[str, str]] = {
-    "cleanup": (
-        "bool",
-        "List the leftovers of interrupted migrations in --database (ghost, changelog and "
-        "old tables, stale control sockets); with --table, offer to drop that table's.",
-    ),
-    "drop-old": ("bool", "With --cleanup: also drop the old (_del) table, which holds data."),
-    "yes": ("bool", "With --cleanup: drop without asking for confirmation."),
-}
-"""Flags of the clean-up mode (docs/reliability.md)."""
-
 
 # -- the flag table -------------------------------------------------------------------------
 
@@ -367,8 +364,6 @@ def all_flags() -> dict[str, Flag]:
     """Every flag the command accepts: engine options, then the command's own."""
     flags = option_flags()
     for name, (kind, text) in CLI_ONLY_FLAGS.items():
-        flags.setdefault(name, Flag(name=name, kind=kind, help=text, group=PROG))
-    for name, (kind, text) in CLEANUP_FLAGS.items():
         flags.setdefault(name, Flag(name=name, kind=kind, help=text, group=PROG))
     return flags
 

@@ -355,15 +355,18 @@ class Command(BaseCommand):
                     )
                 )
 
-    def _throttle(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "throttle")
+    def _send_naming_table(self, rest: list[str], action: str, command: str) -> str:
+        """Send ``command=TABLE`` to the migration of the table ``rest`` names; the table."""
+        table = self._table_arg(rest, action)
         target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'throttle={table}')}")
+        self.stdout.write(f"{target.label()}: {self.command(target, f'{command}={table}')}")
+        return table
+
+    def _throttle(self, rest: list[str]) -> None:
+        self._send_naming_table(rest, "throttle", "throttle")
 
     def _no_throttle(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "no-throttle")
-        target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'no-throttle={table}')}")
+        self._send_naming_table(rest, "no-throttle", "no-throttle")
 
     def _set(self, rest: list[str]) -> None:
         table = self._table_arg(rest, "set")
@@ -379,14 +382,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{target.label()}: {self.command(target, pair)}")
 
     def _approve(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "approve")
-        target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'unpostpone={table}')}")
+        self._send_naming_table(rest, "approve", "unpostpone")
 
     def _panic(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "panic")
-        target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'panic={table}')}")
+        table = self._send_naming_table(rest, "panic", "panic")
         self.stdout.write(
             f"The original table {table!r} is untouched and the migration is not recorded; "
             f"`manage.py ghost_ctl cleanup {table}` drops its ghost and changelog tables."
