@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from django_ghost.cli import main
+from django_ghost.cli.main import main
 from tests.plugins.mariadb import TestDatabase
 
 CREATE = (

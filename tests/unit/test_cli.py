@@ -12,24 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from django_ghost import cli
-from django_ghost.cli import (
+from django_ghost.cli.args import UsageError, parse_args, read_option_file, resolve
+from django_ghost.cli.flags import all_flags, option_flags, rejected_flags
+from django_ghost.cli.main import _StopOnSignal, flag_hint, main
+from django_ghost.cli.output import (
     Console,
     StatusPrinter,
-    UsageError,
-    all_flags,
-    format_status,
     format_summary,
-    main,
     new_table_structure,
-    option_flags,
-    parse_args,
-    read_option_file,
-    rejected_flags,
-    resolve,
+    start_logging,
     status_interval,
+    stop_logging,
 )
 from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.control.status import format_status_line
 from django_ghost.engine.progress import ProgressSnapshot
 from django_ghost.engine.result import MigrationResult
 
@@ -497,11 +493,11 @@ def test_logging_filter__secret_in_log_record__replaced() -> None:
     err = io.StringIO()
     console = Console(io.StringIO(), err)
     console.add_secret("hunter22")
-    setup = cli._start_logging(console, {"verbose": True})
+    setup = start_logging(console, {"verbose": True})
     try:
         logging.getLogger("django_ghost").info("dsn user:%s@host", "hunter22")
     finally:
-        cli._stop_logging(setup)
+        stop_logging(setup)
     assert "user:********@host" in err.getvalue()
     assert "hunter22" not in err.getvalue()
 
@@ -528,18 +524,20 @@ def snapshot(**changes: object) -> ProgressSnapshot:
     return ProgressSnapshot(**values)  # type: ignore[arg-type]
 
 
-def test_format_status__copying__every_figure_shown() -> None:
-    assert format_status(snapshot()) == (
-        "Copy: 1,200/5,000 24.0%; Rate: 3,000 rows/s; ETA: 1m20s; Applied: 45; Backlog: 3; "
-        "Lag: 0.12s; State: copying; Time: 12s"
+def test_format_status_line__copying__every_figure_shown() -> None:
+    assert format_status_line(snapshot()) == (
+        "Copy: 1200/5000 24.0%; Applied: 45; Backlog: 3; Time: 12s; Rate: 3000 rows/s; "
+        "Lag: 0.12s; State: copying; ETA: 80s"
     )
 
 
-def test_format_status__throttled_unknown_eta_no_lag__shown_as_such() -> None:
-    line = format_status(snapshot(throttle_reason="max-load", eta_seconds=None, lag_seconds=None))
-    assert "ETA: N/A" in line
-    assert "Lag: N/A" in line
-    assert "State: copying, throttled: max-load" in line
+def test_format_status_line__throttled_unknown_eta_no_lag__shown_as_such() -> None:
+    line = format_status_line(
+        snapshot(throttle_reason="max-load", eta_seconds=None, lag_seconds=None)
+    )
+    assert "ETA: n/a" in line
+    assert "Lag: n/a" in line
+    assert "State: throttled, max-load" in line
 
 
 def test_status_interval__long_migration__capped_by_option() -> None:
@@ -605,18 +603,18 @@ def test_new_table_structure__ghost_name__shown_as_original() -> None:
 
 def test_flag_hint__engine_message_names_option__flag_given() -> None:
     message = "Table _t_del already exists. Drop it, or set initially_drop_old_table to drop it."
-    assert cli.flag_hint(message) == (
+    assert flag_hint(message) == (
         "On the command line: initially_drop_old_table is --initially-drop-old-table."
     )
 
 
 def test_flag_hint__plain_words__no_hint() -> None:
-    assert cli.flag_hint("The ALTER is not valid for table t.") == ""
+    assert flag_hint("The ALTER is not valid for table t.") == ""
 
 
 def test_cli_import__fresh_interpreter__does_not_load_django() -> None:
     code = (
-        "import sys, django_ghost.cli; "
+        "import sys, django_ghost.cli.main; "
         "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -638,7 +636,7 @@ def test_stop_on_signal__sigterm__sets_stop_event_and_restores_handler() -> None
 
     before = signal.getsignal(signal.SIGTERM)
     stop = threading.Event()
-    with cli._StopOnSignal(stop):
+    with _StopOnSignal(stop):
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.wait(2.0)
     assert signal.getsignal(signal.SIGTERM) == before

@@ -1,4 +1,5 @@
-"""engine.cleanup without a server: lock names, socket discovery, formatting."""
+"""engine.state.cleanup without a server: lock names, socket discovery, formatting, and
+the clean-up policy both front ends follow (plan, confirmation, template sets)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import ConfigError
-from django_ghost.engine.sql.names import migration_lock_name
-from django_ghost.engine.state.cleanup import Leftover, format_leftovers, stale_sockets
+from django_ghost.engine.sql.names import DEFAULT_TEMPLATES, migration_lock_name
+from django_ghost.engine.state.cleanup import (
+    Leftover,
+    confirmed,
+    format_leftovers,
+    plan_cleanup,
+    stale_sockets,
+    template_sets,
+)
 
 
 def test_migration_lock_name__short__readable() -> None:
@@ -60,3 +69,67 @@ def test_find_leftovers__two_templates__config_error() -> None:
 
     with pytest.raises(ConfigError, match="ghost, changelog and old"):
         find_leftovers(None, "db", templates=("_{table}_gho", "_{table}_ghc"))
+
+
+LEFT = [
+    Leftover("ghost", "_t_gho", "t", 60.0, 2048, 10),
+    Leftover("changelog", "_t_ghc", "t", 60.0, 2048, 2),
+    Leftover("old", "_t_del", "t", 60.0, 4096, 100),
+    Leftover("sentry", "t~d", "t", 60.0, 0, 0),
+    Leftover("ghost", "_u_gho", "u", 60.0, 2048, 10),
+    Leftover("ghost", "t", "t", 60.0, 2048, 10),
+]
+
+
+def test_plan_cleanup__without_drop_old__old_table_kept_and_said() -> None:
+    plan = plan_cleanup(LEFT, "t", drop_old=False)
+    assert [i.name for i in plan.drop] == ["_t_gho", "_t_ghc", "t~d"]
+    assert [i.name for i in plan.keep] == ["_t_del"]
+    assert plan.notices() == [
+        "Keeping old table _t_del (it may hold the previous data); --drop-old drops it."
+    ]
+    assert plan.prompt() == "Drop _t_gho, _t_ghc, t~d? [y/N] "
+
+
+def test_plan_cleanup__drop_old__old_table_dropped_too() -> None:
+    plan = plan_cleanup(LEFT, "t", drop_old=True)
+    assert [i.name for i in plan.drop] == ["_t_gho", "_t_ghc", "_t_del", "t~d"]
+    assert plan.keep == () and plan.notices() == []
+
+
+def test_plan_cleanup__only_old_table__nothing_else_to_clean_up() -> None:
+    plan = plan_cleanup(LEFT[2:3], "t", drop_old=False)
+    assert plan.drop == ()
+    assert plan.notices()[-1] == "Nothing else to clean up for 't'."
+    assert plan_cleanup(LEFT, "v", drop_old=True).notices() == ["Nothing to clean up for 'v'."]
+
+
+@pytest.mark.parametrize(("answer", "expected"), [("y", True), (" YES\n", True), ("n", False)])
+def test_confirmed__answer__only_y_or_yes_confirms(answer: str, expected: bool) -> None:
+    plan = plan_cleanup(LEFT, "t", drop_old=False)
+    asked: list[str] = []
+    assert confirmed(plan, yes=False, ask=lambda p: asked.append(p) or answer) is expected
+    assert asked == [plan.prompt()]
+
+
+def test_confirmed__yes_or_end_of_input__not_asked_or_refused() -> None:
+    plan = plan_cleanup(LEFT, "t", drop_old=False)
+
+    def end_of_input(prompt: str) -> str:
+        raise EOFError
+
+    assert confirmed(plan, yes=True, ask=end_of_input)
+    assert not confirmed(plan, yes=False, ask=end_of_input)
+
+
+def test_template_sets__custom_templates__configured_then_defaults() -> None:
+    custom = GhostConfig(
+        ghost_table_template="~{table}_gho",
+        changelog_table_template="~{table}_ghc",
+        old_table_template="~{table}_del",
+    )
+    assert template_sets(custom) == [
+        ("~{table}_gho", "~{table}_ghc", "~{table}_del"),
+        DEFAULT_TEMPLATES,
+    ]
+    assert template_sets(GhostConfig()) == [DEFAULT_TEMPLATES]

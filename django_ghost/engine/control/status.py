@@ -1,7 +1,9 @@
 """The control socket's status texts: gh-ost's one-line status, the "hint" block of live
 settings, and ``status-json``.
 
-The progress log and the ``status`` hook use the same line, so it is not the server's own.
+The one status line of the project: the socket's ``status``/``sup``, the progress log,
+the ``status`` hook and ``django-ghost``'s periodic status line (cli/output.py) all print
+:func:`format_status_line`, so it is not the server's own.
 """
 
 from __future__ import annotations

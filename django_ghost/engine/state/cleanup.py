@@ -38,6 +38,13 @@ candidate: a name is only dropped when it matches a helper template or a cut-ove
 :func:`drop_leftovers` takes the same server-side named lock a migration of the table
 holds for its whole run (see ``Migrator.take_migration_lock``): while a migration runs,
 clean-up is refused, and no migration can start while clean-up drops its tables.
+
+The policy of both front ends (``django-ghost --cleanup``, ``ghost_ctl leftovers/cleanup``)
+is here with its texts: what is listed (:func:`list_leftovers`), refusing while a migration
+runs (:func:`refuse_if_running`), what is dropped and what needs ``--drop-old``
+(:func:`plan_cleanup`), confirmation unless ``--yes`` (:func:`confirmed`), and dropping
+(:func:`carry_out`). Front ends add only their files (ghost_ctl: sockets and flag files
+of its path templates) and their report of what was removed.
 """
 
 from __future__ import annotations
@@ -47,8 +54,9 @@ import glob
 import os
 import stat
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
+from ..config import GhostConfig
 from ..control.socket import default_socket_path, socket_is_live
 from ..errors import ConfigError, PreflightError
 from ..mysql.connection import Connection, execute, query, scalar
@@ -66,6 +74,10 @@ KINDS = ("ghost", "changelog", "old")
 
 SOCKET_KIND = "socket"
 SENTRY_KIND = "sentry"
+FLAG_KIND = "flag-file"
+"""A postpone flag file, found by a front end through its own path template."""
+
+NOT_CONFIRMED = "Nothing dropped (answer y, or pass --yes)."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,28 +240,66 @@ def stale_sockets(
         prefix = os.path.join(directory, os.path.basename(prefix))
     found = []
     for path in sorted(glob.glob(glob.escape(prefix) + "*" + glob.escape(suffix))):
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
+        if not is_own_socket(path) or probe(path):
             continue
-        if not stat.S_ISSOCK(st.st_mode) or st.st_uid != os.getuid() or probe(path):
-            continue
-        found.append(
-            Leftover(
-                kind=SOCKET_KIND,
-                name=path,
-                table=path[len(prefix) : len(path) - len(suffix)],
-                age_seconds=max(0.0, time.time() - st.st_mtime),
-                size_bytes=None,
-            )
-        )
+        found.append(file_leftover(SOCKET_KIND, path, path[len(prefix) : len(path) - len(suffix)]))
     return found
+
+
+def is_own_socket(path: str) -> bool:
+    """A unix socket file of this user: the only sockets clean-up ever removes."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISSOCK(st.st_mode) and st.st_uid == os.getuid()
+
+
+def file_leftover(kind: str, path: str, table: str | None) -> Leftover:
+    """A socket or flag file left behind, aged since its last change."""
+    try:
+        age: float | None = max(0.0, time.time() - os.lstat(path).st_mtime)
+    except OSError:
+        age = None
+    return Leftover(kind=kind, name=path, table=table, age_seconds=age, size_bytes=None)
+
+
+def remove_stale_socket(path: str) -> bool:
+    """Remove our socket at ``path`` unless somebody answers on it; True if removed.
+
+    Probed right before removing: a migration may just have started serving it.
+    """
+    return is_own_socket(path) and not socket_is_live(path) and _unlink(path)
+
+
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def running_migration(conn: Connection, database: str, table: str) -> int | None:
     """The connection id of a migration of ``database.table`` now running, if any."""
     holder = scalar(conn, "SELECT IS_USED_LOCK(%s)", (migration_lock_name(database, table),))
     return None if holder is None else int(holder)
+
+
+def refuse_if_running(conn: Connection, database: str, table: str) -> None:
+    """PreflightError while a migration of ``database.table`` runs: its tables are in use."""
+    holder = running_migration(conn, database, table)
+    if holder is not None:
+        raise _running_error(database, table, holder)
+
+
+def _running_error(database: str, table: str, holder: object) -> PreflightError:
+    lock = migration_lock_name(database, table)
+    return PreflightError(
+        f"A migration of {database}.{table} is running (connection id {holder} holds the "
+        f"lock {lock!r}); its helper tables are in use. Stop it (the panic command on its "
+        "control socket, or SIGTERM) or wait for it to finish, then clean up."
+    )
 
 
 def drop_leftovers(
@@ -271,12 +321,7 @@ def drop_leftovers(
     """
     lock = migration_lock_name(database, table)
     if scalar(conn, "SELECT GET_LOCK(%s, 0)", (lock,)) != 1:
-        holder = scalar(conn, "SELECT IS_USED_LOCK(%s)", (lock,))
-        raise PreflightError(
-            f"A migration of {database}.{table} is running (connection id {holder} holds the "
-            f"lock {lock!r}); its helper tables are in use. Stop it (the panic command on its "
-            "control socket, or SIGTERM) or wait for it to finish, then clean up."
-        )
+        raise _running_error(database, table, scalar(conn, "SELECT IS_USED_LOCK(%s)", (lock,)))
     removed: list[Leftover] = []
     try:
         mine = [
@@ -300,9 +345,7 @@ def drop_leftovers(
             if kept:
                 continue
             if item.kind == SOCKET_KIND:
-                try:
-                    os.unlink(item.name)
-                except FileNotFoundError:
+                if not _unlink(item.name):
                     continue
             else:
                 execute(conn, f"DROP TABLE IF EXISTS {q(database)}.{q(item.name)}")
@@ -310,6 +353,102 @@ def drop_leftovers(
     finally:
         execute(conn, "DO RELEASE_LOCK(%s)", (lock,))
     return removed
+
+
+# -- the clean-up policy of both front ends ----------------------------------------------
+
+
+def template_sets(config: GhostConfig) -> list[tuple[str, ...]]:
+    """The configured helper-table templates, then the defaults: a run under other
+    settings may have left default names."""
+    configured = tuple(getattr(config, f"{kind}_table_template") for kind in KINDS)
+    return list(dict.fromkeys((configured, DEFAULT_TEMPLATES)))
+
+
+def list_leftovers(
+    conn: Connection, config: GhostConfig, *, files: Iterable[Leftover] = ()
+) -> list[Leftover]:
+    """What a clean-up lists in ``config.database``: helper tables by every template set,
+    stale default-path sockets and the front end's ``files``, oldest first; nothing of a
+    migration that is running (its tables are in use, not left over)."""
+    items: dict[str, Leftover] = {}
+    for templates in template_sets(config):
+        for item in find_leftovers(conn, config.database, templates=templates):
+            items.setdefault(item.name, item)
+    for item in files:
+        items.setdefault(item.name, item)
+    owners = dict.fromkeys(item.table for item in items.values() if item.table is not None)
+    running = {t for t in owners if running_migration(conn, config.database, t) is not None}
+    listed = [item for item in items.values() if item.table not in running]
+    listed.sort(key=lambda item: (-(item.age_seconds or 0.0), item.kind, item.name))
+    return listed
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanupPlan:
+    """What cleaning up one table does: ``drop`` goes once confirmed, ``keep`` stays."""
+
+    table: str
+    drop: tuple[Leftover, ...]
+    keep: tuple[Leftover, ...]
+    """Old tables, which may hold the previous data: dropped only with --drop-old."""
+
+    def notices(self) -> list[str]:
+        """What is kept and why, and whether anything is left to drop."""
+        lines = [
+            f"Keeping old table {item.name} (it may hold the previous data); --drop-old drops it."
+            for item in self.keep
+        ]
+        if not self.drop:
+            lines.append(f"Nothing {'else ' if self.keep else ''}to clean up for {self.table!r}.")
+        return lines
+
+    def prompt(self) -> str:
+        return f"Drop {', '.join(item.name for item in self.drop)}? [y/N] "
+
+
+def plan_cleanup(items: Iterable[Leftover], table: str, *, drop_old: bool) -> CleanupPlan:
+    """The leftovers of ``table`` among ``items``; old tables only with ``drop_old``."""
+    mine = [item for item in items if item.table == table and item.name != table]
+    return CleanupPlan(
+        table=table,
+        drop=tuple(item for item in mine if drop_old or item.droppable_without_asking),
+        keep=tuple(item for item in mine if not (drop_old or item.droppable_without_asking)),
+    )
+
+
+def confirmed(plan: CleanupPlan, *, yes: bool, ask: Callable[[str], str]) -> bool:
+    """--yes, or the answer y to the plan's prompt (end of input is no)."""
+    if yes:
+        return True
+    try:
+        answer = ask(plan.prompt())
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
+def carry_out(
+    conn: Connection, config: GhostConfig, plan: CleanupPlan, *, drop_old: bool
+) -> list[Leftover]:
+    """Drop the plan's table's leftovers (under its migration lock, by every template
+    set) and remove the plan's files; returns what was removed.
+
+    Refused with PreflightError if a migration of the table started since the listing.
+    """
+    removed: dict[str, Leftover] = {}
+    for templates in template_sets(config):
+        for item in drop_leftovers(
+            conn, config.database, plan.table, drop_old=drop_old, templates=templates
+        ):
+            removed[item.name] = item
+    for item in plan.drop:
+        if item.name in removed or item.kind not in (SOCKET_KIND, FLAG_KIND):
+            continue
+        stale = item.kind == SOCKET_KIND
+        if remove_stale_socket(item.name) if stale else _unlink(item.name):
+            removed[item.name] = item
+    return list(removed.values())
 
 
 def format_size(size: int | None) -> str:

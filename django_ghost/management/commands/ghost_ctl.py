@@ -14,10 +14,10 @@ alias's ``socket_path_template`` (the same rendering ``ghost_migrate`` uses), so
 
 Commands that name a table send it along (``throttle=TABLE``): the engine refuses a
 command meant for another table, so a socket reused by a different migration is never
-steered by mistake. Listing and dropping helper tables is
-:mod:`django_ghost.engine.cleanup`'s; this command adds the Django side (aliases,
-templates from settings, confirmation) and the socket and flag file paths of the
-templates.
+steered by mistake. What is listed, kept, asked and dropped is the engine's clean-up
+policy (:mod:`django_ghost.engine.state.cleanup`, shared with ``django-ghost --cleanup``);
+this command adds the Django side: aliases, templates from settings, and the socket and
+flag file paths rendered from their path templates.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ import glob
 import json
 import os
 import re
-import stat
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -45,30 +43,25 @@ from django_ghost.conf import (
     resolve,
 )
 from django_ghost.engine.control.client import send
-from django_ghost.engine.control.socket import socket_is_live
 from django_ghost.engine.errors import GhostError
 from django_ghost.engine.mysql.connection import Connection, ConnectionSpec, connect, query
-from django_ghost.engine.sql.names import DEFAULT_TEMPLATES
 from django_ghost.engine.state.cleanup import (
+    FLAG_KIND,
+    NOT_CONFIRMED,
     SOCKET_KIND,
     Leftover,
-    drop_leftovers,
-    find_leftovers,
+    carry_out,
+    confirmed,
+    file_leftover,
     format_leftovers,
-    running_migration,
+    is_own_socket,
+    list_leftovers,
+    plan_cleanup,
+    refuse_if_running,
+    remove_stale_socket,
 )
 
-ACTIONS = (
-    "status",
-    "throttle",
-    "no-throttle",
-    "set",
-    "approve",
-    "panic",
-    "leftovers",
-    "cleanup",
-)
-FLAG_KIND = "flag-file"
+ACTIONS = ("status", "throttle", "no-throttle", "set", "approve", "panic", "leftovers", "cleanup")
 
 _HASHED = re.compile(re.escape(HASHED_NAME_PREFIX) + f"[0-9a-f]{{{HASH_HEX_DIGITS}}}" + r"\.sock")
 
@@ -88,19 +81,6 @@ class Target:
         return f"{self.alias}: {self.database}.{self.table or '?'}"
 
 
-def _is_own_socket(path: str) -> bool:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISSOCK(st.st_mode) and st.st_uid == os.getuid()
-
-
-def _template_regex(rendered_with_marker: str, marker: str) -> re.Pattern[str]:
-    before, _, after = rendered_with_marker.partition(marker)
-    return re.compile(re.escape(before) + "(?P<table>.+)" + re.escape(after))
-
-
 def _glob_template(config: ResolvedConfig, template: str) -> list[tuple[str, str]]:
     """(path, table) of files matching ``template`` for ``config``'s alias."""
     marker = "\x00"
@@ -108,7 +88,8 @@ def _glob_template(config: ResolvedConfig, template: str) -> list[tuple[str, str
         template, alias=config.alias, database=config.engine.database, table=marker
     )
     pattern = glob.escape(rendered).replace(marker, "*")
-    regex = _template_regex(rendered, marker)
+    before, _, after = rendered.partition(marker)
+    regex = re.compile(re.escape(before) + "(?P<table>.+)" + re.escape(after))
     out = []
     for path in sorted(glob.glob(pattern)):
         match = regex.fullmatch(path)
@@ -211,7 +192,7 @@ class Command(BaseCommand):
                 if _HASHED.fullmatch(os.path.basename(path)):
                     candidates.setdefault(path, None)
             for path, table in candidates.items():
-                if not _is_own_socket(path):
+                if not is_own_socket(path):
                     continue
                 target = self._identify(config, database, path, table)
                 if target is not None:
@@ -268,13 +249,7 @@ class Command(BaseCommand):
             ) from None
 
     def _remove_stale(self, targets: Iterable[Target]) -> list[str]:
-        removed = []
-        for target in targets:
-            # Probed again right before removing: a migration may just have started.
-            if not target.live and _is_own_socket(target.path) and not socket_is_live(target.path):
-                os.unlink(target.path)
-                removed.append(target.path)
-        return removed
+        return [t.path for t in targets if not t.live and remove_stale_socket(t.path)]
 
     def _report_stale(self, stale: Sequence[Target]) -> None:
         if not stale:
@@ -380,15 +355,18 @@ class Command(BaseCommand):
                     )
                 )
 
-    def _throttle(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "throttle")
+    def _send_naming_table(self, rest: list[str], action: str, command: str) -> str:
+        """Send ``command=TABLE`` to the migration of the table ``rest`` names; the table."""
+        table = self._table_arg(rest, action)
         target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'throttle={table}')}")
+        self.stdout.write(f"{target.label()}: {self.command(target, f'{command}={table}')}")
+        return table
+
+    def _throttle(self, rest: list[str]) -> None:
+        self._send_naming_table(rest, "throttle", "throttle")
 
     def _no_throttle(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "no-throttle")
-        target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'no-throttle={table}')}")
+        self._send_naming_table(rest, "no-throttle", "no-throttle")
 
     def _set(self, rest: list[str]) -> None:
         table = self._table_arg(rest, "set")
@@ -404,14 +382,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{target.label()}: {self.command(target, pair)}")
 
     def _approve(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "approve")
-        target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'unpostpone={table}')}")
+        self._send_naming_table(rest, "approve", "unpostpone")
 
     def _panic(self, rest: list[str]) -> None:
-        table = self._table_arg(rest, "panic")
-        target = self.target(table)
-        self.stdout.write(f"{target.label()}: {self.command(target, f'panic={table}')}")
+        table = self._send_naming_table(rest, "panic", "panic")
         self.stdout.write(
             f"The original table {table!r} is untouched and the migration is not recorded; "
             f"`manage.py ghost_ctl cleanup {table}` drops its ghost and changelog tables."
@@ -420,52 +394,20 @@ class Command(BaseCommand):
     # -- actions: leftovers --------------------------------------------------------------
 
     def leftovers(self, config: ResolvedConfig, conn: Connection) -> list[Leftover]:
-        """Helper tables of the alias's database (current and default name templates)
-        and the stale sockets and flag files of its templates; not those of a running
-        migration."""
-        database = config.engine.database
-        engine = config.engine
-        configured = (
-            engine.ghost_table_template,
-            engine.changelog_table_template,
-            engine.old_table_template,
-        )
-        items: dict[str, Leftover] = {}
-        for templates in dict.fromkeys((configured, DEFAULT_TEMPLATES)):
-            for item in find_leftovers(conn, database, templates=templates):
-                items.setdefault(item.name, item)
-        for item in self._path_leftovers(config):
-            items.setdefault(item.name, item)
-        running: dict[str, bool] = {}
-        out = []
-        for item in items.values():
-            if item.table is not None:
-                if item.table not in running:
-                    running[item.table] = running_migration(conn, database, item.table) is not None
-                if running[item.table]:
-                    continue
-            out.append(item)
-        out.sort(key=lambda i: (-(i.age_seconds or 0.0), i.kind, i.name))
-        return out
+        """What the clean-up policy lists for the alias, plus the stale sockets and flag
+        files of its path templates."""
+        return list_leftovers(conn, config.engine, files=self._path_leftovers(config))
 
     def _path_leftovers(self, config: ResolvedConfig) -> list[Leftover]:
         found = []
         for target in self.discover():
             if target.alias == config.alias and not target.live:
-                found.append(self._file_leftover(SOCKET_KIND, target.path, target.table))
+                found.append(file_leftover(SOCKET_KIND, target.path, target.table))
         live_tables = {t.table for t in self.discover() if t.live and t.alias == config.alias}
         for path, table in _glob_template(config, config.options.postpone_flag_file_template):
             if table not in live_tables and os.path.isfile(path):
-                found.append(self._file_leftover(FLAG_KIND, path, table))
+                found.append(file_leftover(FLAG_KIND, path, table))
         return found
-
-    @staticmethod
-    def _file_leftover(kind: str, path: str, table: str | None) -> Leftover:
-        try:
-            age: float | None = max(0.0, time.time() - os.lstat(path).st_mtime)
-        except OSError:
-            age = None
-        return Leftover(kind=kind, name=path, table=table, age_seconds=age, size_bytes=None)
 
     def _leftovers(self, rest: list[str]) -> None:
         table = rest[0] if rest else None
@@ -500,91 +442,39 @@ class Command(BaseCommand):
     def _cleanup(self, rest: list[str]) -> None:
         table = self._table_arg(rest, "cleanup")
         drop_old = bool(self.options["drop_old"])
-        live = [t for t in self.discover() if t.live and t.table == table]
-        if live:
-            raise CommandError(
-                f"A migration of {table!r} is running ({', '.join(t.label() for t in live)}); "
-                f"its helper tables are in use. Stop it first (`ghost_ctl panic {table}`) or "
-                "let it finish."
-            )
-        plans: list[tuple[ResolvedConfig, list[Leftover]]] = []
+        found: list[tuple[ResolvedConfig, list[Leftover]]] = []
         for config in self.configs:
             conn = self._connect(config)
             try:
-                if running_migration(conn, config.engine.database, table) is not None:
-                    raise CommandError(
-                        f"A migration of {config.engine.database}.{table} is running (it holds "
-                        "the migration lock); refusing to drop its tables."
-                    )
+                refuse_if_running(conn, config.engine.database, table)
                 items = [i for i in self.leftovers(config, conn) if i.table == table]
             finally:
                 conn.close()
             if items:
-                plans.append((config, items))
-        if not plans:
-            self.stdout.write(f"Nothing to clean up for {table!r}.")
-            return
-        if len(plans) > 1:
-            aliases = ", ".join(c.alias for c, _ in plans)
+                found.append((config, items))
+        if len(found) > 1:
+            aliases = ", ".join(c.alias for c, _ in found)
             raise CommandError(
                 f"{table!r} has leftovers on several database aliases ({aliases}); choose one "
                 "with --database ALIAS."
             )
-        config, items = plans[0]
-        kept = [i for i in items if i.kind == "old" and not drop_old]
-        doomed = [i for i in items if i not in kept]
-        for item in kept:
-            self.stdout.write(
-                f"Keeping old table {item.name} (it may hold the previous data); "
-                "--drop-old drops it."
-            )
-        if not doomed:
-            self.stdout.write(f"Nothing else to clean up for {table!r}.")
+        config, items = found[0] if found else (None, [])
+        plan = plan_cleanup(items, table, drop_old=drop_old)
+        for notice in plan.notices():
+            self.stdout.write(notice)
+        if config is None or not plan.drop:
             return
         self.stdout.write(f"Will remove, on alias {config.alias!r} ({config.engine.database}):")
-        self.stdout.write(format_leftovers(doomed))
-        if not self.options["yes"]:
-            self._confirm()
-        self._drop(config, table, doomed, drop_old)
-
-    def _confirm(self) -> None:
-        if not sys.stdin.isatty():
-            raise CommandError("Not confirmed: stdin is not a terminal; pass --yes to drop.")
-        answer = input("Drop these? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
-            raise CommandError("Cancelled; nothing was dropped.")
-
-    def _drop(
-        self, config: ResolvedConfig, table: str, doomed: Sequence[Leftover], drop_old: bool
-    ) -> None:
-        engine = config.engine
-        configured = (
-            engine.ghost_table_template,
-            engine.changelog_table_template,
-            engine.old_table_template,
-        )
-        removed: dict[str, Leftover] = {}
+        self.stdout.write(format_leftovers(plan.drop))
+        if not confirmed(plan, yes=bool(self.options["yes"]), ask=self._ask):
+            raise CommandError(NOT_CONFIRMED)
         conn = self._connect(config)
         try:
-            for templates in dict.fromkeys((configured, DEFAULT_TEMPLATES)):
-                # Takes the table's migration lock: refused if a migration started since.
-                for item in drop_leftovers(
-                    conn, engine.database, table, drop_old=drop_old, templates=templates
-                ):
-                    removed[item.name] = item
+            # Takes the table's migration lock: refused if a migration started since.
+            removed = carry_out(conn, config.engine, plan, drop_old=drop_old)
         finally:
             conn.close()
-        for item in doomed:
-            if item.kind in (SOCKET_KIND, FLAG_KIND) and item.name not in removed:
-                is_socket = item.kind == SOCKET_KIND
-                if is_socket and (not _is_own_socket(item.name) or socket_is_live(item.name)):
-                    continue
-                try:
-                    os.unlink(item.name)
-                except FileNotFoundError:
-                    continue
-                removed[item.name] = item
-        for item in removed.values():
+        for item in removed:
             self.stdout.write(f"Removed {item.kind} {item.name}")
         self.stdout.write(
             self.style.SUCCESS(
@@ -593,5 +483,8 @@ class Command(BaseCommand):
             )
         )
 
-
-# Kept for callers that want the flag file path without a command instance.
+    @staticmethod
+    def _ask(prompt: str) -> str:
+        if not sys.stdin.isatty():
+            raise CommandError("Not confirmed: stdin is not a terminal; pass --yes to drop.")
+        return input(prompt)

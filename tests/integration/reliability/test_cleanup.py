@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from django_ghost.cli import main
+from django_ghost.cli.main import main
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.mysql.connection import ConnectionSpec, connect
 from django_ghost.engine.sql.names import SENTRY_COMMENT, migration_lock_name, table_names

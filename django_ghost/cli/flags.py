@@ -1,19 +1,34 @@
-"""The data behind the ``django-ghost`` command line: help texts and gh-ost's flag inventory.
+"""The ``django-ghost`` flag table: every flag, gh-ost's flags refused with the reason, --help.
 
 Which flags are *supported* is never listed here: every :class:`GhostConfig` field is a
-flag (``chunk_size`` → ``--chunk-size``), so an option added to the engine becomes a flag
-without touching the CLI. This module only holds what the fields cannot say:
+flag (``chunk_size`` → ``--chunk-size``), read from the dataclass at run time so an option
+added to the engine becomes a flag without touching the CLI. This module holds what the
+fields cannot say:
 
 - ``OPTION_HELP``: one line of help per option (a field's ``metadata["help"]`` wins);
 - ``GHOST_FLAGS``: every flag gh-ost has, each with the reason django-ghost does not
   take it yet. A gh-ost flag whose option the engine gains is supported from then on:
   the reason here is only shown while no field of that name exists;
-- ``CLI_ONLY_FLAGS``: flags of the command itself (help, password prompt, option file).
+- ``CLI_ONLY_FLAGS``: flags of the command itself (help, password prompt, option file,
+  clean-up mode).
 
-Kept apart from cli.py so the tables can be read (and reviewed) without the parsing code.
+From these it builds the flag table (:func:`all_flags`, :func:`rejected_flags`), the help
+text (:func:`render_help`) and the rows of docs/cli.md's table (:func:`iter_flag_rows`).
 """
 
 from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import re
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+from django_ghost.engine.config import GhostConfig
+
+PROG = "django-ghost"
 
 # Reasons shared by several gh-ost flags.
 _TOPOLOGY = (
@@ -168,6 +183,14 @@ CLI_ONLY_FLAGS: dict[str, tuple[str, str]] = {
     "debug": ("bool", "Log debug messages to stderr."),
     "quiet": ("bool", "Print no status lines; log errors only."),
     "stack": ("bool", "On an error, also print the Python traceback."),
+    # The clean-up mode (docs/reliability.md).
+    "cleanup": (
+        "bool",
+        "List the leftovers of interrupted migrations in --database (ghost, changelog and "
+        "old tables, stale control sockets); with --table, offer to drop that table's.",
+    ),
+    "drop-old": ("bool", "With --cleanup: also drop the old (_del) table, which holds data."),
+    "yes": ("bool", "With --cleanup: drop without asking for confirmation."),
 }
 
 PASSWORD_ENVIRONMENT = ("GHOST_PASSWORD", "MYSQL_PWD")
@@ -264,3 +287,169 @@ OPTION_HELP: dict[str, str] = {
     "hooks_hint_token": "Token passed to hooks.",
 }
 """One line of help per GhostConfig option; options missing here get a generic line."""
+
+
+# -- the flag table -------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """One flag: either an engine option or a flag of the command itself."""
+
+    name: str
+    kind: str
+    """bool, int, float or str."""
+    help: str
+    group: str
+    option: str | None = None
+    """The GhostConfig field, None for flags of the command itself."""
+    default: Any = None
+
+    @property
+    def takes_value(self) -> bool:
+        return self.kind != "bool"
+
+
+def flag_name(option: str) -> str:
+    return option.replace("_", "-")
+
+
+def _field_kind(field: dataclasses.Field[Any]) -> str:
+    # Fields are declared under `from __future__ import annotations`, so types are strings.
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    return kind if kind in ("bool", "int", "float") else "str"
+
+
+def _field_groups() -> dict[str, str]:
+    """Option → section title, read from the ``# -- title ---`` comments in config.py.
+
+    The dataclass has no other record of its sections, and reading them here keeps the
+    help grouped the way the engine's authors grouped the options, new ones included.
+    """
+    groups: dict[str, str] = {}
+    try:
+        source = inspect.getsource(GhostConfig)
+    except (OSError, TypeError):
+        return groups
+    current = "options"
+    for line in source.splitlines():
+        header = re.match(r"\s*# -- (.+?) -+\s*$", line)
+        if header:
+            current = header.group(1)
+            continue
+        declared = re.match(r"\s*(\w+)\s*:", line)
+        if declared:
+            groups.setdefault(declared.group(1), current)
+    return groups
+
+
+def option_flags() -> dict[str, Flag]:
+    """Flag name → Flag for every GhostConfig field."""
+    groups = _field_groups()
+    flags = {}
+    for field in dataclasses.fields(GhostConfig):
+        name = flag_name(field.name)
+        flags[name] = Flag(
+            name=name,
+            kind=_field_kind(field),
+            help=str(field.metadata.get("help") or OPTION_HELP.get(field.name, "")),
+            group=groups.get(field.name, "options"),
+            option=field.name,
+            default=field.default,
+        )
+    return flags
+
+
+def all_flags() -> dict[str, Flag]:
+    """Every flag the command accepts: engine options, then the command's own."""
+    flags = option_flags()
+    for name, (kind, text) in CLI_ONLY_FLAGS.items():
+        flags.setdefault(name, Flag(name=name, kind=kind, help=text, group=PROG))
+    return flags
+
+
+def rejected_flags() -> dict[str, str]:
+    """gh-ost flags django-ghost refuses, with the reason; supported ones drop out."""
+    accepted = all_flags()
+    return {name: why for name, why in GHOST_FLAGS.items() if name not in accepted}
+
+
+def rejection_message(name: str, why: str) -> str:
+    return f"gh-ost flag --{name} is not supported by django-ghost yet: {why}."
+
+
+def unknown_message(name: str) -> str:
+    candidates = list(all_flags()) + list(rejected_flags())
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    hint = f" Did you mean --{close[0]}?" if close else ""
+    return f"unknown flag --{name}.{hint}"
+
+
+# -- help -----------------------------------------------------------------------------------
+
+
+def render_help() -> str:
+    """--help, generated from the flag table and grouped as config.py groups options."""
+    lines = [
+        f"usage: {PROG} --database=DB --table=T --alter='ADD COLUMN ...' [flags] [--execute]",
+        "",
+        "Online ALTER for MySQL/MariaDB, taking gh-ost's flag names. Without --execute it",
+        "validates and prints the new table structure (noop). Flags: --flag=value,",
+        "--flag value, or -flag; switches: --flag or --flag=true|false.",
+        "Exit codes: 0 success, 1 migration failed, 2 usage error.",
+    ]
+    by_group: dict[str, list[Flag]] = {}
+    for flag in all_flags().values():
+        by_group.setdefault(flag.group, []).append(flag)
+    for group, flags in by_group.items():
+        lines += ["", f"{group}:"]
+        for flag in flags:
+            left = f"  --{flag.name}" + (f" {flag.kind.upper()}" if flag.takes_value else "")
+            text = flag.help or f"gh-ost's --{flag.name}."
+            if flag.option is not None and flag.option != "password":
+                text += f" [default: {flag.default!r}]"
+            lines.append(_help_entry(left, text))
+    rejected = rejected_flags()
+    lines += [
+        "",
+        "gh-ost flags not supported yet (refused with the reason):",
+        _wrap(", ".join(f"--{n}" for n in sorted(rejected)), indent="  "),
+        "",
+        "Password sources, first found wins: --password or --ask-pass, --conf FILE,",
+        "GHOST_PASSWORD, MYSQL_PWD. See docs/cli.md.",
+    ]
+    return "\n".join(lines)
+
+
+HELP_WIDTH = 100
+HELP_COLUMN = 42
+
+
+def _help_entry(left: str, text: str) -> str:
+    body = textwrap.wrap(text, width=HELP_WIDTH - HELP_COLUMN)
+    if len(left) >= HELP_COLUMN:
+        body_lines = body
+        head = [left]
+    else:
+        head = [f"{left:<{HELP_COLUMN}}{body[0] if body else ''}"]
+        body_lines = body[1:]
+    return "\n".join(head + [" " * HELP_COLUMN + line for line in body_lines])
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(
+        text,
+        width=HELP_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
+
+
+def iter_flag_rows() -> Iterator[tuple[str, str, str]]:
+    """(flag, status, note) rows: the flag table of docs/cli.md is generated from these."""
+    for flag in all_flags().values():
+        status = "supported" if flag.option is not None else f"{PROG} only"
+        yield f"--{flag.name}", status, flag.help
+    for name, why in sorted(rejected_flags().items()):
+        yield f"--{name}", "rejected", why
