@@ -40,11 +40,11 @@ from django_ghost.engine.state.cleanup import (
     NOT_CONFIRMED,
     carry_out,
     confirmed,
-    format_leftovers,
     list_leftovers,
     plan_cleanup,
     refuse_if_running,
 )
+from django_ghost.engine.state.leftovers import format_leftovers
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -12,14 +12,8 @@ import pytest
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import ConfigError
 from django_ghost.engine.sql.names import DEFAULT_TEMPLATES, migration_lock_name
-from django_ghost.engine.state.cleanup import (
-    Leftover,
-    confirmed,
-    format_leftovers,
-    plan_cleanup,
-    stale_sockets,
-    template_sets,
-)
+from django_ghost.engine.state.cleanup import confirmed, plan_cleanup, template_sets
+from django_ghost.engine.state.leftovers import Leftover, format_leftovers, stale_sockets
 
 
 def test_migration_lock_name__short__readable() -> None:
@@ -65,7 +59,7 @@ def test_leftover__old_table__needs_asking() -> None:
 
 
 def test_find_leftovers__two_templates__config_error() -> None:
-    from django_ghost.engine.state.cleanup import find_leftovers
+    from django_ghost.engine.state.leftovers import find_leftovers
 
     with pytest.raises(ConfigError, match="ghost, changelog and old"):
         find_leftovers(None, "db", templates=("_{table}_gho", "_{table}_ghc"))

@@ -11,7 +11,7 @@ import pytest
 from django_ghost.engine.cutover.cutover import CutOver
 from django_ghost.engine.errors import ConfigError
 from django_ghost.engine.sql.names import CUTOVER_SUFFIXES, SENTRY_COMMENT, table_names
-from django_ghost.engine.state.cleanup import changelog_owners, classify_table
+from django_ghost.engine.state.leftovers import changelog_owners, classify_table
 
 TIMESTAMP_TEMPLATES = (
     "~{table}_{timestamp}_gho",

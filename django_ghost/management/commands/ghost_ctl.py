@@ -46,18 +46,20 @@ from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import GhostError
 from django_ghost.engine.mysql.connection import Connection, ConnectionSpec, connect, query
 from django_ghost.engine.state.cleanup import (
-    FLAG_KIND,
     NOT_CONFIRMED,
-    SOCKET_KIND,
-    Leftover,
     carry_out,
     confirmed,
-    file_leftover,
-    format_leftovers,
-    is_own_socket,
     list_leftovers,
     plan_cleanup,
     refuse_if_running,
+)
+from django_ghost.engine.state.leftovers import (
+    FLAG_KIND,
+    SOCKET_KIND,
+    Leftover,
+    file_leftover,
+    format_leftovers,
+    is_own_socket,
     remove_stale_socket,
 )
 

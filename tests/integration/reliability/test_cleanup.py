@@ -19,7 +19,8 @@ from django_ghost.cli.main import main
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.mysql.connection import ConnectionSpec, connect
 from django_ghost.engine.sql.names import SENTRY_COMMENT, migration_lock_name, table_names
-from django_ghost.engine.state.cleanup import drop_leftovers, find_leftovers, running_migration
+from django_ghost.engine.state.cleanup import drop_leftovers, running_migration
+from django_ghost.engine.state.leftovers import find_leftovers
 from tests.integration.engine.test_migrator import make_config
 from tests.integration.engine.test_operations import Run
 from tests.integration.reliability.helpers import (

@@ -19,7 +19,8 @@ import pytest
 from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.sql.names import SENTRY_COMMENT, migration_lock_name, table_names
-from django_ghost.engine.state.cleanup import drop_leftovers, find_leftovers
+from django_ghost.engine.state.cleanup import drop_leftovers
+from django_ghost.engine.state.leftovers import find_leftovers
 from tests.integration.reliability.helpers import rows_md5, run_cli, seed, spawn_cli
 from tests.integration.reliability.test_cleanup import engine_conn
 from tests.plugins.mariadb import TestDatabase, wait_for
