@@ -13,8 +13,8 @@ unknown or malformed gets an ``error: ...`` line, never an exception escaping th
 The ``interactive-command`` hook runs before every command and vetoes it by failing.
 
 This module is the dispatcher and the command handlers; the socket plumbing
-(``control_socket``), the command language (``control_commands``) and the status texts
-(``control_status``) live next to it and are re-exported here, where callers import them.
+(``socket.py``), the command language (``commands.py``) and the status texts
+(``status.py``) live next to it; ``client.py`` is the other end of the socket.
 """
 
 from __future__ import annotations
