@@ -21,6 +21,7 @@ import pytest
 
 from django_ghost.engine.config import GhostConfig, parse_value
 from django_ghost.engine.errors import GhostError
+from tests.integration.helpers import make_config
 from tests.integration.scenario_harness import (
     MIRROR,
     TABLE,
@@ -62,21 +63,9 @@ def _create(db: TestDatabase, scenario: Scenario, *, real: bool) -> None:
 
 
 def _config(db: TestDatabase, scenario: Scenario) -> GhostConfig:
-    server = db.server
-    values = {
-        "host": server.host,
-        "port": server.port,
-        "user": server.user,
-        "password": server.password,
-        "database": db.name,
-        "table": TABLE,
-        "alter": scenario.alter,
-        "execute": True,
-        "chunk_size": chunk_size_for(seed_rows(db, TABLE)),
-    }
-    for key, raw in scenario.options.items():
-        values[key] = parse_value(key, raw)
-    return GhostConfig(**values).validate()
+    options = {key: parse_value(key, raw) for key, raw in scenario.options.items()}
+    options.setdefault("chunk_size", chunk_size_for(seed_rows(db, TABLE)))
+    return make_config(db, TABLE, scenario.alter, **options).validate()
 
 
 def _write_failures(load: ScenarioLoad) -> str:

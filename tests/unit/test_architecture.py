@@ -1,4 +1,5 @@
-"""The dependency and size rules hold, and the import-linter contracts really catch violations."""
+"""The dependency and size rules hold, and the import-linter contracts really catch
+violations; no module in tests/ imports a test module (shared pieces live in helper modules)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,51 @@ def test_import_contracts__cli_imports_django__fail(tmp_path: Path) -> None:
     cli = "cli/_violation.py" if (ROOT / "django_ghost" / "cli").is_dir() else "cli.py"
     done = _lint_copy(tmp_path, (cli, "import django"))
     assert _broken(done, "The standalone CLI never imports Django"), done.stdout
+
+
+def _test_module_imports(tests: Path) -> list[str]:
+    """``file: module`` for every import, below ``tests``, of a ``test_*.py`` module."""
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        package = path.relative_to(tests.parent).with_suffix("").parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(package[: len(package) - node.level + 1] if node.level else ())
+                module = ".".join(p for p in (base, node.module or "") if p)
+                names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                target = tests.parent.joinpath(*parts).with_suffix(".py")
+                if parts[0] == tests.name and parts[-1].startswith("test_") and target.is_file():
+                    found.append(f"{path.relative_to(tests.parent)}: {name}")
+    return found
+
+
+def test_tests_imports__whole_tests_tree__no_module_imports_a_test_module() -> None:
+    assert _test_module_imports(ROOT / "tests") == []
+
+
+def test_tests_imports__planted_imports__each_form_caught(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    (tests / "unit").mkdir(parents=True)
+    (tests / "unit" / "test_a.py").write_text("X = 1\n")
+    (tests / "unit" / "helpers.py").write_text("Y = 2\n")
+    (tests / "unit" / "test_b.py").write_text(
+        "from tests.unit.test_a import X\n"
+        "from tests.unit import test_a\n"
+        "import tests.unit.test_a\n"
+        "from .test_a import X\n"
+        "from . import test_a\n"
+        "from tests.unit.helpers import Y\n"
+    )
+    assert _test_module_imports(tests) == [
+        "tests/unit/test_b.py: tests.unit.test_a",
+        "tests/unit/test_b.py: tests.unit.test_a",
+        "tests/unit/test_b.py: tests.unit.test_a",
+        "tests/unit/test_b.py: tests.unit.test_a",
+        "tests/unit/test_b.py: tests.unit.test_a",
+    ]

@@ -17,8 +17,7 @@ from django_ghost.engine.binlog.events import (
     TransactionEnd,
 )
 from django_ghost.engine.errors import BinlogError
-
-from .test_binlog_support import drain, open_stream, position, read_all, row_changes
+from tests.integration.helpers import drain, open_stream, position, read_all, row_changes
 
 
 def test_binlog_stream__unwatched_tables__no_row_events(db: Any) -> None:

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 from django_ghost.engine.binlog.reader import WatchSpec
-
-from .test_binlog_support import position, read_all, row_changes
+from tests.integration.helpers import position, read_all, row_changes
 
 
 def _hex(value: Any) -> Any:

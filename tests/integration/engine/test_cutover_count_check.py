@@ -20,8 +20,7 @@ from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.mysql.connection import Connection, execute
 from django_ghost.engine.sql.names import SENTRY_COMMENT
 from django_ghost.engine.sql.quote import quote_identifier as q
-from tests.integration.engine.test_migrator import make_config
-from tests.integration.reliability.helpers import MirrorWriter, seed
+from tests.integration.helpers import MirroredWriter, make_config, seed
 from tests.plugins.mariadb import TestDatabase
 
 ROWS = 500
@@ -128,7 +127,7 @@ def test_cut_over__writes_through_the_swap__counts_match_and_logged(
     # Atomic only: the two-step cut-over has a gap where t does not exist, which fails
     # the writer's statements (error 1146) by design.
     seed(db, 3000)
-    writer = MirrorWriter(db)
+    writer = MirroredWriter(db)
     writer.start()
     try:
         with caplog.at_level(logging.INFO, logger="django_ghost"):

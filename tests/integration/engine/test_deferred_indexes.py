@@ -9,33 +9,24 @@ import pytest
 
 from django_ghost.engine.copy import deferred
 from django_ghost.engine.migrator import Migrator
-from tests.integration.engine.test_migrator import make_config
-from tests.integration.engine.test_resume import MirroredWriter
+from tests.integration.helpers import NO_KEY_MOVES, MirroredWriter, Shape, make_config, seed
 from tests.plugins.mariadb import TestDatabase
 
-TABLE = (
-    "CREATE TABLE {name} (id INT AUTO_INCREMENT PRIMARY KEY, v INT, k INT NOT NULL DEFAULT 0, "
+SHAPE = Shape(
+    "id INT AUTO_INCREMENT PRIMARY KEY, v INT, k INT NOT NULL DEFAULT 0, "
     "e VARCHAR(40), c VARCHAR(60), UNIQUE KEY e_uq (e), KEY k_1 (k), "
-    "KEY `odd ``name` (c(10), k) COMMENT 'prefix then k', KEY v_1 (v))"
+    "KEY `odd ``name` (c(10), k) COMMENT 'prefix then k', KEY v_1 (v)",
+    "(v, k, e, c) SELECT seq, seq % 97, CONCAT('e', seq), REPEAT('c', seq % 50)",
 )
 ALTER = "ADD COLUMN extra INT NOT NULL DEFAULT 1, ADD KEY extra_k (extra, k)"
-
-
-def seed(db: TestDatabase, name: str) -> None:
-    db.execute(TABLE.format(name=name))
-    db.execute(
-        f"INSERT INTO {name} (v, k, e, c) SELECT seq, seq % 97, CONCAT('e', seq), "
-        "REPEAT('c', seq % 50) FROM seq_1_to_5000"
-    )
 
 
 @pytest.mark.parametrize("defer", [True, False])
 def test_migrate__secondary_indexes_under_writes__same_table_as_plain_alter(
     db: TestDatabase, defer: bool
 ) -> None:
-    seed(db, "t")
-    seed(db, "m")
-    writer = MirroredWriter(db)
+    seed(db, 5000, mirror="m", shape=SHAPE)
+    writer = MirroredWriter(db, mirror="m", mix=NO_KEY_MOVES)
     writer.start()
     result = Migrator(
         make_config(db, "t", ALTER, defer_secondary_indexes=defer, chunk_size=500)
@@ -55,7 +46,7 @@ def test_migrate__index_added_meanwhile__build_skips_it(
 ) -> None:
     # A resumed run whose killed predecessor's ALTER finished meanwhile: by the time this
     # run's ALTER gets the table, one of its indexes exists already (error 1061).
-    seed(db, "t")
+    seed(db, 5000, mirror=None, shape=SHAPE)
     real_build = deferred.build
 
     def build_after_someone_else(conn: Any, session: Any, statement: str, tend: Any) -> None:
@@ -67,8 +58,7 @@ def test_migrate__index_added_meanwhile__build_skips_it(
         real_build(conn, session, statement, tend)
 
     monkeypatch.setattr(deferred, "build", build_after_someone_else)
-    plain = TABLE.format(name="m")
-    db.execute(plain)
+    db.execute(f"CREATE TABLE m ({SHAPE.columns})")
     db.execute(f"ALTER TABLE m {ALTER}")
 
     Migrator(make_config(db, "t", ALTER)).run()

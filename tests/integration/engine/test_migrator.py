@@ -3,62 +3,19 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 
-from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import DataError, PreflightError
 from django_ghost.engine.migrator import Migrator
+from tests.integration.helpers import AUTO_INCREMENT_MIX, MirroredWriter, make_config
 from tests.plugins.mariadb import TestDatabase
-
-
-def make_config(db: TestDatabase, table: str, alter: str, **options: Any) -> GhostConfig:
-    server = db.server
-    return GhostConfig(
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        password=server.password,
-        database=db.name,
-        table=table,
-        alter=alter,
-        execute=True,
-        chunk_size=options.pop("chunk_size", 100),
-        **options,
-    )
-
-
-class Writer(threading.Thread):
-    """Inserts, updates and deletes in a loop until stopped; counts failures."""
-
-    def __init__(self, db: TestDatabase, table: str):
-        super().__init__(daemon=True)
-        self.conn = db.connect()
-        self.table = table
-        self.stop = threading.Event()
-        self.writes = 0
-        self.failures: list[str] = []
-
-    def run(self) -> None:
-        cur = self.conn.cursor()
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            try:
-                cur.execute(f"INSERT INTO {self.table} (v, w) VALUES (%s, %s)", (n, n))
-                cur.execute(f"UPDATE {self.table} SET v = v + 1 WHERE id = %s", (n * 7 % 3000,))
-                cur.execute(f"DELETE FROM {self.table} WHERE id = %s", (n * 13 % 3000,))
-                cur.execute(f"UPDATE {self.table} SET id = -id WHERE id = %s", (n * 17 % 3000,))
-                self.writes += 4
-            except Exception as exc:  # noqa: BLE001 - counted and asserted on
-                self.failures.append(str(exc))
 
 
 def test_migrate__add_column_under_writes__tables_match(db: TestDatabase) -> None:
     db.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w VARCHAR(20))")
     db.execute("INSERT INTO t (v, w) SELECT seq, CONCAT('x', seq) FROM seq_1_to_3000")
-    writer = Writer(db, "t")
+    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
     writer.start()
     result = Migrator(make_config(db, "t", "ADD COLUMN extra INT NOT NULL DEFAULT 7")).run()
     writer.stop.set()

@@ -12,42 +12,27 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import AbortedError, GhostError, PreflightError
 from django_ghost.engine.migrator import Migrator
-from tests.integration.engine.test_migrator import Writer, make_config
+from tests.integration.helpers import (
+    AUTO_INCREMENT,
+    AUTO_INCREMENT_MIX,
+    MirroredWriter,
+    Run,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase, wait_for
-
-
-class Run(threading.Thread):
-    """A migration in a background thread."""
-
-    def __init__(self, config: GhostConfig, **kwargs: Any):
-        super().__init__(daemon=True)
-        self.migrator = Migrator(config, **kwargs)
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.migrator.run()
-        except BaseException as exc:  # noqa: BLE001 - asserted by the test
-            self.error = exc
-
-
-def seed(db: TestDatabase, rows: int = 3000) -> None:
-    db.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w VARCHAR(20))")
-    db.execute(f"INSERT INTO t (v, w) SELECT seq, CONCAT('x', seq) FROM seq_1_to_{rows}")
 
 
 def test_throttle_flag_file__present__nothing_copied_or_applied_until_removed(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db)
+    seed(db, mirror=None, shape=AUTO_INCREMENT)
     flag = tmp_path / "throttle"
     flag.touch()
-    writer = Writer(db, "t")
+    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
     writer.start()
     run = Run(
         make_config(
@@ -79,7 +64,7 @@ def test_throttle_flag_file__present__nothing_copied_or_applied_until_removed(
 def test_control_socket__chunk_size_set__next_chunks_use_it(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db, 20000)
+    seed(db, 20000, mirror=None, shape=AUTO_INCREMENT)
     flag = tmp_path / "throttle"
     flag.touch()
     sock = str(tmp_path / "ctl.sock")
@@ -111,10 +96,10 @@ def test_control_socket__chunk_size_set__next_chunks_use_it(
 
 
 def test_postpone_flag__copy_done__waits_until_unpostpone(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db)
+    seed(db, mirror=None, shape=AUTO_INCREMENT)
     flag = tmp_path / "postpone"
     sock = str(tmp_path / "ctl.sock")
-    writer = Writer(db, "t")
+    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
     writer.start()
     run = Run(
         make_config(
@@ -127,7 +112,7 @@ def test_postpone_flag__copy_done__waits_until_unpostpone(db: TestDatabase, tmp_
     )
     run.start()
     ctx = run.migrator.context
-    assert wait_for(lambda: ctx.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     applied = ctx.events_applied
     time.sleep(1.5)
     assert run.is_alive() and "_t_gho" in db.tables()
@@ -143,7 +128,7 @@ def test_postpone_flag__copy_done__waits_until_unpostpone(db: TestDatabase, tmp_
 
 
 def test_panic_flag__touched__aborts_and_keeps_original(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db)
+    seed(db, mirror=None, shape=AUTO_INCREMENT)
     before = db.checksum("t", order_by="id")
     flag = tmp_path / "panic"
     throttle = tmp_path / "throttle"
@@ -168,7 +153,7 @@ def test_panic_flag__touched__aborts_and_keeps_original(db: TestDatabase, tmp_pa
 
 
 def test_hooks__every_step__fire_in_order_with_env(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db, 200)
+    seed(db, 200, mirror=None, shape=AUTO_INCREMENT)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     log = tmp_path / "log"
@@ -210,7 +195,7 @@ def test_hooks__every_step__fire_in_order_with_env(db: TestDatabase, tmp_path: P
 
 
 def test_hooks__validated_fails__aborts_before_copy(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db, 200)
+    seed(db, 200, mirror=None, shape=AUTO_INCREMENT)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     script = hooks / "ghost-on-validated"
@@ -229,7 +214,7 @@ def test_hooks__validated_fails__aborts_before_copy(db: TestDatabase, tmp_path: 
 
 
 def test_migration_lock__same_table_twice__second_refused(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db)
+    seed(db, mirror=None, shape=AUTO_INCREMENT)
     flag = tmp_path / "postpone"
     first = Run(
         make_config(
@@ -241,7 +226,7 @@ def test_migration_lock__same_table_twice__second_refused(db: TestDatabase, tmp_
         )
     )
     first.start()
-    assert wait_for(lambda: first.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(first.postponed, timeout=60)
     with pytest.raises(PreflightError, match="Another migration .* is running"):
         Migrator(
             make_config(db, "t", "ADD COLUMN y INT", serve_socket_file=str(tmp_path / "b.sock"))
@@ -254,7 +239,7 @@ def test_migration_lock__same_table_twice__second_refused(db: TestDatabase, tmp_
 def test_cut_over__long_transaction__retries_then_succeeds(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db)
+    seed(db, mirror=None, shape=AUTO_INCREMENT)
     holder = db.connect(autocommit=False)
     flag = tmp_path / "postpone"
     run = Run(
@@ -268,7 +253,7 @@ def test_cut_over__long_transaction__retries_then_succeeds(
         )
     )
     run.start()
-    assert wait_for(lambda: run.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     cur = holder.cursor()
     cur.execute("SELECT * FROM t WHERE id = 5 FOR UPDATE")  # holds a metadata lock on t
     flag.unlink()
@@ -286,7 +271,7 @@ def test_cut_over__long_transaction__retries_then_succeeds(
 
 
 def test_cut_over__lock_session_killed__original_intact(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db)
+    seed(db, mirror=None, shape=AUTO_INCREMENT)
     killer_done = threading.Event()
     killed: list[int] = []
     admin = db.connect()
@@ -336,7 +321,7 @@ def test_concurrent_migrations__two_tables__both_complete(db: TestDatabase, tmp_
     for table in ("a", "b"):
         db.execute(f"CREATE TABLE {table} (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w INT)")
         db.execute(f"INSERT INTO {table} (v, w) SELECT seq, seq FROM seq_1_to_5000")
-    writers = [Writer(db, "a"), Writer(db, "b")]
+    writers = [MirroredWriter(db, t, mirror=None, mix=AUTO_INCREMENT_MIX) for t in ("a", "b")]
     for w in writers:
         w.start()
     runs = [
@@ -359,7 +344,7 @@ def test_concurrent_migrations__two_tables__both_complete(db: TestDatabase, tmp_
 def test_exact_rowcount__counted_concurrently__estimate_is_exact(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db, 5000)
+    seed(db, 5000, mirror=None, shape=AUTO_INCREMENT)
     db.execute("DELETE FROM t WHERE id % 3 = 0")  # the statistics estimate drifts
     snapshots: list[Any] = []
     config = make_config(

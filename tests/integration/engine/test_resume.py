@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,9 @@ import pytest
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.migrator import Migrator
-from tests.integration.engine.test_migrator import make_config
+from tests.integration.helpers import NO_KEY_MOVES, REPO, MirroredWriter, Shape, make_config, seed
 from tests.plugins.mariadb import TestDatabase, wait_for
 
-ROOT = Path(__file__).resolve().parents[3]
 RUNNER = """
 import json, sys
 from django_ghost.engine.config import GhostConfig
@@ -30,40 +28,12 @@ Migrator(GhostConfig(**json.loads(sys.argv[1]))).run()
 """
 
 
-class MirroredWriter(threading.Thread):
-    """Writes the same statements to the table and to a mirror table, in order."""
-
-    def __init__(self, db: TestDatabase):
-        super().__init__(daemon=True)
-        self.conn = db.connect()
-        self.stop = threading.Event()
-        self.failures: list[str] = []
-
-    def run(self) -> None:
-        cur = self.conn.cursor()
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            for table in ("t", "m"):
-                try:
-                    cur.execute(f"INSERT INTO {table} (id, v) VALUES (%s, %s)", (100000 + n, n))
-                    cur.execute(f"UPDATE {table} SET v = v + %s WHERE id = %s", (n, n * 37 % 20000))
-                    cur.execute(f"DELETE FROM {table} WHERE id = %s", (n * 91 % 20000,))
-                except Exception as exc:  # noqa: BLE001 - asserted on
-                    self.failures.append(f"{table}: {exc}")
-            time.sleep(0.002)
-
-
-def seed_with_mirror(db: TestDatabase) -> None:
-    """Table t and its mirror m, with the same 20,000 rows."""
-    for table in ("t", "m"):
-        db.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
-        db.execute(f"INSERT INTO {table} SELECT seq, seq, 'x' FROM seq_1_to_20000")
+SHAPE = Shape("id INT PRIMARY KEY, v INT, w VARCHAR(10)", "SELECT seq, seq, 'x'")
 
 
 def start_engine_process(config: GhostConfig) -> subprocess.Popen[bytes]:
     """The migration in a child process, so the test can SIGKILL it."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
     )
@@ -87,7 +57,7 @@ def kill_when(process: subprocess.Popen[bytes], predicate: Any, timeout: float =
 def test_resume__killed_mid_copy__ends_identical(
     db: TestDatabase, tmp_path: Path, fraction: float
 ) -> None:
-    seed_with_mirror(db)
+    seed(db, 20000, mirror="m", shape=SHAPE)
     config = make_config(
         db,
         "t",
@@ -101,7 +71,7 @@ def test_resume__killed_mid_copy__ends_identical(
         serve_socket_file=str(tmp_path / "s.sock"),
         postpone_cut_over_flag_file=str(tmp_path / "postpone"),
     )
-    writer = MirroredWriter(db)
+    writer = MirroredWriter(db, mirror="m", mix=NO_KEY_MOVES)
     writer.start()
     first = start_engine_process(config)
     kill_when(first, lambda: (checkpoint(db) or {}).get("rows_copied", 0) >= 20000 * fraction)
@@ -124,7 +94,7 @@ def test_resume__killed_mid_copy__ends_identical(
 
 
 def test_resume__killed_while_postponed__ends_identical(db: TestDatabase, tmp_path: Path) -> None:
-    seed_with_mirror(db)
+    seed(db, 20000, mirror="m", shape=SHAPE)
     flag = tmp_path / "postpone"
     config = make_config(
         db,
@@ -135,7 +105,7 @@ def test_resume__killed_while_postponed__ends_identical(db: TestDatabase, tmp_pa
         postpone_cut_over_flag_file=str(flag),
         serve_socket_file=str(tmp_path / "s.sock"),
     )
-    writer = MirroredWriter(db)
+    writer = MirroredWriter(db, mirror="m", mix=NO_KEY_MOVES)
     writer.start()
     first = start_engine_process(config)
     kill_when(first, lambda: (checkpoint(db) or {}).get("copy_done", False))
@@ -151,8 +121,7 @@ def test_resume__killed_while_postponed__ends_identical(db: TestDatabase, tmp_pa
 
 
 def test_resume__different_alter__refused(db: TestDatabase, tmp_path: Path) -> None:
-    db.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT, w VARCHAR(10))")
-    db.execute("INSERT INTO t SELECT seq, seq, 'x' FROM seq_1_to_20000")
+    seed(db, 20000, mirror=None, shape=SHAPE)
     config = make_config(
         db,
         "t",
@@ -180,7 +149,7 @@ def test_resume__nothing_to_resume__refused(db: TestDatabase) -> None:
 def test_kill__between_lock_and_rename__original_intact_and_rerun_identical(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed_with_mirror(db)
+    seed(db, 20000, mirror="m", shape=SHAPE)
     config = make_config(
         db,
         "t",
@@ -190,7 +159,7 @@ def test_kill__between_lock_and_rename__original_intact_and_rerun_identical(
         cut_over_lock_timeout_seconds=3,
         serve_socket_file=str(tmp_path / "s.sock"),
     )
-    writer = MirroredWriter(db)
+    writer = MirroredWriter(db, mirror="m", mix=NO_KEY_MOVES)
     writer.start()
     admin = db.connect()
     # A reader of the ghost holds the RENAME after the lock is taken, widening the window

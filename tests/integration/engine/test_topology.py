@@ -18,8 +18,14 @@ import pytest
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.migrator import Migrator
-from tests.integration.engine.test_migrator import Writer, make_config
-from tests.integration.engine.test_operations import Run
+from tests.integration.helpers import (
+    AUTO_INCREMENT,
+    AUTO_INCREMENT_MIX,
+    MirroredWriter,
+    Run,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 
 pytestmark = pytest.mark.replica
@@ -107,9 +113,8 @@ def replica(replica_server: TestServer, db: TestDatabase) -> Iterator[Replica]:
         rep.conn.close()
 
 
-def seed(db: TestDatabase, replica: Replica, rows: int = 3000) -> None:
-    db.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w VARCHAR(20))")
-    db.execute(f"INSERT INTO t (v, w) SELECT seq, CONCAT('x', seq) FROM seq_1_to_{rows}")
+def seed_replicated(db: TestDatabase, replica: Replica, rows: int = 3000) -> None:
+    seed(db, rows, mirror=None, shape=AUTO_INCREMENT)
     replica.catch_up()
 
 
@@ -121,17 +126,17 @@ def on_replica(config: GhostConfig, replica: Replica, **options: Any) -> GhostCo
 def test_migrate__host_is_replica__migrated_on_primary_streamed_from_replica(
     db: TestDatabase, replica: Replica, tmp_path: Path
 ) -> None:
-    seed(db, replica)
+    seed_replicated(db, replica)
     postpone = tmp_path / "postpone"
     config = on_replica(
         make_config(db, "t", ALTER, postpone_cut_over_flag_file=str(postpone)), replica
     )
-    writer = Writer(db, "t")
+    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
     writer.start()
     run = Run(config)
     run.start()
     migrator = run.migrator
-    assert wait_for(lambda: migrator.context.phase.startswith("postponed"), timeout=60), run.error
+    assert wait_for(run.postponed, timeout=60), run.error
     # The binlog is read from the replica, the tables are written on the primary.
     assert replica.dump_threads(replica.server) >= 1
     assert replica.dump_threads(db.server) == 0
@@ -164,7 +169,7 @@ def test_migrate__host_is_replica__migrated_on_primary_streamed_from_replica(
 def test_migrate__assume_master_host__migrated_on_given_primary(
     db: TestDatabase, replica: Replica
 ) -> None:
-    seed(db, replica, rows=500)
+    seed_replicated(db, replica, rows=500)
     primary = db.server
     config = on_replica(
         make_config(db, "t", ALTER, assume_master_host=f"{primary.host}:{primary.port}"),
@@ -180,7 +185,7 @@ def test_migrate__assume_master_host__migrated_on_given_primary(
 
 
 def test_migrate__replication_broken__refused(db: TestDatabase, replica: Replica) -> None:
-    seed(db, replica, rows=100)
+    seed_replicated(db, replica, rows=100)
     replica.rows("STOP SLAVE SQL_THREAD")
     with pytest.raises(PreflightError, match=r"Replication on .* is broken .*SQL thread: No"):
         Migrator(on_replica(make_config(db, "t", ALTER), replica)).run()
@@ -196,8 +201,8 @@ def test_migrate__on_primary_without_allow_on_master__refused(db: TestDatabase) 
 def test_migrate_on_replica__add_column__replica_migrated_primary_untouched(
     db: TestDatabase, replica: Replica
 ) -> None:
-    seed(db, replica)
-    writer = Writer(db, "t")
+    seed_replicated(db, replica)
+    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
     writer.start()
     result = Migrator(
         on_replica(make_config(db, "t", ALTER), replica, migrate_on_replica=True)
@@ -218,7 +223,7 @@ def test_migrate_on_replica__add_column__replica_migrated_primary_untouched(
 def test_test_on_replica__add_column__both_tables_kept_and_replication_stopped(
     db: TestDatabase, replica: Replica
 ) -> None:
-    seed(db, replica)
+    seed_replicated(db, replica)
     printed: list[str] = []
     config = on_replica(make_config(db, "t", ALTER), replica, test_on_replica=True)
     result = Migrator(config, status_printer=printed.append).run()

@@ -5,40 +5,30 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
 import socket
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from django_ghost.cli.main import main
 from django_ghost.engine.errors import PreflightError
-from django_ghost.engine.mysql.connection import ConnectionSpec, connect
 from django_ghost.engine.sql.names import SENTRY_COMMENT, migration_lock_name, table_names
 from django_ghost.engine.state.cleanup import drop_leftovers, running_migration
 from django_ghost.engine.state.leftovers import find_leftovers
-from tests.integration.engine.test_migrator import make_config
-from tests.integration.engine.test_operations import Run
-from tests.integration.reliability.helpers import (
-    MirrorWriter,
+from tests.integration.helpers import (
+    MirroredWriter,
+    Run,
+    engine_conn,
     helper_tables,
+    make_config,
     rows_md5,
     run_cli,
     seed,
     spawn_cli,
 )
 from tests.plugins.mariadb import TestDatabase, wait_for
-
-
-def engine_conn(db: TestDatabase):  # type: ignore[no-untyped-def]
-    s = db.server
-    return connect(
-        ConnectionSpec(host=s.host, port=s.port, user=s.user, password=s.password, database=db.name)
-    )
 
 
 def leave_helpers(db: TestDatabase, table: str = "t", *, sentry: bool = False) -> None:
@@ -51,14 +41,6 @@ def leave_helpers(db: TestDatabase, table: str = "t", *, sentry: bool = False) -
     else:
         db.execute(f"CREATE TABLE `{names.old}` LIKE `{table}`")
         db.execute(f"INSERT INTO `{names.old}` SELECT * FROM `{table}`")
-
-
-@pytest.fixture
-def sock_dir() -> Iterator[Path]:
-    """A short directory: unix socket paths are limited to 107 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="dg", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def stale_socket(directory: Path, database: str, table: str) -> str:
@@ -159,7 +141,7 @@ def test_cleanup__migration_running__refused_and_nothing_dropped(
         )
     )
     run.start()
-    assert wait_for(lambda: run.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     conn = engine_conn(db)
     try:
         assert running_migration(conn, db.name, "t") is not None
@@ -196,7 +178,7 @@ def test_cleanup__lock_name__same_as_the_migrators(db: TestDatabase, tmp_path: P
         )
     )
     run.start()
-    assert wait_for(lambda: run.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     holder = db.scalar("SELECT IS_USED_LOCK(%s)", (migration_lock_name(db.name, long_name),))
     flag.unlink()
     run.join(timeout=60)
@@ -245,7 +227,7 @@ def test_sigkill_engine__mid_run__original_intact_cleanup_then_fresh_run_identic
     db: TestDatabase, tmp_path: Path, stage: str
 ) -> None:
     seed(db, 3000)
-    writer = MirrorWriter(db)
+    writer = MirroredWriter(db)
     writer.start()
     flags = [
         "--table=t",

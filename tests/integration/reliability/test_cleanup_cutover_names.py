@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +18,7 @@ from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.sql.names import SENTRY_COMMENT, migration_lock_name, table_names
 from django_ghost.engine.state.cleanup import drop_leftovers
 from django_ghost.engine.state.leftovers import find_leftovers
-from tests.integration.reliability.helpers import rows_md5, run_cli, seed, spawn_cli
-from tests.integration.reliability.test_cleanup import engine_conn
+from tests.integration.helpers import engine_conn, rows_md5, run_cli, seed, spawn_cli
 from tests.plugins.mariadb import TestDatabase, wait_for
 
 
@@ -63,14 +59,6 @@ def drop(db: TestDatabase, table: str, *, drop_old: bool) -> list[str]:
         return sorted(r.name for r in drop_leftovers(conn, db.name, table, drop_old=drop_old))
     finally:
         conn.close()
-
-
-@pytest.fixture
-def sock_dir() -> Iterator[Path]:
-    """A short directory: unix socket paths are limited to 107 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="dg", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_find_leftovers__cutover_names__ghost_sentry_old_of_their_table(db: TestDatabase) -> None:

@@ -18,9 +18,14 @@ import django_ghost.sandbox as sandbox_module
 from django_ghost.engine.errors import BinlogError, GhostError
 from django_ghost.engine.state.cleanup import drop_leftovers
 from django_ghost.sandbox import Sandbox
-from tests.integration.engine.test_migrator import make_config
-from tests.integration.engine.test_operations import Run
-from tests.integration.reliability.helpers import MirrorWriter, helper_tables, rows_md5, seed
+from tests.integration.helpers import (
+    MirroredWriter,
+    Run,
+    helper_tables,
+    make_config,
+    rows_md5,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 
 ALTER = "ADD COLUMN x INT NOT NULL DEFAULT 3"
@@ -62,7 +67,7 @@ def test_binlog_connection__killed_three_times__reconnects_and_matches_mirror(
     db: TestDatabase, tmp_path: Path
 ) -> None:
     seed(db, 3000)
-    writer = MirrorWriter(db)
+    writer = MirroredWriter(db)
     writer.start()
     flag = tmp_path / "postpone"
     run = Run(
@@ -84,7 +89,7 @@ def test_binlog_connection__killed_three_times__reconnects_and_matches_mirror(
         assert wait_for(lambda: dump_threads(db), timeout=10)
         killed += kill(db, dump_threads(db))
         assert wait_for(lambda k=killed: reconnects(run) >= k, timeout=20)
-    assert wait_for(lambda: ctx.phase.startswith("postponed"), timeout=90), ctx.phase
+    assert wait_for(run.postponed, timeout=90), ctx.phase
     assert wait_for(lambda: dump_threads(db), timeout=10)
     killed += kill(db, dump_threads(db))
     assert wait_for(lambda: reconnects(run) >= killed, timeout=20)
@@ -111,9 +116,9 @@ def writer_thread_id(conn: Any) -> int:
             time.sleep(0.001)
 
 
-def _kill_writer_mid_copy(db: TestDatabase, tmp_path: Path) -> tuple[Run, MirrorWriter]:
+def _kill_writer_mid_copy(db: TestDatabase, tmp_path: Path) -> tuple[Run, MirroredWriter]:
     seed(db, 3000)
-    writer = MirrorWriter(db)
+    writer = MirroredWriter(db)
     writer.start()
     run = Run(
         make_config(
@@ -243,7 +248,7 @@ def test_binlog_purged__while_postponed__clear_failure_original_untouched(
 ) -> None:
     _, db = dedicated
     seed(db, 2000)
-    writer = MirrorWriter(db)
+    writer = MirroredWriter(db)
     writer.start()
     flag = tmp_path / "postpone"
     run = Run(
@@ -256,7 +261,7 @@ def test_binlog_purged__while_postponed__clear_failure_original_untouched(
         )
     )
     run.start()
-    assert wait_for(lambda: run.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     admin = db.server.connect()
     cur = admin.cursor()
     # The stream reads continuously, so a plain PURGE never overtakes it. Make it lose

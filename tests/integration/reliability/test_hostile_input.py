@@ -4,7 +4,6 @@ is left; odd but legal identifiers migrate correctly, checksum verified."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from django_ghost.engine.errors import DataError, GhostError, PreflightError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.sql.quote import quote_identifier as q
-from tests.integration.engine.test_migrator import make_config
+from tests.integration.helpers import MirroredWriter, Mix, Shape, make_config, seed
 from tests.plugins.mariadb import TestDatabase
 
 BASE = "CREATE TABLE t (id INT PRIMARY KEY, v INT, w VARCHAR(20), n INT NULL)"
@@ -175,41 +174,6 @@ def test_migrate__bad_input__clear_error_original_untouched(
 ODD_NAMES = ["we`ird", "it's", "a b", "ünï", "order", "select", 'd"q', "x; DROP TABLE canary; --"]
 
 
-class QuotedWriter(threading.Thread):
-    """Writes through quoted identifiers to the table and its mirror."""
-
-    def __init__(self, db: TestDatabase, table: str, key: str, col: str):
-        super().__init__(daemon=True)
-        self.conn = db.connect()
-        self.targets = (q(table), "`mirror`")
-        self.key, self.col = q(key), q(col)
-        self.stop = threading.Event()
-        self.failures: list[str] = []
-        self.writes = 0
-
-    def run(self) -> None:
-        cur = self.conn.cursor()
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            for target in self.targets:
-                try:
-                    cur.execute(
-                        f"INSERT INTO {target} ({self.key}, v, {self.col}) VALUES (%s, %s, %s)",
-                        (100000 + n, n, f"n{n}"),
-                    )
-                    cur.execute(f"UPDATE {target} SET v = v + 1 WHERE {self.key} = %s", (n % 500,))
-                    cur.execute(f"DELETE FROM {target} WHERE {self.key} = %s", (n * 7 % 500,))
-                    self.writes += 3
-                except Exception as exc:  # noqa: BLE001 - asserted on
-                    self.failures.append(str(exc))
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.join(timeout=30)
-        self.conn.close()
-
-
 @pytest.mark.parametrize("name", ODD_NAMES + ["T" * 64])
 def test_migrate__odd_identifiers__migrated_and_verified(
     db: TestDatabase, tmp_path: Path, name: str
@@ -218,16 +182,18 @@ def test_migrate__odd_identifiers__migrated_and_verified(
     key = name[:60] + "_k"
     col = name[:60] + "_c"
     db.execute("CREATE TABLE canary (id INT)")
-    for target in (table, "mirror"):
-        db.execute(
-            f"CREATE TABLE {q(target)} ({q(key)} INT PRIMARY KEY, v INT, {q(col)} VARCHAR(20))"
-        )
-        db.execute(f"INSERT INTO {q(target)} SELECT seq, seq, CONCAT('c', seq) FROM seq_1_to_500")
+    definition = f"{q(key)} INT PRIMARY KEY, v INT, {q(col)} VARCHAR(20)"
+    shape = Shape(definition, "SELECT seq, seq, CONCAT('c', seq)")
+    seed(db, 500, table, mirror="mirror", shape=shape)
     alter = (
         f"ADD COLUMN {q(name[:60] + '_n')} INT NOT NULL DEFAULT 1, "
         f"MODIFY {q(col)} VARCHAR(40), ADD INDEX {q(name[:60] + '_i')} (v)"
     )
-    writer = QuotedWriter(db, table, key, col)
+    # Through the quoted key and text column, to the table and to `mirror`.
+    mix = Mix(
+        500, (1, 7), first_id=100000, text="n{n}", move="", pause=0.0, key=key, text_column=col
+    )
+    writer = MirroredWriter(db, table, mirror="mirror", mix=mix)
     writer.start()
     result = Migrator(
         make_config(db, table, alter, serve_socket_file=str(tmp_path / "s.sock"))

@@ -13,9 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.integration.engine.test_migrator import make_config
-from tests.integration.engine.test_operations import Run
-from tests.integration.reliability.helpers import MirrorWriter, rows_md5, seed
+from tests.integration.helpers import MirroredWriter, Run, make_config, rows_md5, seed
 from tests.plugins.mariadb import TestDatabase, wait_for
 
 TIMEOUT = 1  # cut_over_lock_timeout_seconds
@@ -55,7 +53,7 @@ def test_cut_over__long_transaction_holds_metadata_lock__writes_bounded_table_ne
     seed(db, 3000)
     db.execute("INSERT INTO t (id, v, w) VALUES (-5, 0, 'held')")
     db.execute("INSERT INTO t_mirror (id, v, w) VALUES (-5, 0, 'held')")
-    writer = MirrorWriter(db)
+    writer = MirroredWriter(db)
     poller = Poller(db)
     writer.start()
     poller.start()
@@ -72,7 +70,7 @@ def test_cut_over__long_transaction_holds_metadata_lock__writes_bounded_table_ne
     )
     run.start()
     ctx = run.migrator.context
-    assert wait_for(lambda: ctx.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     holder = db.connect(autocommit=False)
     try:
         holder.cursor().execute("SELECT * FROM t WHERE id = -5 FOR UPDATE")  # metadata lock

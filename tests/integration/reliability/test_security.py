@@ -23,9 +23,7 @@ from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import GhostError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.sql.quote import quote_identifier as q
-from tests.integration.engine.test_migrator import make_config
-from tests.integration.engine.test_operations import Run
-from tests.integration.reliability.helpers import REPO, seed
+from tests.integration.helpers import REPO, Run, make_config, seed
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 
 
@@ -104,7 +102,7 @@ def test_password__logs_status_hooks_errors__never_shown(
     assert config.password == secret_user.password
     run = Run(config)
     run.start()
-    assert wait_for(lambda: run.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     replies = [send(sock, c) for c in ("status", "status-json", "sup", "help", "applier")]
     time.sleep(1.2)  # a status line is logged
     flag.unlink()
@@ -213,7 +211,7 @@ def test_control_socket__default_run__0600_and_no_tcp_listener(
     assert config.serve_tcp_port == 0 and config.serve_socket_file == ""
     run = Run(config)
     run.start()
-    assert wait_for(lambda: run.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     path = f"/tmp/django-ghost.{db.name}.t.sock"
     mode = stat.S_IMODE(os.stat(path).st_mode)
     during = _own_listening()
@@ -245,7 +243,7 @@ def test_control_socket__tcp_enabled__loopback_only(db: TestDatabase, tmp_path: 
         )
     )
     run.start()
-    assert wait_for(lambda: run.migrator.context.phase.startswith("postponed"), timeout=60)
+    assert wait_for(run.postponed, timeout=60)
     new = {i: a for i, a in _own_listening().items() if i not in before}
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
         conn.sendall(b"sup\n")

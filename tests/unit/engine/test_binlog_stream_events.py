@@ -23,7 +23,7 @@ from django_ghost.engine.binlog.reader import WatchSpec
 from django_ghost.engine.binlog.stream import BinlogStream
 from django_ghost.engine.errors import BinlogError
 from django_ghost.engine.mysql.connection import ConnectionSpec
-from tests.unit.engine.test_binlog_rows import table_map_body
+from tests.unit.engine.helpers import table_map_body
 
 
 def event(etype: int, body: bytes, log_pos: int = 1000) -> bytes:

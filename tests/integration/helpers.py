@@ -1,0 +1,343 @@
+"""Shared pieces of the integration tests: the config factory, a migration in a thread,
+seeded tables, the mirrored writer, the CLI as a subprocess, binlog streams to read, and
+small probes.
+
+The control-socket client the tests use is the engine's own,
+:func:`django_ghost.engine.control.client.send`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from django_ghost.engine.binlog.coordinates import current_position
+from django_ghost.engine.binlog.events import BinlogEvent, BinlogPosition, RowChange
+from django_ghost.engine.binlog.reader import WatchSpec
+from django_ghost.engine.binlog.stream import BinlogStream
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.migrator import Migrator
+from django_ghost.engine.mysql.connection import Connection, ConnectionSpec, connect
+from django_ghost.engine.sql.quote import quote_identifier as q
+from tests.plugins.mariadb import TestDatabase
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_config(db: TestDatabase, table: str, alter: str, **options: Any) -> GhostConfig:
+    """An executing migration of ``table`` in the test database, 100-row chunks unless
+    ``options`` say otherwise."""
+    server = db.server
+    return GhostConfig(
+        host=server.host,
+        port=server.port,
+        user=server.user,
+        password=server.password,
+        database=db.name,
+        table=table,
+        alter=alter,
+        execute=True,
+        chunk_size=options.pop("chunk_size", 100),
+        **options,
+    )
+
+
+class Run(threading.Thread):
+    """A migration in a background thread; ``result`` or ``error`` once it ends."""
+
+    def __init__(self, config: GhostConfig, **kwargs: Any):
+        super().__init__(daemon=True)
+        self.migrator = Migrator(config, **kwargs)
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.migrator.run()
+        except BaseException as exc:  # noqa: BLE001 - asserted by the test
+            self.error = exc
+
+    def postponed(self) -> bool:
+        """Whether the copy is done and the cut-over waits for its flag file to go."""
+        return self.migrator.context.phase.startswith("postponed")
+
+
+def spec_of(db: TestDatabase) -> ConnectionSpec:
+    """The test server's login, no default database."""
+    s = db.server
+    return ConnectionSpec(host=s.host, port=s.port, user=s.user, password=s.password)
+
+
+def engine_conn(db: TestDatabase) -> Connection:
+    """A session in the test database as the engine opens them (its time zone and SQL
+    mode)."""
+    return connect(dataclasses.replace(spec_of(db), database=db.name))
+
+
+# -- seeded tables -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """A seeded table: its column definitions, and what follows ``INSERT INTO <table>``
+    to fill it from ``seq_1_to_<rows>`` (the server's sequence engine)."""
+
+    columns: str
+    fill: str
+
+
+KEYED = Shape("id INT PRIMARY KEY, v INT, w VARCHAR(20)", "SELECT seq, seq, CONCAT('x', seq)")
+AUTO_INCREMENT = Shape(
+    "id INT AUTO_INCREMENT PRIMARY KEY, v INT, w VARCHAR(20)",
+    "(v, w) SELECT seq, CONCAT('x', seq)",
+)
+
+
+def seed(
+    db: TestDatabase,
+    rows: int = 3000,
+    table: str = "t",
+    *,
+    mirror: str | None = "{table}_mirror",
+    shape: Shape = KEYED,
+) -> None:
+    """``table`` with ``rows`` rows of ``shape``, and an identical ``mirror`` (a name,
+    ``{table}`` standing for the table's; None: no mirror)."""
+    names = [table] if mirror is None else [table, mirror.format(table=table)]
+    for name in names:
+        db.execute(f"CREATE TABLE {q(name)} ({shape.columns})")
+        db.execute(f"INSERT INTO {q(name)} {shape.fill} FROM seq_1_to_{rows}")
+
+
+def rows_md5(db: TestDatabase, table: str, columns: str = "id, v, w") -> tuple[int, str]:
+    return db.checksum(table, columns, order_by="id")
+
+
+def helper_tables(db: TestDatabase, table: str = "t") -> list[str]:
+    return sorted(n for n in db.tables() if n.startswith(f"_{table}_"))
+
+
+# -- the mirrored writer -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Mix:
+    """What a writer does in its round n = 1, 2, ...: insert a row, add to ``v`` of the
+    row keyed ``n * strides[0] % keys``, delete the row keyed ``n * strides[1] % keys``
+    and, when ``move`` is set, re-key the row keyed ``n * strides[2] % keys``; then
+    sleep ``pause`` seconds."""
+
+    keys: int = 3000
+    strides: tuple[int, ...] = (7, 13, 17)
+    first_id: int | None = 1_000_000
+    """The inserted row's key is ``first_id + n``; None: the table's AUTO_INCREMENT."""
+    text: str | None = "w{n}"
+    """The inserted row's text (``{n}`` the round); None: the text column is not set."""
+    bump_by_round: bool = False
+    """Add n to ``v`` rather than 1."""
+    move: str = "{k} + 5000000"
+    """A moved row's new key, ``{k}`` standing for the key column; empty: no moves."""
+    pause: float = 0.001
+    key: str = "id"
+    text_column: str = "w"
+
+    def statements(self, table: str, n: int) -> list[tuple[str, tuple[Any, ...]]]:
+        """Round ``n``'s statements on ``table``, with their parameters."""
+        t, k = q(table), q(self.key)
+        rows = [n * stride % self.keys for stride in self.strides]
+        columns: list[str] = ["v"]
+        values: list[Any] = [n]
+        if self.first_id is not None:
+            columns.insert(0, k)
+            values.insert(0, self.first_id + n)
+        if self.text is not None:
+            columns.append(q(self.text_column))
+            values.append(self.text.format(n=n))
+        marks = ", ".join(["%s"] * len(values))
+        bump = n if self.bump_by_round else 1
+        done = [
+            (f"INSERT INTO {t} ({', '.join(columns)}) VALUES ({marks})", tuple(values)),
+            (f"UPDATE {t} SET v = v + %s WHERE {k} = %s", (bump, rows[0])),
+            (f"DELETE FROM {t} WHERE {k} = %s", (rows[1],)),
+        ]
+        if self.move:
+            new_key = self.move.format(k=k)
+            done.append((f"UPDATE {t} SET {k} = {new_key} WHERE {k} = %s", (rows[2],)))
+        return done
+
+
+KEY_MOVES = Mix()
+"""Explicit keys from 1,000,001 up, rows moved 5,000,000 up, over keys below 3000."""
+AUTO_INCREMENT_MIX = Mix(first_id=None, text="{n}", move="-{k}", pause=0.0)
+"""Keys from AUTO_INCREMENT, rows moved to the negative key, no pause between rounds."""
+NO_KEY_MOVES = Mix(
+    keys=20000,
+    strides=(37, 91),
+    first_id=100000,
+    text=None,
+    bump_by_round=True,
+    move="",
+    pause=0.002,
+)
+"""Keys from 100,001 up, ``v`` grown by the round, no moves, over keys below 20,000."""
+
+
+class MirroredWriter(threading.Thread):
+    """Writes ``mix`` to ``table`` until stopped, each statement also to ``mirror`` right
+    after it: with every write applied to both, the mirror holds what the table must
+    hold, an oracle independent of the engine (``mirror`` is a name, ``{table}`` standing
+    for the table's; None: the table alone). Failed writes are recorded, not raised."""
+
+    def __init__(
+        self,
+        db: TestDatabase,
+        table: str = "t",
+        *,
+        mirror: str | None = "{table}_mirror",
+        mix: Mix = KEY_MOVES,
+    ):
+        super().__init__(daemon=True)
+        self.conn = db.connect()
+        self.tables = [table] if mirror is None else [table, mirror.format(table=table)]
+        self.mix = mix
+        self.stop = threading.Event()
+        self.writes = 0
+        self.failures: list[str] = []
+        self.max_latency = 0.0
+        """Longest time one statement on the table took (seconds)."""
+
+    def run(self) -> None:
+        cur = self.conn.cursor()
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            per_table = [self.mix.statements(table, n) for table in self.tables]
+            for same_statement in zip(*per_table, strict=True):
+                for i, (sql, params) in enumerate(same_statement):
+                    try:
+                        started = time.monotonic()
+                        cur.execute(sql, params)
+                        if i == 0:
+                            elapsed = time.monotonic() - started
+                            self.max_latency = max(self.max_latency, elapsed)
+                        self.writes += 1
+                    except Exception as exc:  # noqa: BLE001 - counted and asserted on
+                        self.failures.append(f"{self.tables[i]}: {exc}")
+            if self.mix.pause:
+                time.sleep(self.mix.pause)
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.join(timeout=30)
+        self.conn.close()
+
+
+# -- the CLI as a subprocess -------------------------------------------------------------
+
+
+def cli_env(db: TestDatabase) -> dict[str, str]:
+    env = dict(os.environ)
+    env["GHOST_PASSWORD"] = db.server.password
+    env.pop("MYSQL_PWD", None)
+    return env
+
+
+def spawn_cli(db: TestDatabase, *flags: str, env: dict[str, str] | None = None) -> Any:
+    """``python -m django_ghost.cli`` with the connection flags and the password in the
+    environment."""
+    server = db.server
+    cmd = [
+        sys.executable,
+        "-m",
+        "django_ghost.cli",
+        f"--host={server.host}",
+        f"--port={server.port}",
+        f"--user={server.user}",
+        f"--database={db.name}",
+        *flags,
+    ]
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env if env is not None else cli_env(db),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_cli(db: TestDatabase, *flags: str, timeout: float = 120) -> tuple[int, str, str]:
+    proc = spawn_cli(db, *flags)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+# -- binlog streams ----------------------------------------------------------------------
+
+# Every dump connection needs its own server id: the server kills an older dump thread
+# that registered with the same id.
+_server_ids = itertools.count(10_000 + (os.getpid() % 5_000) * 100)
+
+
+def position(db: Any) -> BinlogPosition:
+    conn = db.connect()
+    try:
+        return current_position(conn)
+    finally:
+        conn.close()
+
+
+def open_stream(
+    db: Any,
+    watch: Mapping[str, Sequence[str] | WatchSpec],
+    start: BinlogPosition,
+    **kwargs: Any,
+) -> BinlogStream:
+    specs = {
+        name: w if isinstance(w, WatchSpec) else WatchSpec(tuple(w)) for name, w in watch.items()
+    }
+    return BinlogStream(
+        spec_of(db),
+        server_id=next(_server_ids),
+        schema=db.name,
+        watch=specs,
+        start=start,
+        **kwargs,
+    )
+
+
+def drain(stream: BinlogStream, end: BinlogPosition, timeout: float = 20.0) -> list[BinlogEvent]:
+    """Read until the stream has returned the event that ends at ``end``."""
+    events: list[BinlogEvent] = []
+    deadline = time.monotonic() + timeout
+    while stream.position < end:
+        assert time.monotonic() < deadline, f"stream stuck at {stream.position}, wanted {end}"
+        events += stream.read(1000, 0.5)
+    return events
+
+
+def read_all(
+    db: Any,
+    watch: Mapping[str, Sequence[str] | WatchSpec],
+    start: BinlogPosition,
+    **kwargs: Any,
+) -> list[BinlogEvent]:
+    """Every event from ``start`` to the server's current position."""
+    end = position(db)
+    stream = open_stream(db, watch, start, **kwargs)
+    try:
+        return drain(stream, end)
+    finally:
+        stream.close()
+
+
+def row_changes(events: Sequence[BinlogEvent]) -> list[RowChange]:
+    return [e for e in events if isinstance(e, RowChange)]
