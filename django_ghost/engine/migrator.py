@@ -9,13 +9,14 @@
 
 ``Migrator._run_once`` is that list: each step is a call that takes what it needs and
 returns what it produces (the sessions as ``Servers``, the running apply as
-``Streaming``, ...). Whatever a step opens, starts or creates it registers in the run's
-``Resources`` (state/resources.py), which one ``release()`` undoes whichever step fails:
-it stops the threads, drops the tables this run created unless they must stay (the ghost
-once swapped in or refused by the cut-over's row count check; both tables after a lost
-connection once a checkpoint was saved), and closes the sessions. After such a lost
-connection ``run()`` resumes from the checkpoint by itself, up to
-``auto_resume_attempts`` times.
+``Streaming``, the copier, ...). What a step opens, starts or creates for the rest of the
+run it registers in the run's ``Resources`` (state/resources.py), which one ``release()``
+undoes whichever step fails: it stops the threads, drops the tables this run created
+unless they must stay (the ghost once swapped in or refused by the cut-over's row count
+check; both tables after a lost connection once a checkpoint was saved), and closes the
+sessions. After such a lost connection ``run()`` resumes from the checkpoint by itself,
+up to ``auto_resume_attempts`` times. The hook events fire from ``_run_once`` and,
+within the steps, through ``self.ops`` (control/operations.py), in the order of the list.
 
 Order matters in two places. The binlog stream starts *before* the copy range is read,
 so no change can fall between the two (apply/applier.py explains why that makes copy +
@@ -27,13 +28,15 @@ the lag reading on the *inspector* (``servers.inspector``, a replica in gh-ost's
 mode), everything else on the *applier* (``servers.main``, the primary). On a primary
 both are one.
 
-The bulkier parts of the steps live in the engine's packages, each given what it needs:
-state/helper_tables.py (create the changelog and the ghost), state/resume.py (take over a
-killed run, save checkpoints), copy/deferred.py (drop and build the plain secondary
-indexes), copy/loop.py (the copy loop), apply/streaming.py (applying changes between and
-during the other steps, catching up), verify/verification.py (the checksum step),
-cutover/ (the swap), topology/replicas.py (waiting for the inspected replica,
-test_on_replica) and reporting.py (progress snapshots and the result).
+The bodies of the steps live in the engine's packages, each given what it needs:
+topology/preflight.py (connect, check the server, the topology, the ALTER and the table),
+state/helper_tables.py (the migration lock; create the changelog and the ghost),
+state/resume.py (take over a killed run, save checkpoints), table/plan.py (the copy
+plan), copy/deferred.py (drop and build the plain secondary indexes), apply/streaming.py
+(the stream, the writer, applying changes between and during the other steps, catching
+up), copy/loop.py (the copy), verify/verification.py (the checksum step), cutover/ (the
+swap), topology/replicas.py (waiting for the inspected replica, test_on_replica) and
+reporting.py (progress snapshots and the result).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any
 def default_reader_factory(
     spec: ConnectionSpec, config: GhostConfig, watch: dict[str, WatchSpec], start: Any
 ) -> BinlogReader:
+    """The binlog reader of a run (tests may give the migrator another factory)."""
     from ..binlog.stream import BinlogStream
 
     return BinlogStream(

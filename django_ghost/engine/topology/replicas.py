@@ -47,7 +47,7 @@ def wait_for_replica(
 
 
 @contextlib.contextmanager
-def replication_stopped_if_testing(
+def _replication_stopped_if_testing(
     topology: Topology | None,
     config: GhostConfig,
     conn: Connection,
@@ -80,7 +80,7 @@ def around_cut_over(
 ) -> Iterator[None]:
     """Around the cut-over: with test_on_replica, replication stopped before it (and
     restarted if it fails) and the swap undone after it succeeded."""
-    with replication_stopped_if_testing(servers.topology, config, servers.main, fire):
+    with _replication_stopped_if_testing(servers.topology, config, servers.main, fire):
         yield
     if servers.topology.test_on_replica:
         swap_back_after_test(
