@@ -32,6 +32,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from django_ghost.engine.apply.streaming import Streaming
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.progress import ProgressSnapshot
@@ -48,20 +49,19 @@ class ApplyGateMigrator(Migrator):
         self.gated = False
         self.measure: dict[str, float] = {}
 
-    def catch_up(self, *, max_wait: float | None = None) -> None:
+    def catch_up(self, streaming: Streaming, *, max_wait: float | None = None) -> None:
         if self.gated:
-            super().catch_up(max_wait=max_wait)
+            super().catch_up(streaming, max_wait=max_wait)
             return
         self.gated = True
         (self.gate / "throttled").write_text(str(time.time()))
         while not (self.gate / "release").exists():
-            self._check_abort()
+            streaming.check_abort()
             time.sleep(0.01)
-        assert self.streamer is not None
         before = self.context.events_applied
-        queued = self.streamer.queue.qsize()
+        queued = streaming.streamer.queue.qsize()
         started = time.monotonic()
-        super().catch_up(max_wait=max_wait)
+        super().catch_up(streaming, max_wait=max_wait)
         seconds = time.monotonic() - started
         events = self.context.events_applied - before
         self.measure = {

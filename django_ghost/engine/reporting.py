@@ -1,6 +1,6 @@
 """What a migration reports about itself: progress snapshots of its context (handed to
 the ``on_progress`` callback at most every ``PROGRESS_INTERVAL`` seconds) and, at the
-end, its MigrationResult.
+end, its MigrationResult. :class:`Reporter` does both for one migration.
 """
 
 from __future__ import annotations
@@ -70,18 +70,26 @@ def result(
     )
 
 
-class ProgressReporter:
-    """Hands ``on_progress`` a fresh snapshot, at most every PROGRESS_INTERVAL seconds
-    unless forced; does nothing without a callback."""
+class Reporter:
+    """Snapshots and the result of the migration of ``config.table``; hands
+    ``on_progress`` a fresh snapshot at most every PROGRESS_INTERVAL seconds unless
+    forced (nothing without a callback)."""
 
     def __init__(
         self,
+        config: GhostConfig,
+        names: TableNames,
+        context: MigrationContext,
         on_progress: Callable[[ProgressSnapshot], None] | None,
-        snapshot: Callable[[], ProgressSnapshot],
     ):
+        self.config = config
+        self.names = names
+        self.context = context
         self.on_progress = on_progress
-        self.snapshot = snapshot
         self._last = 0.0
+
+    def snapshot(self) -> ProgressSnapshot:
+        return snapshot(self.config, self.context)
 
     def report(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -89,3 +97,18 @@ class ProgressReporter:
             return
         self._last = now
         self.on_progress(self.snapshot())
+
+    def result(
+        self, started: float, *, noop: bool, verified: bool, new_table: str
+    ) -> MigrationResult:
+        """The result of a run that began at ``started``; ``verified``: the checksum
+        passed; ``new_table``: the ghost's SHOW CREATE TABLE."""
+        return result(
+            self.config,
+            self.names,
+            self.context,
+            started=started,
+            noop=noop,
+            checksum_verified=verified,
+            new_create_table=new_table,
+        )

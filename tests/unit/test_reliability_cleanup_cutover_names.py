@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from django_ghost.engine.cutover.cutover import CutOver
+from django_ghost.engine.cutover.atomic import AtomicAttempt
 from django_ghost.engine.errors import ConfigError
 from django_ghost.engine.sql.names import CUTOVER_SUFFIXES, SENTRY_COMMENT, table_names
 from django_ghost.engine.state.leftovers import changelog_owners, classify_table
@@ -138,8 +138,8 @@ def test_classify_table__two_templates__config_error() -> None:
 
 def test_cutover_swap_names__suffixes__the_ones_cleanup_knows() -> None:
     # The cut-over builds the names itself; cleanup must follow if they ever change.
-    fake = SimpleNamespace(original="orders", _exists=lambda name: False)
-    ghost, sentry = CutOver._swap_names(fake)  # type: ignore[arg-type]
+    fake = SimpleNamespace(original="orders", exists=lambda name: False)
+    ghost, sentry = AtomicAttempt._swap_names(fake)  # type: ignore[arg-type]
     assert [suffix for suffix, _kind in CUTOVER_SUFFIXES] == [ghost[6:], sentry[6:]]
     tables = ["orders", table_names("orders").changelog]
     assert classify_table(ghost, tables=tables) == ("ghost", "orders")

@@ -1,3 +1,3 @@
 """The row copy: the chunker walks the shared key, the copier copies each chunk inside the
-server, deferred.py drops and rebuilds the plain secondary indexes, bounds.py keeps the
-key bounds as text."""
+server, loop.py runs the copy step, deferred.py drops and rebuilds the plain secondary
+indexes, bounds.py keeps the key bounds as text."""

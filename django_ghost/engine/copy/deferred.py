@@ -16,8 +16,8 @@ Each definition is taken verbatim from the ghost's SHOW CREATE TABLE, so the reb
 indexes are identical (names, columns, prefixes, order, comments), and it is saved in the
 changelog so a resumed run knows what to build.
 
-:func:`build` runs that ALTER on a session of its own, in a thread, while the migrator
-keeps applying changes; aborting the migration kills the statement.
+:func:`build_deferred` runs that ALTER on a session of its own, in a thread (:func:`build`),
+while the migrator keeps applying changes; aborting the migration kills the statement.
 
 The build ends before the checksum starts. Overlapping them (tried) deadlocks on metadata
 locks: the ALTER's final exclusive lock waits for the checksum session that already read
@@ -33,15 +33,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 
 import MySQLdb
 
+from ..context import MigrationContext
 from ..mysql.connection import Connection, execute, query, scalar
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
+
+log = logging.getLogger("django_ghost")
 
 HINT = "deferred-indexes"
 ER_DUP_KEYNAME = 1061
@@ -97,6 +102,41 @@ def build_statement(conn: Connection, ghost: str, changelog: str) -> str | None:
         return None
     adds = ", ".join(f"ADD {definition}" for definition in missing)
     return f"ALTER TABLE {q(ghost)} {adds}, ALGORITHM=INPLACE, LOCK=NONE"
+
+
+def build_deferred(
+    conn: Connection,
+    open_session: Callable[[], Connection],
+    context: MigrationContext,
+    *,
+    ghost: str,
+    changelog: str,
+    tend: Callable[[], None],
+) -> bool:
+    """Add back the indexes dropped before the copy, online, on a session of their own
+    (``open_session``) while ``tend`` keeps applying changes to the ghost. Returns whether
+    any index was built."""
+    statement = build_statement(conn, ghost, changelog)
+    if statement is None:
+        return False
+    context.set_phase("building indexes")
+    started = time.monotonic()
+    while statement is not None:
+        try:
+            build(conn, open_session(), statement, tend)
+            break
+        except MySQLdb.Error as exc:
+            # A resumed run: the killed run's ALTER went on in the server and added
+            # some of the indexes meanwhile (the server does not stop a DDL whose
+            # client died). Build what is still missing, if that is less.
+            if not exc.args or exc.args[0] != ER_DUP_KEYNAME:
+                raise
+            remaining = build_statement(conn, ghost, changelog)
+            if remaining == statement:
+                raise
+            statement = remaining
+    log.info("built the deferred secondary indexes in %.1f s", time.monotonic() - started)
+    return True
 
 
 def build(conn: Connection, session: Connection, statement: str, tend: Callable[[], None]) -> None:

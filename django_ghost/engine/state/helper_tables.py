@@ -1,22 +1,36 @@
-"""The migration's helper tables: create the changelog and the ghost table (the ALTER
-applied to it), refusing or dropping what an earlier run left under their names.
+"""The migration's helper tables: take the migration lock that makes them ours, create
+the changelog and the ghost table (the ALTER applied to it), refusing or dropping what an
+earlier run left under their names.
 
 Also the two lookups the create and the resume steps share: does a table exist, and is
-it an empty cut-over sentry (cutover.py).
+it an empty cut-over sentry (cutover/atomic.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import MySQLdb
 
 from ..config import GhostConfig
 from ..errors import PreflightError, UnsupportedAlterError
-from ..mysql.connection import Connection, execute, query
-from ..sql.names import SENTRY_COMMENT, TableNames
+from ..mysql.connection import Connection, execute, query, scalar
+from ..sql.names import SENTRY_COMMENT, TableNames, migration_lock_name
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog, create_table_sql
+
+
+def take_migration_lock(conn: Connection, config: GhostConfig) -> None:
+    """A server-side named lock, held by ``conn`` until it closes: a second migration of
+    the same table is refused."""
+    name = migration_lock_name(config.database, config.table)
+    if scalar(conn, "SELECT GET_LOCK(%s, 0)", (name,)) != 1:
+        holder = scalar(conn, "SELECT IS_USED_LOCK(%s)", (name,))
+        raise PreflightError(
+            f"Another migration of {config.database}.{config.table} is running "
+            f"(it holds the lock {name!r}, connection id {holder}). Wait for it to finish, "
+            "or stop it."
+        )
 
 
 def create(
@@ -24,12 +38,12 @@ def create(
     config: GhostConfig,
     names: TableNames,
     statements: Sequence[str],
-    created: list[str],
+    created: Callable[[str], None],
 ) -> Changelog:
     """Create the changelog (state ``started``) and the ghost, and ALTER the ghost.
 
-    Each table is appended to ``created`` as soon as it exists, so that the migrator's
-    release drops it if a later step fails.
+    ``created`` is called with each table as soon as it exists, so that the run's
+    release (resources.py) drops it if a later step fails.
     """
     for table, allowed, option in (
         (names.ghost, config.initially_drop_ghost_table, "initially_drop_ghost_table"),
@@ -47,11 +61,11 @@ def create(
     # The changelog is ours alone (the migration lock guarantees it): always recreate.
     execute(conn, f"DROP TABLE IF EXISTS {q(names.changelog)}")
     execute(conn, create_table_sql(names.changelog))
-    created.append(names.changelog)
+    created(names.changelog)
     changelog = Changelog(conn, names.changelog)
     changelog.state("started")
     execute(conn, f"CREATE TABLE {q(names.ghost)} LIKE {q(names.original)}")
-    created.append(names.ghost)
+    created(names.ghost)
     for statement in statements:
         try:
             execute(conn, f"ALTER TABLE {q(names.ghost)} {statement}")

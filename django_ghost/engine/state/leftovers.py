@@ -9,7 +9,7 @@ clean-up, so it may leave behind, in the migrated schema:
   migration kept on purpose (``ok_to_drop_table`` off), which holds data and is dropped
   only when asked (``drop_old``), or an empty cut-over *sentry* (its comment says so),
   which is always safe to drop;
-- the names the atomic cut-over uses while an attempt runs (see ``CutOver._atomic``):
+- the names the atomic cut-over uses while an attempt runs (see ``AtomicAttempt.run``):
   ``<t>~g``, the ghost table renamed for the attempt (kind ghost, safe to drop), and
   ``<t>~d``, either the attempt's empty sentry (its comment says so; kind sentry) or,
   when the process died after the RENAME but before renaming it to ``_<t>_del``, the old

@@ -1,5 +1,7 @@
-"""Resuming a killed run: take over the ghost, changelog and checkpoint it left, put the
-copy back where the checkpoint says, and save checkpoints while copying.
+"""Resuming a killed run: take over the ghost, changelog and checkpoint it left (or create
+them, for a fresh run: :func:`create_or_take_over`), and put the copy back where the
+checkpoint says; save checkpoints while copying (:class:`Checkpoints`); tell a lost
+connection, after which a run may resume (:func:`connection_lost`).
 
 checkpoint.py defines what a checkpoint holds and why resuming from it is consistent;
 this module is the migrator's side of it.
@@ -7,8 +9,13 @@ this module is the migrator's side of it.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import MySQLdb
 
 from ..apply.applier import Applier
 from ..binlog.coordinates import binlog_file_exists
@@ -16,16 +23,38 @@ from ..config import GhostConfig
 from ..context import MigrationContext
 from ..copy.bounds import read_bounds, restore_bounds
 from ..copy.chunker import Chunker
-from ..errors import PreflightError
+from ..copy.copier import Copier
+from ..errors import GhostError, PreflightError
 from ..mysql.connection import Connection, execute, query
 from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.names import TableNames, cutover_names
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
+from ..topology.preflight import Servers
 from . import helper_tables
 from .checkpoint import Checkpoint, fingerprint
 from .checkpoint import load as load_checkpoint
+
+log = logging.getLogger("django_ghost")
+
+
+def create_or_take_over(
+    servers: Servers,
+    config: GhostConfig,
+    names: TableNames,
+    statements: Sequence[str],
+    created: Callable[[str], None],
+) -> tuple[Changelog, Checkpoint | None]:
+    """The changelog and the ghost, ALTERed with ``statements`` (helper_tables.py); on
+    resume, the earlier run's and the checkpoint to resume from (None for a fresh run)."""
+    if not config.resume:
+        changelog = helper_tables.create(servers.main, config, names, statements, created)
+        return changelog, None
+    checkpoint = take_over(servers.main, servers.inspector, config, names)
+    changelog = Changelog(servers.main, names.changelog)
+    log.info("resuming from checkpoint at %s", checkpoint.position)
+    return changelog, checkpoint
 
 
 def take_over(
@@ -39,7 +68,7 @@ def take_over(
         return helper_tables.table_exists(conn, config.database, table)
 
     # A run killed inside a cut-over attempt leaves the ghost under its swap name and,
-    # maybe, the empty sentry (cutover.py): put the ghost back, drop the sentry.
+    # maybe, the empty sentry (cutover/atomic.py): put the ghost back, drop the sentry.
     swap_ghost, swap_old = cutover_names(names.original)
     if not exists(names.ghost) and exists(swap_ghost):
         execute(conn, f"RENAME TABLE {q(swap_ghost)} TO {q(names.ghost)}")
@@ -70,16 +99,10 @@ def take_over(
 
 
 def restore_copy_position(
-    writer: Connection,
-    chunker: Chunker,
-    applier: Applier,
-    context: MigrationContext,
-    checkpoint: Checkpoint,
-    *,
-    key: tuple[KeyColumn, ...],
-    ghost: str,
+    chunker: Chunker, *, applier: Applier, checkpoint: Checkpoint, ghost: str
 ) -> None:
     """Put the copy back where the checkpoint says; drop chunks copied after it."""
+    writer, key, context = chunker.conn, chunker.key, applier.context
     context.rows_copied = checkpoint.rows_copied
     context.events_applied = checkpoint.events_applied
     if not checkpoint.has_range or checkpoint.copy_done:
@@ -95,6 +118,52 @@ def restore_copy_position(
     # Ghost rows the copy will write again: above the saved bound, up to the maximum.
     redo = builder.range_condition(names, first=checkpoint.first, lower="lo", upper="max")
     execute(writer, f"DELETE FROM {q(ghost)} WHERE {redo}")
+
+
+class Checkpoints:
+    """Saves a checkpoint of ``copier``'s run at most every ``checkpoint_seconds`` (always
+    when forced): its copy bound and the applied binlog position, or ``start_position``
+    until something was applied. ``on_save`` runs before each save: from the first one
+    on, the ghost and the changelog are worth keeping for a resume.
+    """
+
+    def __init__(
+        self,
+        changelog: Changelog,
+        copier: Copier,
+        conn: Connection,
+        *,
+        start_position: Any,
+        on_save: Callable[[], None],
+    ):
+        self.changelog = changelog
+        self.copier = copier
+        self.conn = conn
+        self.start_position = start_position
+        self.on_save = on_save
+        self._last = 0.0
+
+    def save(self, *, force: bool = False) -> None:
+        """Record the copy bound and the applied binlog position (every few seconds)."""
+        now = time.monotonic()
+        context = self.copier.context
+        if not force and now - self._last < context.config.checkpoint_seconds:
+            return
+        position = context.applied_position or self.start_position
+        if position is None:
+            return
+        self._last = now
+        self.on_save()
+        save_checkpoint(
+            self.changelog,
+            self.copier.conn,
+            self.conn,
+            self.copier.chunker,
+            context,
+            context.config,
+            key=self.copier.key,
+            position=position,
+        )
 
 
 def save_checkpoint(
@@ -131,3 +200,31 @@ def original_ddl(conn: Connection, table: str) -> str:
     checkpoint's fingerprint is taken of."""
     ddl = str(query(conn, f"SHOW CREATE TABLE {q(table)}")[0][1])
     return re.sub(r" AUTO_INCREMENT=\d+", "", ddl)
+
+
+CONNECTION_LOST = (2002, 2003, 2006, 2013, 1927, 4031)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is the server or the network going away (a run may resume)."""
+    return (
+        isinstance(exc, MySQLdb.OperationalError)
+        and bool(exc.args)
+        and (exc.args[0] in CONNECTION_LOST)
+    )
+
+
+def lost_connection_error(table: str, exc: BaseException, *, kept: bool) -> GhostError:
+    """What a run that lost its connection (and does not resume by itself) reports;
+    ``kept``: the ghost, the changelog and a checkpoint are there to resume from."""
+    where = (
+        "The ghost and changelog tables and the checkpoint are kept: run again with "
+        "resume=true (--resume) to continue, or remove them with django-ghost --cleanup."
+        if kept
+        else "Nothing was copied yet; run the migration again."
+    )
+    return GhostError(
+        f"Lost the connection to the server during the migration of "
+        f"{table} ({exc.args[-1] if exc.args else exc}). The original "
+        f"table is untouched. {where}"
+    )

@@ -16,6 +16,8 @@ import dataclasses
 from collections.abc import Mapping
 
 from ..errors import PreflightError
+from ..sql.alter import ParsedAlter
+from ..sql.builder import KeyColumn
 from ..sql.columns import INTEGER_TYPES, Column
 from .info import TableInfo, UniqueKey
 
@@ -60,6 +62,14 @@ class CopyPlan:
         return tuple(self.original.column(name) for name in self.key.columns)
 
     @property
+    def shared_key(self) -> tuple[KeyColumn, ...]:
+        """The chosen key as the copy, the apply and the checksum walk it in both tables."""
+        return tuple(
+            KeyColumn(name=c.name, ghost_name=self.target_name(c.name), column=c)
+            for c in self.key_columns
+        )
+
+    @property
     def ghost_key_columns(self) -> tuple[str, ...]:
         return tuple(self.target_name(name) for name in self.key.columns)
 
@@ -80,6 +90,19 @@ class CopyPlan:
             and p.source.data_type != p.target.data_type
             for p in self.columns
         )
+
+
+def plan_alter(
+    original: TableInfo, ghost: TableInfo, parsed: ParsedAlter, *, allow_nullable_unique_key: bool
+) -> CopyPlan:
+    """The plan for copying ``original`` into ``ghost``, the ALTER ``parsed`` applied."""
+    return build_plan(
+        original,
+        ghost,
+        renamed={k.lower(): v for k, v in parsed.renamed_columns.items()},
+        dropped=frozenset(c.lower() for c in parsed.dropped_columns),
+        allow_nullable_unique_key=allow_nullable_unique_key,
+    )
 
 
 def build_plan(

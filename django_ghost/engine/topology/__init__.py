@@ -1,2 +1,2 @@
-"""Where a migration runs: discovery of primary and replicas, the replica steps, the switch
-to row-based binlogs, and the preflight inspection of server and table."""
+"""Where a migration runs: the preflight steps and checks of server and table, discovery
+of primary and replicas, the replica steps, the switch to row-based binlogs."""

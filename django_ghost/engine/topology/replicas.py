@@ -25,6 +25,7 @@ from .discovery import (
     swap_back,
     wait_until_replicated,
 )
+from .preflight import Servers
 
 log = logging.getLogger("django_ghost")
 
@@ -46,7 +47,7 @@ def wait_for_replica(
 
 
 @contextlib.contextmanager
-def replication_stopped_if_testing(
+def _replication_stopped_if_testing(
     topology: Topology | None,
     config: GhostConfig,
     conn: Connection,
@@ -67,6 +68,28 @@ def replication_stopped_if_testing(
         with contextlib.suppress(MySQLdb.Error):
             start_replication(conn)
         raise
+
+
+@contextlib.contextmanager
+def around_cut_over(
+    servers: Servers,
+    config: GhostConfig,
+    names: TableNames,
+    fire: Callable[[str], None],
+    status_printer: Callable[[str], None] | None,
+) -> Iterator[None]:
+    """Around the cut-over: with test_on_replica, replication stopped before it (and
+    restarted if it fails) and the swap undone after it succeeded."""
+    with _replication_stopped_if_testing(servers.topology, config, servers.main, fire):
+        yield
+    if servers.topology.test_on_replica:
+        swap_back_after_test(
+            servers.main,
+            names,
+            config,
+            where=servers.spec.describe(),
+            status_printer=status_printer,
+        )
 
 
 def swap_back_after_test(

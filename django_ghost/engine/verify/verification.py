@@ -15,13 +15,10 @@ from collections.abc import Callable
 
 import MySQLdb
 
-from ..apply.applier import Applier
-from ..apply.streamer import Streamer
-from ..config import GhostConfig
+from ..apply.streaming import Streaming, zero_date_modes
 from ..errors import GhostError
 from ..mysql.connection import Connection, ConnectionSpec, execute
 from ..mysql.server import ServerFacts
-from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
 from ..table.plan import CopyPlan
@@ -31,43 +28,33 @@ from .checksum import Checksum
 class Verification:
     """Compares the ghost with the original at one consistent point (see checksum.py).
 
-    ``catch_up`` drains the backlog before each read-lock attempt; ``check_abort`` raises
-    when the migration is aborted; ``tend`` does one turn of applying and reporting while
-    the comparison runs.
+    ``catch_up`` drains the backlog before each read-lock attempt; ``streaming`` applies
+    the changes meanwhile (see its check_abort and tend).
     """
 
     def __init__(
         self,
         spec: ConnectionSpec,
         connect_fn: Callable[..., Connection],
-        config: GhostConfig,
         plan: CopyPlan,
         facts: ServerFacts,
         *,
         ghost: str,
-        key: tuple[KeyColumn, ...],
-        sql_mode_remove: tuple[str, ...],
         changelog: Changelog,
-        applier: Applier,
-        streamer: Streamer,
+        streaming: Streaming,
         catch_up: Callable[[], None],
-        check_abort: Callable[[], None],
-        tend: Callable[[], None],
     ):
         self.spec = spec
         self.connect_fn = connect_fn
-        self.config = config
+        self.config = streaming.context.config
         self.plan = plan
         self.facts = facts
         self.ghost = ghost
-        self.key = key
-        self.sql_mode_remove = sql_mode_remove
+        self.key = plan.shared_key
+        self.sql_mode_remove = zero_date_modes(self.config)
         self.changelog = changelog
-        self.applier = applier
-        self.streamer = streamer
+        self.streaming = streaming
         self.catch_up = catch_up
-        self.check_abort = check_abort
-        self.tend = tend
 
     def run(self) -> int:
         """Verify; return the number of rows compared, or raise on a mismatch."""
@@ -104,7 +91,7 @@ class Verification:
         finished = threading.Event()
         thread = checksum.compare_in_thread(finished.set)
         while not finished.is_set():
-            self.tend()
+            self.streaming.tend()
         thread.join()
         checker_conn.close()
         checksum.ghost_conn.close()
@@ -124,8 +111,10 @@ class Verification:
             self.changelog.state(marker)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                self.check_abort()
-                markers = self.applier.drain(self.streamer.queue, max_events=100_000, wait=0.05)
+                self.streaming.check_abort()
+                markers = self.streaming.applier.drain(
+                    self.streaming.streamer.queue, max_events=100_000, wait=0.05
+                )
                 if marker in markers:
                     checksum.open_snapshot()
                     return True

@@ -1,9 +1,9 @@
 """The cut-over's row count check: a ghost that diverged from the frozen original is never
-swapped in (cutover.py, step 3; docs/cut-over.md "Row count check").
+swapped in (cutover/attempts.py, step 3; docs/cut-over.md "Row count check").
 
 The divergence is made on purpose right after the final apply: the test wraps
-``CutOver._carry_auto_increment`` (which runs under the lock, just after
-``_apply_up_to_lock``) so that it also deletes one ghost row, on the session it is given
+``Attempt.carry_auto_increment`` (which runs under the lock, just after
+``apply_up_to_lock``) so that it also deletes one ghost row, on the session it is given
 (the main session in the atomic cut-over, the lock session holding the ghost WRITE in
 the two-step one).
 """
@@ -14,7 +14,7 @@ import logging
 
 import pytest
 
-from django_ghost.engine.cutover.cutover import CutOver, CutOverCountMismatch
+from django_ghost.engine.cutover.attempts import Attempt, CutOverCountMismatch
 from django_ghost.engine.errors import CutOverError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.mysql.connection import Connection, execute
@@ -31,15 +31,15 @@ LOST_ID = 250
 def diverge(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Delete ghost row LOST_ID under the cut-over lock, after the final apply; returns
     the ghost names it was deleted from (one per attempt)."""
-    carry = CutOver._carry_auto_increment
+    carry = Attempt.carry_auto_increment
     attempts: list[str] = []
 
-    def carry_and_lose_a_row(self: CutOver, conn: Connection) -> None:
+    def carry_and_lose_a_row(self: Attempt, conn: Connection) -> None:
         carry(self, conn)
         execute(conn, f"DELETE FROM {q(self.ghost)} WHERE id = {LOST_ID}")
         attempts.append(self.ghost)
 
-    monkeypatch.setattr(CutOver, "_carry_auto_increment", carry_and_lose_a_row)
+    monkeypatch.setattr(Attempt, "carry_auto_increment", carry_and_lose_a_row)
     return attempts
 
 

@@ -140,8 +140,8 @@ def test_migrate__host_is_replica__migrated_on_primary_streamed_from_replica(
     # The binlog is read from the replica, the tables are written on the primary.
     assert replica.dump_threads(replica.server) >= 1
     assert replica.dump_threads(db.server) == 0
-    assert migrator.topology is not None and migrator.topology.mode == "replica"
-    assert (migrator.spec.host, migrator.spec.port) == (db.server.host, db.server.port)
+    assert migrator.ops.topology is not None and migrator.ops.topology.mode == "replica"
+    assert (migrator.ops.spec.host, migrator.ops.spec.port) == (db.server.host, db.server.port)
     assert "_t_gho" in db.tables()
     # Replication lag is the primary's heartbeat as the replica has applied it.
     assert migrator.ops.throttler is not None
@@ -178,7 +178,7 @@ def test_migrate__assume_master_host__migrated_on_given_primary(
     migrator = Migrator(config)
     result = migrator.run()
     assert result.checksum_verified
-    assert migrator.topology is not None and migrator.topology.split
+    assert migrator.ops.topology is not None and migrator.ops.topology.split
     assert "`extra`" in db.show_create("t")
     replica.catch_up()
     assert "`extra`" in replica.show_create("t")

@@ -15,7 +15,9 @@ import MySQLdb
 import pytest
 
 import django_ghost.sandbox as sandbox_module
+from django_ghost.engine.apply.streaming import default_reader_factory
 from django_ghost.engine.errors import BinlogError, GhostError
+from django_ghost.engine.mysql.connection import connect
 from django_ghost.engine.state.cleanup import drop_leftovers
 from django_ghost.sandbox import Sandbox
 from tests.integration.helpers import (
@@ -50,9 +52,28 @@ def kill(db: TestDatabase, ids: list[int]) -> int:
     return done
 
 
-def reconnects(run: Run) -> int:
-    streamer = run.migrator.streamer
-    return int(getattr(streamer.reader, "reconnects", 0)) if streamer is not None else 0
+class Opened:
+    """The binlog reader and the writer session a migration opens, seen through its
+    ``reader_factory`` and ``connect_fn`` so the test can count reconnects and kill."""
+
+    def __init__(self) -> None:
+        self.readers: list[Any] = []
+        self.writers: list[Any] = []
+
+    def reader_factory(self, spec: Any, config: Any, watch: Any, start: Any) -> Any:
+        reader = default_reader_factory(spec, config, watch, start)
+        self.readers.append(reader)
+        return reader
+
+    def connect(self, spec: Any, **kwargs: Any) -> Any:
+        conn = connect(spec, **kwargs)
+        if kwargs.get("isolation") == "READ COMMITTED":  # only the writer reads so
+            self.writers.append(conn)
+        return conn
+
+    def reconnects(self) -> int:
+        reader = self.readers[-1] if self.readers else None
+        return int(getattr(reader, "reconnects", 0)) if reader is not None else 0
 
 
 def assert_matches_mirror_after_alter(db: TestDatabase) -> None:
@@ -70,6 +91,7 @@ def test_binlog_connection__killed_three_times__reconnects_and_matches_mirror(
     writer = MirroredWriter(db)
     writer.start()
     flag = tmp_path / "postpone"
+    opened = Opened()
     run = Run(
         make_config(
             db,
@@ -79,7 +101,8 @@ def test_binlog_connection__killed_three_times__reconnects_and_matches_mirror(
             nice_ratio=2.0,
             postpone_cut_over_flag_file=str(flag),
             serve_socket_file=str(tmp_path / "s.sock"),
-        )
+        ),
+        reader_factory=opened.reader_factory,
     )
     run.start()
     ctx = run.migrator.context
@@ -88,18 +111,18 @@ def test_binlog_connection__killed_three_times__reconnects_and_matches_mirror(
         assert wait_for(lambda f=fraction: ctx.rows_copied >= 3000 * f, timeout=60)
         assert wait_for(lambda: dump_threads(db), timeout=10)
         killed += kill(db, dump_threads(db))
-        assert wait_for(lambda k=killed: reconnects(run) >= k, timeout=20)
+        assert wait_for(lambda k=killed: opened.reconnects() >= k, timeout=20)
     assert wait_for(run.postponed, timeout=90), ctx.phase
     assert wait_for(lambda: dump_threads(db), timeout=10)
     killed += kill(db, dump_threads(db))
-    assert wait_for(lambda: reconnects(run) >= killed, timeout=20)
+    assert wait_for(lambda: opened.reconnects() >= killed, timeout=20)
     time.sleep(0.5)  # writes keep flowing through the new dump connection
     flag.unlink()
     run.join(timeout=120)
     writer.finish()
     assert run.error is None, repr(run.error)
     assert run.result.checksum_verified
-    assert reconnects(run) >= 3
+    assert opened.reconnects() >= 3
     assert writer.failures == [] and writer.writes > 0
     assert_matches_mirror_after_alter(db)
 
@@ -120,6 +143,7 @@ def _kill_writer_mid_copy(db: TestDatabase, tmp_path: Path) -> tuple[Run, Mirror
     seed(db, 3000)
     writer = MirroredWriter(db)
     writer.start()
+    opened = Opened()
     run = Run(
         make_config(
             db,
@@ -129,12 +153,13 @@ def _kill_writer_mid_copy(db: TestDatabase, tmp_path: Path) -> tuple[Run, Mirror
             nice_ratio=2.0,
             default_retries=5,
             serve_socket_file=str(tmp_path / "s.sock"),
-        )
+        ),
+        connect_fn=opened.connect,
     )
     run.start()
     ctx = run.migrator.context
     assert wait_for(lambda: ctx.rows_copied >= 1000, timeout=60)
-    conn: Any = run.migrator.writer
+    conn: Any = opened.writers[-1]
     db.execute(f"KILL {writer_thread_id(conn)}")
     run.join(timeout=120)
     writer.finish()
@@ -154,7 +179,7 @@ def test_writer_connection__killed_mid_copy__original_intact(
     # Today: the error ends the migration; the original is untouched and equals the mirror.
     assert "`x`" not in db.show_create("t")
     assert rows_md5(db, "t") == rows_md5(db, "t_mirror")
-    # In most runs _t_gho and _t_ghc are left (the DROPs in Migrator.release fail and the
+    # In most runs _t_gho and _t_ghc are left (the DROPs in Resources.release fail and the
     # error is suppressed; cause not established): clean-up must remove them.
     leftovers = helper_tables(db)
     print(f"leftovers after the writer kill: {leftovers}")

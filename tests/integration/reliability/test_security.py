@@ -115,7 +115,7 @@ def test_password__logs_status_hooks_errors__never_shown(
         "logs": "\n".join(r.getMessage() for r in caplog.records),
         "status": "\n".join(replies),
         "hook env": envs.read_text(),
-        "config repr": repr(config) + str(run.migrator.spec),
+        "config repr": repr(config) + str(run.migrator.ops.spec),
     }
     for where, text in texts.items():
         assert secret_user.password not in text, f"password in {where}"

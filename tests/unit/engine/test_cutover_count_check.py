@@ -8,7 +8,8 @@ import pytest
 
 from django_ghost.engine.config import GhostConfig, merge_layers
 from django_ghost.engine.context import MigrationContext
-from django_ghost.engine.cutover.cutover import CutOver, _CountsDiffer
+from django_ghost.engine.cutover.attempts import CountsDiffer
+from django_ghost.engine.cutover.two_step import TwoStepAttempt
 from django_ghost.engine.errors import ConfigError
 
 
@@ -63,10 +64,10 @@ class FakeConn:
         pass
 
 
-def _cut_over(limit: int, *, rows_copied: int, rows_estimate: int = 0) -> CutOver:
+def _cut_over(limit: int, *, rows_copied: int, rows_estimate: int = 0) -> TwoStepAttempt:
     context = MigrationContext(GhostConfig(cut_over_count_check_max_rows=limit))
     context.rows_copied, context.rows_estimate = rows_copied, rows_estimate
-    return CutOver(
+    return TwoStepAttempt(
         spec=None,  # type: ignore[arg-type]
         connect=lambda *_a, **_k: None,
         context=context,
@@ -82,26 +83,26 @@ def _cut_over(limit: int, *, rows_copied: int, rows_estimate: int = 0) -> CutOve
 
 def test_check_row_counts__option_zero__no_query() -> None:
     conn = FakeConn({"t": 10, "_t_gho": 9})
-    _cut_over(0, rows_copied=10)._check_row_counts(conn, conn)
+    _cut_over(0, rows_copied=10).check_row_counts(conn, conn)
     assert conn.statements == []
 
 
 def test_check_row_counts__rows_above_limit__no_query() -> None:
     conn = FakeConn({"t": 10, "_t_gho": 9})
-    _cut_over(100, rows_copied=50, rows_estimate=101)._check_row_counts(conn, conn)
+    _cut_over(100, rows_copied=50, rows_estimate=101).check_row_counts(conn, conn)
     assert conn.statements == []
 
 
 def test_check_row_counts__equal_on_two_sessions__passes_and_counts_each_table_once() -> None:
     original, ghost = FakeConn({"t": 10}), FakeConn({"_t_gho": 10})
-    _cut_over(100, rows_copied=10)._check_row_counts(original, ghost)
+    _cut_over(100, rows_copied=10).check_row_counts(original, ghost)
     assert original.statements == ["SELECT COUNT(*) FROM `t`"]
     assert ghost.statements == ["SELECT COUNT(*) FROM `_t_gho`"]
 
 
 def test_check_row_counts__differ_on_one_session__raises_with_both_counts() -> None:
     conn = FakeConn({"_t_gho": 9, "t": 10})
-    with pytest.raises(_CountsDiffer) as raised:
-        _cut_over(100, rows_copied=10)._check_row_counts(conn, conn)
+    with pytest.raises(CountsDiffer) as raised:
+        _cut_over(100, rows_copied=10).check_row_counts(conn, conn)
     assert (raised.value.original_rows, raised.value.ghost_rows) == (10, 9)
     assert conn.statements == ["SELECT COUNT(*) FROM `t`", "SELECT COUNT(*) FROM `_t_gho`"]

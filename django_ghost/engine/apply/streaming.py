@@ -1,0 +1,204 @@
+"""The running apply side of a migration, and the loops that keep the ghost current.
+
+:class:`Streaming` holds what the start-streaming step started (the binlog streamer, the
+changelog heartbeat, the applier on the writer session) and gives the migrator's thread
+its turns of applying: between copy chunks, while an index builds or the checksum
+compares, while the cut-over is postponed, and to catch up before a lock is taken.
+:func:`open_stream`, :func:`open_heartbeat` and :func:`open_writer` make its parts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..binlog.reader import BinlogReader, WatchSpec
+from ..config import GhostConfig
+from ..context import MigrationContext
+from ..errors import AbortedError
+from ..mysql.connection import Connection, ConnectionSpec
+from ..mysql.server import ServerFacts
+from ..sql.names import TableNames, cutover_names
+from ..table.changelog import Heartbeat
+from ..table.plan import CopyPlan
+from .applier import Applier
+from .streamer import Streamer
+
+ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
+
+
+def default_reader_factory(
+    spec: ConnectionSpec, config: GhostConfig, watch: dict[str, WatchSpec], start: Any
+) -> BinlogReader:
+    """The binlog reader of a run (tests may give the migrator another factory)."""
+    from ..binlog.stream import BinlogStream
+
+    return BinlogStream(
+        spec,
+        server_id=replica_server_id(config),
+        schema=config.database,
+        watch=watch,
+        start=start,
+    )
+
+
+def replica_server_id(config: GhostConfig) -> int:
+    """The server id our binlog client registers with. Two clients with one id make the
+    server drop the older one, so by default each process gets its own (gh-ost: 99999)."""
+    if config.replica_server_id:
+        return config.replica_server_id
+    return 1_000_000_000 + (os.getpid() * 1000 + threading.get_ident() % 1000) % 1_000_000_000
+
+
+def open_stream(
+    reader_factory: ReaderFactory,
+    spec: ConnectionSpec,
+    context: MigrationContext,
+    plan: CopyPlan,
+    names: TableNames,
+    start: Any,
+) -> Streamer:
+    """A streamer (not yet started) of the binlog of ``spec`` from ``start``: the key
+    changes of the original table and the rows of the changelog."""
+    pads = {c.name: c.octet_length or 0 for c in plan.key_columns if c.data_type == "binary"}
+    watch = {
+        names.original: WatchSpec(columns=plan.key.columns, binary_pad=pads),
+        names.changelog: WatchSpec(columns=("hint", "value")),
+    }
+    return Streamer(
+        reader_factory(spec, context.config, watch, start),
+        context,
+        table=names.original,
+        changelog_table=names.changelog,
+        own_tables=(*names.helpers, *cutover_names(names.original)),
+    )
+
+
+def open_heartbeat(
+    spec: ConnectionSpec,
+    context: MigrationContext,
+    names: TableNames,
+    connect: Callable[[ConnectionSpec], Connection],
+) -> Heartbeat:
+    """The heartbeat (not yet started) into the changelog, on its own session on
+    ``spec``; failing for good, it aborts the migration."""
+    return Heartbeat(
+        spec,
+        names.changelog,
+        context.config.heartbeat_interval_millis / 1000.0,
+        connect,
+        lambda exc: context.request_abort(f"heartbeat: {exc}"),
+    )
+
+
+def open_writer(
+    connect: Callable[..., Connection],
+    spec: ConnectionSpec,
+    config: GhostConfig,
+    plan: CopyPlan,
+    facts: ServerFacts,
+) -> Connection:
+    """The writer session, which copies the chunks and applies the changes."""
+    zone = "SYSTEM" if plan.converts_datetime_timestamp else "+00:00"
+    if zone == "SYSTEM":
+        zone = facts.global_time_zone or "SYSTEM"
+    # The writer reads with READ COMMITTED consistent reads: no row locks, so the copy
+    # and the apply never deadlock with the application (see applier._barrier).
+    return connect(
+        spec,
+        time_zone=zone,
+        sql_mode_remove=zero_date_modes(config),
+        isolation="READ COMMITTED",
+    )
+
+
+def zero_date_modes(config: GhostConfig) -> tuple[str, ...]:
+    """The sql_mode flags the writer and the checksum sessions drop when
+    ``allow_zero_in_date`` lets rows with zero dates be copied and compared."""
+    if config.allow_zero_in_date:
+        return ("NO_ZERO_DATE", "NO_ZERO_IN_DATE")
+    return ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Streaming:
+    """The streamer, heartbeat and applier of one run, from the binlog ``start_position``.
+
+    ``wait_while_throttled`` blocks while a throttle reason holds (and raises once the
+    migration is aborted); ``report`` writes the status line and progress when due;
+    setting ``stop`` (the caller's event, if any) aborts the migration.
+    """
+
+    context: MigrationContext
+    streamer: Streamer
+    heartbeat: Heartbeat
+    applier: Applier
+    start_position: Any
+    wait_while_throttled: Callable[[], None]
+    report: Callable[[], None]
+    stop: threading.Event | None = None
+
+    @property
+    def writer(self) -> Connection:
+        """The writer session (the applier's), which also copies the chunks."""
+        return self.applier.conn
+
+    def check_abort(self) -> None:
+        """Raise if the migration was stopped, aborted, or the stream failed."""
+        if self.stop is not None and self.stop.is_set():
+            self.context.request_abort("stop requested")
+        if self.streamer.error is not None:
+            raise self.streamer.error
+        if self.context.aborted:
+            raise AbortedError(
+                f"Migration of {self.context.config.table} aborted: "
+                f"{self.context.abort_reason}. The original table is untouched."
+            )
+
+    def apply_pending(self, *, budget_seconds: float, wait: float = 0.0) -> None:
+        """Apply queued changes until the queue is empty or ``budget_seconds`` passed;
+        wait up to ``wait`` seconds for the first one."""
+        deadline = time.monotonic() + budget_seconds
+        first = True
+        while True:
+            before = self.context.events_applied
+            self.applier.drain(
+                self.streamer.queue,
+                max_events=self.context.knobs.dml_batch_size,
+                wait=wait if first else 0.0,
+            )
+            first = False
+            if self.context.events_applied == before and self.streamer.queue.empty():
+                return
+            if time.monotonic() > deadline:
+                return
+
+    def tend(self) -> None:
+        """One turn of a wait that keeps the ghost current: stop if aborted, apply what
+        is queued, report progress."""
+        self.check_abort()
+        self.apply_pending(budget_seconds=0.2, wait=0.05)
+        self.report()
+
+    def catch_up(self, *, max_wait: float | None = None) -> None:
+        """Apply the backlog until the stream is near real time (heartbeat lag)."""
+        self.context.set_phase("catching up")
+        limit = min(
+            self.context.knobs.max_lag_millis / 1000.0,
+            float(self.context.config.cut_over_lock_timeout_seconds),
+        )
+        deadline = None if max_wait is None else time.monotonic() + max_wait
+        while True:
+            self.check_abort()
+            self.wait_while_throttled()
+            self.apply_pending(budget_seconds=0.2, wait=0.05)
+            lag = self.context.lag_seconds
+            if lag is not None and lag < limit and self.streamer.queue.qsize() < 1000:
+                return
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            self.report()

@@ -1,0 +1,74 @@
+"""The copy steps: open the copy over the key range (:func:`open_copy`), then copy chunk
+after chunk until the range is done, with the queued binlog changes applied between
+chunks and a checkpoint saved every few seconds (:func:`copy_rows`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from ..apply.streaming import Streaming
+from ..table.plan import CopyPlan
+from .chunker import Chunker
+from .copier import Copier
+
+MIN_APPLY_SLICE = 0.05
+"""Seconds the copy loop gives the apply at least between two chunks."""
+
+
+class CheckpointSaver(Protocol):
+    """Saves where the copy and the apply are (state/resume.py)."""
+
+    def save(self, *, force: bool = False) -> None: ...
+
+
+def open_copy(
+    streaming: Streaming,
+    plan: CopyPlan,
+    *,
+    ghost: str,
+    restore: Callable[[Chunker], None] | None,
+) -> Copier:
+    """The copier of the key range read now, after the stream started (see applier.py),
+    or, on resume, of what is left where ``restore`` puts the chunker back."""
+    key = plan.shared_key
+    chunker = Chunker(streaming.writer, plan.original.name, plan.key.name, key)
+    if restore is not None:
+        restore(chunker)
+    elif not chunker.capture_range():
+        streaming.applier.copying = False
+    return Copier(
+        streaming.writer,
+        plan,
+        chunker,
+        streaming.context,
+        ghost_table=ghost,
+        key=key,
+        lock_clause="",
+        resolve_conflicts=streaming.applier.resolve_chunk_conflicts,
+    )
+
+
+def copy_rows(copier: Copier, streaming: Streaming, checkpoints: CheckpointSaver) -> None:
+    """Copy chunk after chunk; queued binlog changes always go first."""
+    context = streaming.context
+    context.set_phase("copying")
+    context.copy_started_at = time.monotonic()
+    while not copier.done:
+        streaming.check_abort()
+        streaming.wait_while_throttled()
+        # Queued changes go first, but for no longer than the last chunk took: under a
+        # write load the apply cannot keep up with, the copy still gets half of the
+        # writer's time and finishes; the backlog waits in the bounded queue (and the
+        # binlog) and is drained before the checksum and the cut-over.
+        streaming.apply_pending(budget_seconds=max(MIN_APPLY_SLICE, copier.last_seconds))
+        if not copier.copy_next():
+            break
+        streaming.applier.copied_through_lo = True
+        checkpoints.save()
+        streaming.report()
+    context.copy_finished_at = time.monotonic()
+    context.rows_estimate = max(context.rows_copied, 1)
+    streaming.applier.copying = False
+    checkpoints.save(force=True)

@@ -1,0 +1,47 @@
+"""The two-step cut-over (``cut_over="two-step"``): one session locks both tables WRITE,
+does the shared steps under the lock (attempts.py; its counts run one after the other,
+since it alone can read both tables), then renames with ALTER ... RENAME twice. Between
+the two renames the original's name does not exist, so the application's statements
+fail for a moment; the atomic cut-over (atomic.py) has no such gap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import MySQLdb
+
+from ..mysql.connection import execute
+from ..sql.quote import quote_identifier as q
+from .attempts import Attempt, CutOverAttemptFailed
+
+
+class TwoStepAttempt(Attempt):
+    """One attempt of the two-step cut-over (see the module docstring)."""
+
+    def run(self) -> None:
+        lock_conn = self.connect(self.spec)
+        locked_at = None
+        try:
+            execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
+            try:
+                execute(lock_conn, f"LOCK TABLES {q(self.original)} WRITE, {q(self.ghost)} WRITE")
+            except MySQLdb.OperationalError as exc:
+                raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
+            locked_at = time.monotonic()
+            self.apply_up_to_lock(lock_conn)
+            self.carry_auto_increment(lock_conn)
+            self.check_row_counts(lock_conn, lock_conn)
+            self.streamer.ignore_schema_changes = True
+            execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
+            execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
+            execute(lock_conn, "UNLOCK TABLES")
+            self.context.cut_over_stall_seconds = time.monotonic() - locked_at
+        except BaseException:
+            with contextlib.suppress(MySQLdb.Error):
+                execute(lock_conn, "UNLOCK TABLES")
+            raise
+        finally:
+            with contextlib.suppress(MySQLdb.Error):
+                lock_conn.close()
