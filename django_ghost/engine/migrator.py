@@ -291,7 +291,7 @@ class Migrator:
         self, main: Connection, changelog: Changelog, resumed: Checkpoint | None
     ) -> None:
         """Copy without the ghost's plain secondary indexes; they are built afterwards,
-        by sorting, which is much faster (see deferred.py)."""
+        by sorting, which is much faster (see copy/deferred.py)."""
         if resumed is None and self.config.defer_secondary_indexes:
             deferred.defer(main, self.names.ghost, changelog)
 
@@ -381,7 +381,7 @@ class Migrator:
     def verify_checksum(
         self, servers: Servers, plan: CopyPlan, changelog: Changelog, streaming: Streaming
     ) -> bool:
-        """Compare both tables at one consistent point (see verification.py); True once
+        """Compare both tables at one consistent point (see verify/verification.py); True once
         verified, False when checksum is off."""
         if not self.config.checksum:
             return False

@@ -1,4 +1,4 @@
-"""engine.cleanup without a server: the atomic cut-over's ``<t>~g`` and ``<t>~d`` names
+"""engine.state.leftovers without a server: the atomic cut-over's ``<t>~g`` and ``<t>~d`` names
 are recognised as leftovers of ``t`` only while ``t`` exists and, unless ``<t>~d`` is a
 sentry, only while the changelog of ``t`` exists too: a user may own ``a~g`` or ``a~d``."""
 

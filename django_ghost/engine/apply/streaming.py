@@ -107,7 +107,7 @@ def open_writer(
     if zone == "SYSTEM":
         zone = facts.global_time_zone or "SYSTEM"
     # The writer reads with READ COMMITTED consistent reads: no row locks, so the copy
-    # and the apply never deadlock with the application (see applier._barrier).
+    # and the apply never deadlock with the application (see apply/applier.py, _barrier).
     return connect(
         spec,
         time_zone=zone,

@@ -5,7 +5,7 @@ WHERE <range>`` statement on the writer connection: rows never pass through Pyth
 writer reads with READ COMMITTED and no locking clause, so a chunk never waits for or
 deadlocks with the application; a change the chunk reads too early (in the binlog but
 not yet visible) reaches the ghost through the apply, which re-reads every key the copy
-has passed (see applier.py). A duplicate-key error is either a stale ghost row (refreshed,
+has passed (see apply/applier.py). A duplicate-key error is either a stale ghost row (refreshed,
 then the chunk is retried) or a real duplicate for a new unique key (a DataError), never
 silently skipped. Deadlocks and lock-wait timeouts are retried.
 """

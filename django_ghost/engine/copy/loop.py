@@ -30,7 +30,7 @@ def open_copy(
     ghost: str,
     restore: Callable[[Chunker], None] | None,
 ) -> Copier:
-    """The copier of the key range read now, after the stream started (see applier.py),
+    """The copier of the key range read now, after the stream started (see apply/applier.py),
     or, on resume, of what is left where ``restore`` puts the chunker back."""
     key = plan.shared_key
     chunker = Chunker(streaming.writer, plan.original.name, plan.key.name, key)

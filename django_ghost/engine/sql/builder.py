@@ -197,7 +197,7 @@ def refresh_insert(
 
 
 def key_barrier(original: str, key: Sequence[KeyColumn], lock_clause: str) -> str:
-    """A single-row locking read of one key (see applier._barrier for why one suffices)."""
+    """A single-row locking read of one key (apply/applier.py, _barrier: why one suffices)."""
     names = [q(c.name) for c in key]
     cond = " AND ".join(f"{n} = {c.placeholder()}" for n, c in zip(names, key, strict=True))
     return f"SELECT 1 FROM {q(original)} WHERE {cond} {lock_clause}"

@@ -1,4 +1,4 @@
-"""The migration's dealings with a replica once the topology is known (topology.py finds
+"""The migration's dealings with a replica once the topology is known (discovery.py finds
 it): wait until the inspected replica has applied the new tables before streaming, and
 for ``test_on_replica`` stop replication around the cut-over and swap the tables back
 after it.
@@ -38,7 +38,7 @@ def wait_for_replica(
 ) -> None:
     """Inspecting a replica: read its start position only once it has applied the new
     tables, so their DDL (CREATE TABLE ghost LIKE original) is never streamed as a
-    change of the original; see topology.py for why the order is consistent."""
+    change of the original; see topology/discovery.py for why the order is consistent."""
     if topology is None or not topology.split:
         return
     marker = f"replica-caught-up:{time.time_ns()}"
