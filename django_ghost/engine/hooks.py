@@ -70,17 +70,6 @@ _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 # Lines of hook output kept in a HookError message.
 _OUTPUT_TAIL_LINES = 20
 
-# Options the lead adds to GhostConfig for hooks (name, type, default, validation):
-HOOK_OPTIONS = """
-hooks_path: str = ""               # directory of gh-ost-on-*/ghost-on-* executables; "" = off;
-                                   # must be an existing directory when set
-hooks_status_interval: int = 60    # seconds between on-status hooks; 1..86400
-hooks_callables: str = ""          # comma-separated dotted paths of callables(event, env)
-hooks_hint: str = ""               # free text passed as GHOST_HOOKS_HINT
-hooks_hint_owner: str = ""         # GHOST_HOOKS_HINT_OWNER
-hooks_hint_token: str = ""         # GHOST_HOOKS_HINT_TOKEN
-"""
-
 EnvProvider = Callable[[], Mapping[str, str]]
 HookCallable = Callable[[str, dict[str, str]], object]
 

@@ -46,17 +46,6 @@ from .status import format_hint_block, format_status_json, format_status_line, p
 
 logger = logging.getLogger("django_ghost")
 
-# Options the lead adds to GhostConfig for the control socket (name, type, default, check):
-SERVER_OPTIONS = """
-serve_socket_file: str = ""            # "" = default_socket_path(database, table); < 108 bytes
-initially_drop_socket_file: bool = False   # remove a stale socket (never a live one) at start
-serve_tcp_port: int = 0                # 0 = no TCP listener; 0..65535
-serve_tcp_host: str = "127.0.0.1"      # loopback by default; anything else is logged as a risk
-force_named_cut_over: bool = False     # unpostpone/cut-over must say =<table>
-force_named_panic: bool = False        # panic must say =<table>
-postpone_cut_over_flag_file: str = ""  # removed by `unpostpone` (see docs/interactive-commands.md)
-"""
-
 
 class ControlServer:
     """Serves the interactive commands for one migration."""

@@ -19,6 +19,7 @@ import pytest
 from django_ghost.engine.binlog.events import BinlogPosition
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import LiveKnobs, MigrationContext
+from django_ghost.engine.control.client import send
 from django_ghost.engine.control.commands import KNOB_RANGES, parse_command_line
 from django_ghost.engine.control.server import ControlServer
 from django_ghost.engine.control.socket import ControlSocketError, default_socket_path
@@ -79,14 +80,6 @@ def make_server(
 @pytest.fixture
 def server(context: MigrationContext) -> ControlServer:
     return make_server(context)
-
-
-def ask(path: str | Path, line: str) -> str:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.settimeout(5)
-        client.connect(str(path))
-        client.sendall(line.encode() + b"\n")
-        return _read_all(client)
 
 
 def _read_all(client: socket.socket) -> str:
@@ -408,9 +401,9 @@ def test_start__unix_socket__mode_0600_and_answers(
     try:
         mode = os.lstat(path).st_mode
         assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
-        assert ask(path, "chunk-size=300") == "ok: chunk-size=300\n"
+        assert send(str(path), "chunk-size=300") == "ok: chunk-size=300\n"
         assert context.knobs.chunk_size == 300
-        assert ask(path, "bogus").startswith("error: unknown command")
+        assert send(str(path), "bogus").startswith("error: unknown command")
     finally:
         server.close()
     assert not path.exists()
@@ -440,7 +433,7 @@ def test_serve__client_sends_no_newline__still_answered(
             client.sendall(b"\xff\xfesup")
             client.shutdown(socket.SHUT_WR)
             assert _read_all(client).startswith("error: unknown command")
-        assert ask(path, "sup").startswith("Copy: ")  # still serving
+        assert send(str(path), "sup").startswith("Copy: ")  # still serving
     finally:
         server.close()
 
@@ -491,7 +484,7 @@ def test_start__stale_socket_drop_asked__replaced(
     server = make_server(context, str(path), drop_stale_socket=True)
     server.start()
     try:
-        assert ask(path, "sup").startswith("Copy: ")
+        assert send(str(path), "sup").startswith("Copy: ")
     finally:
         server.close()
 
@@ -505,7 +498,7 @@ def test_start__live_socket_drop_asked__refused_and_left(
     try:
         with pytest.raises(ControlSocketError, match="served by a running process"):
             make_server(context, str(path), drop_stale_socket=True).start()
-        assert ask(path, "sup").startswith("Copy: ")
+        assert send(str(path), "sup").startswith("Copy: ")
     finally:
         first.close()
 
@@ -585,10 +578,10 @@ def test_socket__executable_hook_vetoes_panic__other_commands_pass(
     server = make_server(context, str(path), hooks=ExecutableHooks(hooks_dir, dict))
     server.start()
     try:
-        reply = ask(path, "panic")
+        reply = send(str(path), "panic")
         assert reply.startswith("error: refused by the interactive-command hook:")
         assert not context.aborted
-        assert ask(path, "throttle") == "ok: throttled by user command\n"
+        assert send(str(path), "throttle") == "ok: throttled by user command\n"
         assert context.knobs.forced_throttle is True
     finally:
         server.close()
