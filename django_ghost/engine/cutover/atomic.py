@@ -100,11 +100,7 @@ class AtomicAttempt(Attempt):
             execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
             self._create_sentry()
             execute(lock_conn, f"SET SESSION wait_timeout = {3 * self.timeout}")
-            try:
-                execute(lock_conn, f"LOCK TABLES {q(self.original)} READ, {q(self.old)} WRITE")
-            except MySQLdb.OperationalError as exc:
-                raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
-            locked_at = time.monotonic()
+            locked_at = self.lock_tables(lock_conn, f"{q(self.original)} READ, {q(self.old)} WRITE")
             self.apply_up_to_lock(None)
             self.carry_auto_increment(self.main)
             # B is idle until the RENAME: it counts the original (readable by other

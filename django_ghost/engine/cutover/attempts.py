@@ -99,6 +99,15 @@ class Attempt(abc.ABC):
         """Swap the ghost in, or raise CutOverAttemptFailed (or a MySQL OperationalError)
         with the original intact, or CountsDiffer."""
 
+    def lock_tables(self, lock_conn: Connection, tables: str) -> float:
+        """``LOCK TABLES`` on the lock session; the attempt fails (and is retried) when the
+        lock wait times out. Returns when the lock was taken (the stall starts there)."""
+        try:
+            execute(lock_conn, f"LOCK TABLES {tables}")
+        except MySQLdb.OperationalError as exc:
+            raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
+        return time.monotonic()
+
     def apply_up_to_lock(self, lock_conn: Connection | None) -> None:
         """Apply every change committed before the lock (on the lock session when it
         holds the ghost too, as in the two-step cut-over)."""

@@ -14,7 +14,7 @@ import MySQLdb
 
 from ..mysql.connection import execute
 from ..sql.quote import quote_identifier as q
-from .attempts import Attempt, CutOverAttemptFailed
+from .attempts import Attempt
 
 
 class TwoStepAttempt(Attempt):
@@ -25,11 +25,9 @@ class TwoStepAttempt(Attempt):
         locked_at = None
         try:
             execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
-            try:
-                execute(lock_conn, f"LOCK TABLES {q(self.original)} WRITE, {q(self.ghost)} WRITE")
-            except MySQLdb.OperationalError as exc:
-                raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
-            locked_at = time.monotonic()
+            locked_at = self.lock_tables(
+                lock_conn, f"{q(self.original)} WRITE, {q(self.ghost)} WRITE"
+            )
             self.apply_up_to_lock(lock_conn)
             self.carry_auto_increment(lock_conn)
             self.check_row_counts(lock_conn, lock_conn)
