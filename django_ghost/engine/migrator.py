@@ -317,7 +317,13 @@ class Migrator:
         )
         resources.thread(streamer.stop)
         streamer.start()
-        heartbeat = open_heartbeat(servers.spec, self.context, self.names, self._connect_plain)
+        heartbeat = open_heartbeat(
+            servers.spec,
+            self.context,
+            self.names,
+            self._connect_plain,
+            self.ops.heartbeat_allowed,
+        )
         resources.thread(heartbeat.stop)
         heartbeat.start()
         resources.thread(self.ops.stop)

@@ -83,15 +83,18 @@ def open_heartbeat(
     context: MigrationContext,
     names: TableNames,
     connect: Callable[[ConnectionSpec], Connection],
+    allowed: Callable[[], bool],
 ) -> Heartbeat:
     """The heartbeat (not yet started) into the changelog, on its own session on
-    ``spec``; failing for good, it aborts the migration."""
+    ``spec``; it writes only while ``allowed()`` (not while hibernating), and failing for
+    good, it aborts the migration."""
     return Heartbeat(
         spec,
         names.changelog,
         context.config.heartbeat_interval_millis / 1000.0,
         connect,
         lambda exc: context.request_abort(f"heartbeat: {exc}"),
+        allowed,
     )
 
 

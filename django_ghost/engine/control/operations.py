@@ -238,6 +238,10 @@ class Operations:
         if self.throttler is not None:
             self.throttler.wait_while_throttled()
 
+    def heartbeat_allowed(self) -> bool:
+        """False while the throttler hibernates after critical-load (no writes at all)."""
+        return self.throttler is None or self.throttler.heartbeat_allowed()
+
     def tick(self) -> None:
         """Called often by the migrator: status line and status hook when due."""
         now = time.monotonic()
@@ -247,9 +251,9 @@ class Operations:
             log.info("%s", line)
             if self.status_printer is not None:
                 self.status_printer(line)
-        if self.config.hooks_path and now - self._last_status_hook >= (
-            self.config.hooks_status_interval
-        ):
+        # Every kind of hook gets the status event: executables, hooks_callables and
+        # the hooks handed to the Migrator (NoopHooks ignores it).
+        if now - self._last_status_hook >= self.config.hooks_status_interval:
             self._last_status_hook = now
             with contextlib.suppress(Exception):
                 self.fire("status", {"GHOST_STATUS": format_status_line(self.snapshot())})

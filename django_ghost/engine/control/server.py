@@ -303,8 +303,10 @@ class ControlServer:
 
     def _panic(self, arg: str | None) -> str:
         self._check_table("panic", arg, required=self.force_named_panic)
-        self.context.request_abort("user commanded 'panic'; aborting without cleanup")
-        return "ok: panic; the migration is aborting without cleanup"
+        self.context.request_abort(
+            "user commanded 'panic'; aborting (helper tables dropped, original untouched)"
+        )
+        return "ok: panic; the migration is aborting (helper tables dropped, original untouched)"
 
     def _deprecated(self, arg: str | None) -> str:
         raise CommandRefused("replication-lag-query is deprecated: lag is measured by heartbeat")

@@ -56,7 +56,11 @@ class Changelog:
 
 
 class Heartbeat:
-    """Writes a heartbeat every interval on its own connection, in a daemon thread."""
+    """Writes a heartbeat every interval on its own connection, in a daemon thread.
+
+    ``allowed`` is asked before each write: critical-load hibernation stops every write to
+    the server, heartbeats included (gh-ost's hibernation reads and writes nothing).
+    """
 
     def __init__(
         self,
@@ -65,8 +69,10 @@ class Heartbeat:
         interval: float,
         connect: Callable[[ConnectionSpec], Connection],
         on_error: Callable[[BaseException], None],
+        allowed: Callable[[], bool] = lambda: True,
     ):
         self.spec = spec
+        self._allowed = allowed
         self.table = table
         self.interval = interval
         self._connect = connect
@@ -86,6 +92,9 @@ class Heartbeat:
         failures = 0
         conn = None
         while not self._stop.is_set():
+            if not self._allowed():
+                self._stop.wait(self.interval)
+                continue
             try:
                 if conn is None:
                     conn = self._connect(self.spec)

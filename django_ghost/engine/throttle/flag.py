@@ -1,4 +1,4 @@
-"""The flag-file sources: the panic flag file (aborts without cleanup) and the throttle
+"""The flag-file sources: the panic flag file (aborts at once) and the throttle
 flag files (throttle while the file exists). Checked every tick: a file test is cheap."""
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ class PanicFlag(ThrottleCheck):
     def check(self, now: float, knobs: LiveKnobs) -> str | None:
         if not self.path or not self.file_exists(self.path):
             return None
-        self.context.request_abort(f"found panic flag file {self.path}; aborting without cleanup")
+        self.context.request_abort(
+            f"found panic flag file {self.path}; aborting "
+            "(helper tables dropped, original untouched)"
+        )
         return "panic flag file found"
 
 

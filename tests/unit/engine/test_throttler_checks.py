@@ -95,7 +95,9 @@ def test_throttle_flag__no_path__file_never_tested() -> None:
 def test_panic_flag__fake_file_exists__aborts(context: MigrationContext) -> None:
     check = PanicFlag(context, "/run/panic", lambda path: True)
     assert check.check(0.0, context.knobs) == "panic flag file found"
-    assert context.abort_reason == "found panic flag file /run/panic; aborting without cleanup"
+    assert context.abort_reason == (
+        "found panic flag file /run/panic; aborting (helper tables dropped, original untouched)"
+    )
 
 
 def test_hibernation__begun__heartbeats_stop_until_the_end() -> None:
