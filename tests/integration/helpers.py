@@ -415,18 +415,41 @@ def assert_same_rows(
     assert not differences, "\n".join(differences)
 
 
+def definition_body(db: Any, table: str) -> str:
+    """SHOW CREATE TABLE without its first line (the table's name) and the AUTO_INCREMENT
+    counter: what a migrated table and its mirror must share."""
+    text = str(db.query(f"SHOW CREATE TABLE {q(table)}")[0][1])
+    return re.sub(r" AUTO_INCREMENT=\d+", "", text.split("\n", 1)[1])
+
+
 def same_definition(db: Any, table: str, expected: str) -> bool:
-    """Whether SHOW CREATE TABLE of both is the same, but for the table's own name and the
-    AUTO_INCREMENT counter."""
-
-    def body(name: str) -> str:
-        text = str(db.query(f"SHOW CREATE TABLE {q(name)}")[0][1])
-        return re.sub(r" AUTO_INCREMENT=\d+", "", text.split("\n", 1)[1])
-
-    return body(table) == body(expected)
+    """Whether both tables have the same definition (see definition_body)."""
+    return definition_body(db, table) == definition_body(db, expected)
 
 
 def apply_to_mirror(db: Any, mirror: str, alter: str) -> None:
     """The migration's ALTER run on the mirror by the server itself: the oracle of what the
     migrated table must be."""
     db.execute(f"ALTER TABLE {q(mirror)} {alter}")
+
+
+def copy_as_mirror(db: Any, table: str, mirror: str | None = None) -> str:
+    """A copy of ``table`` (definition and rows) named ``mirror`` (default
+    ``<table>_mirror``), made by the server before the migration: the oracle of a test
+    without a writer. Returns the mirror's name."""
+    name = mirror if mirror is not None else f"{table}_mirror"
+    db.execute(f"CREATE TABLE {q(name)} LIKE {q(table)}")
+    db.execute(f"INSERT INTO {q(name)} SELECT * FROM {q(table)}")
+    return name
+
+
+def assert_migrated_like_mirror(
+    db: Any, alter: str, table: str = "t", mirror: str | None = None
+) -> None:
+    """The oracle of a migrated table: every write also went to ``mirror`` (default
+    ``<table>_mirror``); after the same ALTER run by the server, ``table`` must have the
+    mirror's definition and, key by key, its rows."""
+    name = mirror if mirror is not None else f"{table}_mirror"
+    apply_to_mirror(db, name, alter)
+    assert definition_body(db, table) == definition_body(db, name)
+    assert_same_rows(db, table, name)
