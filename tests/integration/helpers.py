@@ -371,16 +371,18 @@ def row_differences(
     *,
     columns: Sequence[str] | None = None,
     key: Sequence[str] = ("id",),
+    expected_db: Any = None,
     limit: int = 5,
 ) -> list[str]:
-    """Where ``table`` differs from ``expected``, compared key by key over ``columns``
-    (None: every column of ``expected``): a summary line of the missing, unexpected and
-    changed keys, then the first ``limit`` of them, smallest keys first; empty when the
-    rows are the same."""
-    names = table_columns(db, expected) if columns is None else list(columns)
+    """Where ``table`` differs from ``expected`` (in ``expected_db``, default ``db``),
+    compared key by key over ``columns`` (None: every column of ``expected``): a summary
+    line of the missing, unexpected and changed keys, then the first ``limit`` of them,
+    smallest keys first; empty when the rows are the same."""
+    other = db if expected_db is None else expected_db
+    names = table_columns(other, expected) if columns is None else list(columns)
     values = [c for c in names if c not in key]
     ours = keyed_rows(db, table, values, key)
-    theirs = keyed_rows(db, expected, values, key)
+    theirs = keyed_rows(other, expected, values, key)
     missing = sorted(k for k in theirs if k not in ours)
     unexpected = sorted(k for k in ours if k not in theirs)
     changed = sorted(k for k in ours if k in theirs and ours[k] != theirs[k])
@@ -408,10 +410,14 @@ def assert_same_rows(
     *,
     columns: Sequence[str] | None = None,
     key: Sequence[str] = ("id",),
+    expected_db: Any = None,
 ) -> None:
-    """``table`` holds exactly ``expected``'s rows, key by key over ``columns`` (None:
-    every column of ``expected``); the failure names the first differing keys."""
-    differences = row_differences(db, table, expected, columns=columns, key=key)
+    """``table`` holds exactly ``expected``'s rows (``expected`` in ``expected_db``,
+    default ``db``), key by key over ``columns`` (None: every column of ``expected``);
+    the failure names the first differing keys."""
+    differences = row_differences(
+        db, table, expected, columns=columns, key=key, expected_db=expected_db
+    )
     assert not differences, "\n".join(differences)
 
 

@@ -23,7 +23,14 @@ from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import GhostError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.sql.quote import quote_identifier as q
-from tests.integration.helpers import REPO, Run, make_config, seed
+from tests.integration.helpers import (
+    REPO,
+    Run,
+    assert_migrated_like_mirror,
+    copy_as_mirror,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 
 
@@ -272,6 +279,7 @@ def test_injection__database_table_column_index_names__canary_survives(
             f"INSERT INTO {q(hostile)}.{q(table)} SELECT seq, seq FROM {q(hostile)}.seq_1_to_300"
         )
         hostile_db = TestDatabase(db.server, hostile)
+        mirror = copy_as_mirror(hostile_db, table, "mirror")
         alter = (
             f"ADD COLUMN {q(col + '2')} INT DEFAULT 1, "
             f"ADD INDEX {q('i`; DROP TABLE canary; --')} ({q(col)}), "
@@ -280,6 +288,7 @@ def test_injection__database_table_column_index_names__canary_survives(
         result = Migrator(
             make_config(hostile_db, table, alter, serve_socket_file=str(tmp_path / "s.sock"))
         ).run()
+        assert_migrated_like_mirror(hostile_db, alter, table, mirror)
         hostile_db.close()
         assert result.checksum_verified
         cur.execute(f"SHOW TABLES FROM {q(hostile)}")
