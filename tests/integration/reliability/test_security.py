@@ -115,6 +115,7 @@ def test_password__logs_status_hooks_errors__never_shown(
     flag.unlink()
     run.join(timeout=60)
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert all(replies) and "postponed" in replies[1]
     assert envs.read_text().count("GHOST_TABLE_NAME=t") == 5
     assert caplog.records, "nothing was logged at DEBUG"
@@ -202,6 +203,7 @@ def test_password__cli_with_conf_file__absent_from_process_list(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert f"--conf={conf}" in cmdline
     seen = {"cmdline": cmdline, "environ": environ, "ps": ps, "output": out + err}
     for where, text in seen.items():
@@ -226,6 +228,7 @@ def test_control_socket__default_run__0600_and_no_tcp_listener(
     flag.unlink()
     run.join(timeout=60)
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert mode == 0o600
     assert "Copy:" in reply
     assert during == before  # no TCP listener was opened
@@ -258,6 +261,7 @@ def test_control_socket__tcp_enabled__loopback_only(db: TestDatabase, tmp_path: 
     flag.unlink()
     run.join(timeout=60)
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert list(new.values()) == [f"0100007F:{port:04X}"]  # 127.0.0.1 only
     assert "Copy:" in reply
 
