@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -341,3 +342,120 @@ def read_all(
 
 def row_changes(events: Sequence[BinlogEvent]) -> list[RowChange]:
     return [e for e in events if isinstance(e, RowChange)]
+
+
+# -- row-by-row oracle -------------------------------------------------------------------
+
+
+def table_columns(db: Any, table: str) -> list[str]:
+    """The column names of ``table``, in definition order."""
+    return [str(r[0]) for r in db.query(f"SHOW COLUMNS FROM {q(table)}")]
+
+
+def keyed_rows(
+    db: Any, table: str, columns: Sequence[str], key: Sequence[str]
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """``table``'s rows as {key values: values of ``columns``}."""
+    names = ", ".join(q(c) for c in [*key, *columns])
+    rows = db.query(f"SELECT {names} FROM {q(table)}")
+    width = len(key)
+    found = {tuple(r[:width]): tuple(r[width:]) for r in rows}
+    assert len(found) == len(rows), f"{table}: the key {list(key)} is not unique"
+    return found
+
+
+def row_differences(
+    db: Any,
+    table: str,
+    expected: str,
+    *,
+    columns: Sequence[str] | None = None,
+    key: Sequence[str] = ("id",),
+    expected_db: Any = None,
+    limit: int = 5,
+) -> list[str]:
+    """Where ``table`` differs from ``expected`` (in ``expected_db``, default ``db``),
+    compared key by key over ``columns`` (None: every column of ``expected``): a summary
+    line of the missing, unexpected and changed keys, then the first ``limit`` of them,
+    smallest keys first; empty when the rows are the same."""
+    other = db if expected_db is None else expected_db
+    names = table_columns(other, expected) if columns is None else list(columns)
+    values = [c for c in names if c not in key]
+    ours = keyed_rows(db, table, values, key)
+    theirs = keyed_rows(other, expected, values, key)
+    missing = sorted(k for k in theirs if k not in ours)
+    unexpected = sorted(k for k in ours if k not in theirs)
+    changed = sorted(k for k in ours if k in theirs and ours[k] != theirs[k])
+    if not (missing or unexpected or changed):
+        return []
+    first = sorted(
+        [(k, f"missing {k}: {expected}={theirs[k]!r}") for k in missing[:limit]]
+        + [(k, f"unexpected {k}: {table}={ours[k]!r}") for k in unexpected[:limit]]
+        + [
+            (k, f"changed {k}: {table}={ours[k]!r} {expected}={theirs[k]!r}")
+            for k in changed[:limit]
+        ]
+    )[:limit]
+    summary = (
+        f"{table} vs {expected} over {list(key)} + {values}: {len(missing)} missing, "
+        f"{len(unexpected)} unexpected, {len(changed)} changed"
+    )
+    return [summary, *(line for _, line in first)]
+
+
+def assert_same_rows(
+    db: Any,
+    table: str,
+    expected: str,
+    *,
+    columns: Sequence[str] | None = None,
+    key: Sequence[str] = ("id",),
+    expected_db: Any = None,
+) -> None:
+    """``table`` holds exactly ``expected``'s rows (``expected`` in ``expected_db``,
+    default ``db``), key by key over ``columns`` (None: every column of ``expected``);
+    the failure names the first differing keys."""
+    differences = row_differences(
+        db, table, expected, columns=columns, key=key, expected_db=expected_db
+    )
+    assert not differences, "\n".join(differences)
+
+
+def definition_body(db: Any, table: str) -> str:
+    """SHOW CREATE TABLE without its first line (the table's name) and the AUTO_INCREMENT
+    counter: what a migrated table and its mirror must share."""
+    text = str(db.query(f"SHOW CREATE TABLE {q(table)}")[0][1])
+    return re.sub(r" AUTO_INCREMENT=\d+", "", text.split("\n", 1)[1])
+
+
+def same_definition(db: Any, table: str, expected: str) -> bool:
+    """Whether both tables have the same definition (see definition_body)."""
+    return definition_body(db, table) == definition_body(db, expected)
+
+
+def apply_to_mirror(db: Any, mirror: str, alter: str) -> None:
+    """The migration's ALTER run on the mirror by the server itself: the oracle of what the
+    migrated table must be."""
+    db.execute(f"ALTER TABLE {q(mirror)} {alter}")
+
+
+def copy_as_mirror(db: Any, table: str, mirror: str | None = None) -> str:
+    """A copy of ``table`` (definition and rows) named ``mirror`` (default
+    ``<table>_mirror``), made by the server before the migration: the oracle of a test
+    without a writer. Returns the mirror's name."""
+    name = mirror if mirror is not None else f"{table}_mirror"
+    db.execute(f"CREATE TABLE {q(name)} LIKE {q(table)}")
+    db.execute(f"INSERT INTO {q(name)} SELECT * FROM {q(table)}")
+    return name
+
+
+def assert_migrated_like_mirror(
+    db: Any, alter: str, table: str = "t", mirror: str | None = None
+) -> None:
+    """The oracle of a migrated table: every write also went to ``mirror`` (default
+    ``<table>_mirror``); after the same ALTER run by the server, ``table`` must have the
+    mirror's definition and, key by key, its rows."""
+    name = mirror if mirror is not None else f"{table}_mirror"
+    apply_to_mirror(db, name, alter)
+    assert definition_body(db, table) == definition_body(db, name)
+    assert_same_rows(db, table, name)

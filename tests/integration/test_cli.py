@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from django_ghost.cli.main import main
+from tests.integration.helpers import assert_migrated_like_mirror, copy_as_mirror
 from tests.plugins.mariadb import TestDatabase
 
 CREATE = (
@@ -83,6 +84,7 @@ def test_cli__execute__adds_column_and_keeps_rows(items: TestDatabase) -> None:
 def test_cli__execute_with_qualified_alter__database_and_table_from_statement(
     items: TestDatabase,
 ) -> None:
+    mirror = copy_as_mirror(items, "items")
     code, _, err = run(
         items,
         f"--alter=ALTER TABLE `{items.name}`.`items` ADD INDEX qty_idx (qty)",
@@ -91,6 +93,8 @@ def test_cli__execute_with_qualified_alter__database_and_table_from_statement(
     )
     assert code == 0, err
     assert "KEY `qty_idx` (`qty`)" in items.show_create("items")
+    assert_migrated_like_mirror(items, "ADD INDEX qty_idx (qty)", "items", mirror)
+    items.execute(f"DROP TABLE {mirror}")  # the oracle's, not a leftover of the run
     assert items.tables() == ["items"]
 
 
@@ -116,6 +120,7 @@ def test_cli__bad_alter__exit_1_clear_message_table_untouched(items: TestDatabas
 def test_cli__password_flag__never_printed(items: TestDatabase) -> None:
     password = items.server.password
     assert len(password) >= 4, "the sandbox engine user should have a real password"
+    copy_as_mirror(items, "items")
     out, err = io.StringIO(), io.StringIO()
     code = main(
         [
@@ -132,6 +137,7 @@ def test_cli__password_flag__never_printed(items: TestDatabase) -> None:
         stderr=err,
     )
     assert code == 0, err.getvalue()
+    assert_migrated_like_mirror(items, "ADD COLUMN note INT", "items")
     assert "warning: --password is visible" in err.getvalue()
     assert password not in out.getvalue()
     assert password not in err.getvalue()

@@ -21,6 +21,7 @@ from django.test.utils import override_settings
 
 from django_ghost.backends.mysql import router as router_module
 from django_ghost.engine.errors import CutOverError
+from tests.integration.helpers import assert_same_rows, definition_body
 
 from .conftest import DjangoEnv
 
@@ -92,6 +93,8 @@ class Writer(threading.Thread):
         super().__init__(name="test-writer", daemon=True)
         self.conn = dj.db.connect()
         self.expected: dict[int, tuple[str, int]] = {}
+        self.codes: dict[int, str] = {}
+        """The ``code`` each row must hold: the AddField default, or what was inserted."""
         self.ids = ids
         self.stop = threading.Event()
         self.writes = 0
@@ -104,6 +107,7 @@ class Writer(threading.Thread):
             while not self.stop.is_set():
                 if rng.random() < 0.3:
                     name = f"w{self.writes}"
+                    code = "x"
                     try:
                         cur.execute("INSERT INTO testapp_item (name, qty) VALUES (%s, 1)", [name])
                     except MySQLdb.IntegrityError:
@@ -112,7 +116,9 @@ class Writer(threading.Thread):
                             "INSERT INTO testapp_item (name, qty, code) VALUES (%s, 1, 'w')",
                             [name],
                         )
+                        code = "w"
                     self.expected[int(cur.lastrowid)] = (name, 1)
+                    self.codes[int(cur.lastrowid)] = code
                 else:
                     row = rng.choice(self.ids)
                     qty = rng.randint(0, 1000)
@@ -141,12 +147,14 @@ def test_ghost_migrate__online_with_concurrent_writer__engine_ran_and_no_write_l
         rows = dj.db.query("SELECT id, name, qty FROM testapp_item")
         writer = Writer(dj, [r[0] for r in rows])
         writer.expected = {r[0]: (r[1], r[2]) for r in rows}
+        writer.codes = {r[0]: "x" for r in rows}
         writer.start()
         try:
             dj.migrate("testapp", chunk_size=100)
         finally:
             writer.stop.set()
             writer.join(10)
+        dj.migrate("testapp", database="stock", command="migrate")
     assert not writer.errors, writer.errors
     assert writer.writes > 0
     assert dj.applied() == ["0001_initial", "0002_online"]
@@ -157,6 +165,10 @@ def test_ghost_migrate__online_with_concurrent_writer__engine_ran_and_no_write_l
     assert actual == writer.expected
     assert dj.db.scalar("SELECT COUNT(*) FROM testapp_item WHERE code NOT IN ('x', 'w')") == 0
     assert "`item_qty_idx`" in dj.db.show_create("testapp_item")
+    # The oracles of the new column and the definition: the writer's own record, and
+    # Django's stock backend running the same migrations.
+    assert dict(dj.db.query("SELECT id, code FROM testapp_item")) == writer.codes
+    assert definition_body(dj.db, "testapp_item") == definition_body(dj.stock, "testapp_item")
 
 
 def test_ghost_migrate__table_with_foreign_keys__refused_and_unrecorded(dj: DjangoEnv) -> None:
@@ -221,7 +233,13 @@ def test_migrate__ghost_migrate_true__goes_online(
         dj.db.execute("INSERT INTO testapp_item (name, qty) VALUES ('a', 1)")
         monkeypatch.setenv("GHOST_MIGRATE", "true")
         dj.migrate("testapp", command="migrate")
+        # The oracle: Django's stock backend, the same migrations over the same rows.
+        dj.migrate("testapp", "0001_initial", database="stock", command="migrate")
+        dj.stock.execute("INSERT INTO testapp_item (name, qty) VALUES ('a', 1)")
+        dj.migrate("testapp", database="stock", command="migrate")
     assert [r["status"] for r in dj.runs()] == ["done", "done"]
+    assert dj.schema() == dj.schema("stock")
+    assert_same_rows(dj.db, "testapp_item", "testapp_item", expected_db=dj.stock)
 
 
 def test_migrate__ghost_migrate_unset__stock(

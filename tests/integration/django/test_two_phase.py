@@ -25,6 +25,7 @@ from django.core.management.base import CommandError
 from django.test.utils import override_settings
 
 from django_ghost.conf import postpone_flag_path, resolve
+from tests.integration.helpers import assert_same_rows, definition_body
 from tests.plugins.mariadb import wait_for
 
 from .conftest import FORCE_ONLINE, DjangoEnv
@@ -87,6 +88,8 @@ class Writer(threading.Thread):
         self.conn = dj.db.connect()
         rows = dj.db.query(f"SELECT id, name, qty FROM {TABLE}")
         self.expected: dict[int, tuple[str, int]] = {r[0]: (r[1], r[2]) for r in rows}
+        self.codes: dict[int, str] = {r[0]: "x" for r in rows}
+        """The ``code`` each row must hold: the AddField default, or what was inserted."""
         self.stop = threading.Event()
         self.paused = threading.Event()
         self.idle = threading.Event()
@@ -115,16 +118,20 @@ class Writer(threading.Thread):
         roll = rng.random()
         if roll < 0.25:
             name = f"w{self.writes}"
+            code = "x"
             try:
                 cur.execute(f"INSERT INTO {TABLE} (name, qty) VALUES (%s, 1)", [name])
             except MySQLdb.IntegrityError:
                 # After the cut-over `code` is NOT NULL without a default, as in Django.
                 cur.execute(f"INSERT INTO {TABLE} (name, qty, code) VALUES (%s, 1, 'w')", [name])
+                code = "w"
             self.expected[int(cur.lastrowid)] = (name, 1)
+            self.codes[int(cur.lastrowid)] = code
         elif roll < 0.35 and self.expected:
             row = rng.choice(list(self.expected))
             cur.execute(f"DELETE FROM {TABLE} WHERE id = %s", [row])
             del self.expected[row]
+            del self.codes[row]
         elif self.expected:
             row = rng.choice(list(self.expected))
             qty = rng.randint(0, 10_000)
@@ -132,12 +139,18 @@ class Writer(threading.Thread):
             self.expected[row] = (self.expected[row][0], qty)
 
 
-def prepare(dj: DjangoEnv) -> None:
-    dj.migrate("testapp", "0001_initial", command="migrate")
-    dj.db.execute(
+def prepare(dj: DjangoEnv, alias: str = "default") -> None:
+    dj.migrate("testapp", "0001_initial", database=alias, command="migrate")
+    dj.database(alias).execute(
         f"INSERT INTO {TABLE} (name, qty) VALUES "
         + ", ".join(f"('n{i}', {i})" for i in range(ROWS))
     )
+
+
+def assert_definition_as_stock(dj: DjangoEnv) -> None:
+    """The oracle of the new definition: Django's stock backend, the same migrations."""
+    dj.migrate("testapp", database="stock", command="migrate")
+    assert definition_body(dj.db, TABLE) == definition_body(dj.stock, TABLE)
 
 
 def rows_of(dj: DjangoEnv, table: str) -> list[tuple[Any, ...]]:
@@ -220,6 +233,9 @@ def test_two_phase__postponed_under_writes__waits_in_sync_and_records_only_after
     assert "`code`" in dj.db.show_create(TABLE)
     actual = {r[0]: (r[1], r[2]) for r in rows_of(dj, TABLE)}
     assert actual == writer.expected
+    assert dict(dj.db.query(f"SELECT id, code FROM {TABLE}")) == writer.codes
+    with online_flow():
+        assert_definition_as_stock(dj)
     # 0002 is two online copies (AddField, then AddIndex): one approval covered both.
     runs = history(dj)
     assert [(status, checksum) for status, checksum, _ in runs] == [("done", 1), ("done", 1)]
@@ -287,6 +303,10 @@ def test_two_phase__bytebase_templates__end_to_end_with_approve(dj: DjangoEnv) -
         assert dj.applied() == ["0001_initial", "0002_online"]
         assert "`code`" in dj.db.show_create(TABLE)
         assert dj.db.scalar(f"SELECT COUNT(*) FROM {TABLE}") == ROWS
+        # The oracle: Django's stock backend, the same migrations over the same rows.
+        prepare(dj, "stock")
+        assert_definition_as_stock(dj)
+        assert_same_rows(dj.db, TABLE, TABLE, expected_db=dj.stock)
         assert not [t for t in dj.db.tables() if t.startswith("~")]
         assert [h[0] for h in history(dj)] == ["done", "done"]
 

@@ -20,7 +20,13 @@ from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.mysql.connection import Connection, execute
 from django_ghost.engine.sql.names import SENTRY_COMMENT
 from django_ghost.engine.sql.quote import quote_identifier as q
-from tests.integration.helpers import MirroredWriter, make_config, seed
+from tests.integration.helpers import (
+    MirroredWriter,
+    assert_migrated_like_mirror,
+    assert_same_rows,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase
 
 ROWS = 500
@@ -41,6 +47,14 @@ def diverge(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(Attempt, "carry_auto_increment", carry_and_lose_a_row)
     return attempts
+
+
+def assert_lost_one_row_and_nothing_else(db: TestDatabase, alter: str) -> None:
+    """Swapped in unchecked: the old table is the original (t_mirror, never written), the
+    new one is the original after the ALTER, less row LOST_ID and nothing else."""
+    assert_same_rows(db, "_t_del", "t_mirror")
+    db.execute(f"DELETE FROM t_mirror WHERE id = {LOST_ID}")
+    assert_migrated_like_mirror(db, alter)
 
 
 def _sentries(db: TestDatabase) -> list[str]:
@@ -105,6 +119,7 @@ def test_cut_over__check_disabled__diverged_ghost_swapped_in(
     assert db.scalar("SELECT COUNT(*) FROM t") == ROWS - 1
     assert db.scalar(f"SELECT COUNT(*) FROM t WHERE id = {LOST_ID}") == 0
     assert db.scalar("SELECT COUNT(*) FROM _t_del") == ROWS
+    assert_lost_one_row_and_nothing_else(db, "ADD COLUMN extra INT NOT NULL DEFAULT 7")
 
 
 def test_cut_over__table_above_count_limit__check_skipped(
@@ -119,6 +134,7 @@ def test_cut_over__table_above_count_limit__check_skipped(
     assert "extra" in db.show_create("t")
     assert db.scalar("SELECT COUNT(*) FROM t") == ROWS - 1
     assert any("row count check skipped" in r.getMessage() for r in caplog.records)
+    assert_lost_one_row_and_nothing_else(db, "ADD COLUMN extra INT")
 
 
 def test_cut_over__writes_through_the_swap__counts_match_and_logged(

@@ -9,7 +9,14 @@ import pytest
 
 from django_ghost.engine.copy import deferred
 from django_ghost.engine.migrator import Migrator
-from tests.integration.helpers import NO_KEY_MOVES, MirroredWriter, Shape, make_config, seed
+from tests.integration.helpers import (
+    NO_KEY_MOVES,
+    MirroredWriter,
+    Shape,
+    assert_migrated_like_mirror,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase
 
 SHAPE = Shape(
@@ -46,7 +53,7 @@ def test_migrate__index_added_meanwhile__build_skips_it(
 ) -> None:
     # A resumed run whose killed predecessor's ALTER finished meanwhile: by the time this
     # run's ALTER gets the table, one of its indexes exists already (error 1061).
-    seed(db, 5000, mirror=None, shape=SHAPE)
+    seed(db, 5000, shape=SHAPE)
     real_build = deferred.build
 
     def build_after_someone_else(conn: Any, session: Any, statement: str, tend: Any) -> None:
@@ -67,3 +74,4 @@ def test_migrate__index_added_meanwhile__build_skips_it(
     assert without_counter.sub("", db.show_create("t")) == db.show_create("m").replace(
         "`m`", "`t`", 1
     )
+    assert_migrated_like_mirror(db, ALTER)

@@ -8,19 +8,28 @@ import pytest
 
 from django_ghost.engine.errors import DataError, PreflightError
 from django_ghost.engine.migrator import Migrator
-from tests.integration.helpers import AUTO_INCREMENT_MIX, MirroredWriter, make_config
+from tests.integration.helpers import (
+    AUTO_INCREMENT,
+    AUTO_INCREMENT_MIX,
+    MirroredWriter,
+    assert_migrated_like_mirror,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase
 
 
 def test_migrate__add_column_under_writes__tables_match(db: TestDatabase) -> None:
-    db.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w VARCHAR(20))")
-    db.execute("INSERT INTO t (v, w) SELECT seq, CONCAT('x', seq) FROM seq_1_to_3000")
-    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
+    seed(db, 3000, shape=AUTO_INCREMENT)
+    writer = MirroredWriter(db, mix=AUTO_INCREMENT_MIX)
     writer.start()
     result = Migrator(make_config(db, "t", "ADD COLUMN extra INT NOT NULL DEFAULT 7")).run()
     writer.stop.set()
     writer.join()
     assert writer.failures == []
+    # The oracle: every write also went to t_mirror; the server's own ALTER of it is what
+    # the migrated table must be, row by row.
+    assert_migrated_like_mirror(db, "ADD COLUMN extra INT NOT NULL DEFAULT 7")
     assert result.rows_copied > 1000  # the writer deletes and moves rows meanwhile
     assert result.events_applied > 0
     assert result.checksum_verified
@@ -31,6 +40,13 @@ def test_migrate__add_column_under_writes__tables_match(db: TestDatabase) -> Non
     # by replaying nothing: the shared columns of every row must be internally sane.
     assert db.scalar("SELECT COUNT(*) FROM t WHERE extra <> 7") == 0
     assert "_t_gho" not in db.tables() and "_t_ghc" not in db.tables()
+    assert db.scalar(
+        "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE "
+        "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't'"
+    ) == db.scalar(
+        "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE "
+        "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't_mirror'"
+    )
 
 
 def test_migrate__unique_over_duplicates__fails_and_keeps_original(db: TestDatabase) -> None:

@@ -20,7 +20,11 @@ from tests.integration.helpers import (
     AUTO_INCREMENT_MIX,
     MirroredWriter,
     Run,
+    Shape,
+    assert_migrated_like_mirror,
+    assert_same_rows,
     make_config,
+    same_definition,
     seed,
 )
 from tests.plugins.mariadb import TestDatabase, wait_for
@@ -29,10 +33,10 @@ from tests.plugins.mariadb import TestDatabase, wait_for
 def test_throttle_flag_file__present__nothing_copied_or_applied_until_removed(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db, mirror=None, shape=AUTO_INCREMENT)
+    seed(db, shape=AUTO_INCREMENT)
     flag = tmp_path / "throttle"
     flag.touch()
-    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
+    writer = MirroredWriter(db, mix=AUTO_INCREMENT_MIX)
     writer.start()
     run = Run(
         make_config(
@@ -59,12 +63,13 @@ def test_throttle_flag_file__present__nothing_copied_or_applied_until_removed(
     assert run.result.checksum_verified
     assert run.result.rows_copied > copied
     assert writer.failures == []
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
 
 
 def test_control_socket__chunk_size_set__next_chunks_use_it(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db, 20000, mirror=None, shape=AUTO_INCREMENT)
+    seed(db, 20000, shape=AUTO_INCREMENT)
     flag = tmp_path / "throttle"
     flag.touch()
     sock = str(tmp_path / "ctl.sock")
@@ -93,13 +98,14 @@ def test_control_socket__chunk_size_set__next_chunks_use_it(
     # 20000 rows in 500-row chunks: about 40 chunks, not the 2000 of 10-row chunks.
     assert ctx.chunks_copied - before <= 45
     assert run.result.rows_copied == 20000
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
 
 
 def test_postpone_flag__copy_done__waits_until_unpostpone(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db, mirror=None, shape=AUTO_INCREMENT)
+    seed(db, shape=AUTO_INCREMENT)
     flag = tmp_path / "postpone"
     sock = str(tmp_path / "ctl.sock")
-    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
+    writer = MirroredWriter(db, mix=AUTO_INCREMENT_MIX)
     writer.start()
     run = Run(
         make_config(
@@ -125,6 +131,7 @@ def test_postpone_flag__copy_done__waits_until_unpostpone(db: TestDatabase, tmp_
     assert run.error is None, run.error
     assert "`x` int" in db.show_create("t")
     assert writer.failures == []
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
 
 
 def test_panic_flag__touched__aborts_and_keeps_original(db: TestDatabase, tmp_path: Path) -> None:
@@ -153,7 +160,7 @@ def test_panic_flag__touched__aborts_and_keeps_original(db: TestDatabase, tmp_pa
 
 
 def test_hooks__every_step__fire_in_order_with_env(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db, 200, mirror=None, shape=AUTO_INCREMENT)
+    seed(db, 200, shape=AUTO_INCREMENT)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     log = tmp_path / "log"
@@ -192,6 +199,7 @@ def test_hooks__every_step__fire_in_order_with_env(db: TestDatabase, tmp_path: P
     env = (tmp_path / "log.env").read_text()
     assert "GH_OST_TABLE_NAME=t" in env
     assert db.server.password not in env
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
 
 
 def test_hooks__validated_fails__aborts_before_copy(db: TestDatabase, tmp_path: Path) -> None:
@@ -214,7 +222,7 @@ def test_hooks__validated_fails__aborts_before_copy(db: TestDatabase, tmp_path: 
 
 
 def test_migration_lock__same_table_twice__second_refused(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db, mirror=None, shape=AUTO_INCREMENT)
+    seed(db, shape=AUTO_INCREMENT)
     flag = tmp_path / "postpone"
     first = Run(
         make_config(
@@ -234,12 +242,13 @@ def test_migration_lock__same_table_twice__second_refused(db: TestDatabase, tmp_
     flag.unlink()
     first.join(timeout=60)
     assert first.error is None, first.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
 
 
 def test_cut_over__long_transaction__retries_then_succeeds(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db, mirror=None, shape=AUTO_INCREMENT)
+    seed(db, shape=AUTO_INCREMENT)
     holder = db.connect(autocommit=False)
     flag = tmp_path / "postpone"
     run = Run(
@@ -268,10 +277,11 @@ def test_cut_over__long_transaction__retries_then_succeeds(
     assert run.error is None, run.error
     assert run.result.cut_over_attempts >= 2
     assert "`x` int" in db.show_create("t")
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
 
 
 def test_cut_over__lock_session_killed__original_intact(db: TestDatabase, tmp_path: Path) -> None:
-    seed(db, mirror=None, shape=AUTO_INCREMENT)
+    seed(db, shape=AUTO_INCREMENT)
     killer_done = threading.Event()
     killed: list[int] = []
     admin = db.connect()
@@ -311,17 +321,22 @@ def test_cut_over__lock_session_killed__original_intact(db: TestDatabase, tmp_pa
     # Whatever happened to that attempt, t exists, holds every row and is writable.
     assert killed, "the lock session was never seen"
     assert db.scalar("SELECT COUNT(*) FROM t") == 3000
-    db.execute("INSERT INTO t (v, w) VALUES (1, 'after')")
     # Either the attempt failed and a retry swapped the tables, or nothing was swapped.
     swapped = "`x` int" in db.show_create("t")
     assert swapped == ("_t_del" in db.tables())
+    if swapped:
+        assert_migrated_like_mirror(db, "ADD COLUMN x INT")
+    else:
+        assert same_definition(db, "t", "t_mirror")
+        assert_same_rows(db, "t", "t_mirror")
+    db.execute("INSERT INTO t (v, w) VALUES (1, 'after')")
 
 
 def test_concurrent_migrations__two_tables__both_complete(db: TestDatabase, tmp_path: Path) -> None:
+    shape = Shape("id INT AUTO_INCREMENT PRIMARY KEY, v INT, w INT", "(v, w) SELECT seq, seq")
     for table in ("a", "b"):
-        db.execute(f"CREATE TABLE {table} (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w INT)")
-        db.execute(f"INSERT INTO {table} (v, w) SELECT seq, seq FROM seq_1_to_5000")
-    writers = [MirroredWriter(db, t, mirror=None, mix=AUTO_INCREMENT_MIX) for t in ("a", "b")]
+        seed(db, 5000, table, shape=shape)
+    writers = [MirroredWriter(db, t, mix=AUTO_INCREMENT_MIX) for t in ("a", "b")]
     for w in writers:
         w.start()
     runs = [
@@ -339,13 +354,16 @@ def test_concurrent_migrations__two_tables__both_complete(db: TestDatabase, tmp_
     assert all(run.result.checksum_verified for run in runs)
     assert all(w.failures == [] for w in writers)
     assert "`x` int" in db.show_create("a") and "`x` int" in db.show_create("b")
+    for table in ("a", "b"):
+        assert_migrated_like_mirror(db, "ADD COLUMN x INT", table)
 
 
 def test_exact_rowcount__counted_concurrently__estimate_is_exact(
     db: TestDatabase, tmp_path: Path
 ) -> None:
-    seed(db, 5000, mirror=None, shape=AUTO_INCREMENT)
-    db.execute("DELETE FROM t WHERE id % 3 = 0")  # the statistics estimate drifts
+    seed(db, 5000, shape=AUTO_INCREMENT)
+    for table in ("t", "t_mirror"):
+        db.execute(f"DELETE FROM {table} WHERE id % 3 = 0")  # the statistics estimate drifts
     snapshots: list[Any] = []
     config = make_config(
         db,
@@ -359,3 +377,4 @@ def test_exact_rowcount__counted_concurrently__estimate_is_exact(
     copying = [s for s in snapshots if s.phase == "copying"]
     assert copying and copying[-1].rows_estimate == 3334
     assert all(0 <= s.percent <= 100 for s in snapshots)
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")

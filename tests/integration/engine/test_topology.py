@@ -23,6 +23,8 @@ from tests.integration.helpers import (
     AUTO_INCREMENT_MIX,
     MirroredWriter,
     Run,
+    assert_migrated_like_mirror,
+    copy_as_mirror,
     make_config,
     seed,
 )
@@ -113,8 +115,10 @@ def replica(replica_server: TestServer, db: TestDatabase) -> Iterator[Replica]:
         rep.conn.close()
 
 
-def seed_replicated(db: TestDatabase, replica: Replica, rows: int = 3000) -> None:
-    seed(db, rows, mirror=None, shape=AUTO_INCREMENT)
+def seed_replicated(
+    db: TestDatabase, replica: Replica, rows: int = 3000, *, mirror: str | None = None
+) -> None:
+    seed(db, rows, mirror=mirror, shape=AUTO_INCREMENT)
     replica.catch_up()
 
 
@@ -126,12 +130,12 @@ def on_replica(config: GhostConfig, replica: Replica, **options: Any) -> GhostCo
 def test_migrate__host_is_replica__migrated_on_primary_streamed_from_replica(
     db: TestDatabase, replica: Replica, tmp_path: Path
 ) -> None:
-    seed_replicated(db, replica)
+    seed_replicated(db, replica, mirror="t_mirror")
     postpone = tmp_path / "postpone"
     config = on_replica(
         make_config(db, "t", ALTER, postpone_cut_over_flag_file=str(postpone)), replica
     )
-    writer = MirroredWriter(db, mirror=None, mix=AUTO_INCREMENT_MIX)
+    writer = MirroredWriter(db, mirror="t_mirror", mix=AUTO_INCREMENT_MIX)
     writer.start()
     run = Run(config)
     run.start()
@@ -158,6 +162,7 @@ def test_migrate__host_is_replica__migrated_on_primary_streamed_from_replica(
     assert writer.failures == []
     assert run.result.checksum_verified and run.result.events_applied > 0
     assert "`extra` int(11) NOT NULL DEFAULT 7" in db.show_create("t")
+    assert_migrated_like_mirror(db, ALTER)
     replica.catch_up()
     assert "`extra` int(11) NOT NULL DEFAULT 7" in replica.show_create("t")
     primary = db.query(f"SELECT {COLUMNS}, extra FROM t ORDER BY id")
@@ -169,7 +174,7 @@ def test_migrate__host_is_replica__migrated_on_primary_streamed_from_replica(
 def test_migrate__assume_master_host__migrated_on_given_primary(
     db: TestDatabase, replica: Replica
 ) -> None:
-    seed_replicated(db, replica, rows=500)
+    seed_replicated(db, replica, rows=500, mirror="t_mirror")
     primary = db.server
     config = on_replica(
         make_config(db, "t", ALTER, assume_master_host=f"{primary.host}:{primary.port}"),
@@ -180,6 +185,7 @@ def test_migrate__assume_master_host__migrated_on_given_primary(
     assert result.checksum_verified
     assert migrator.ops.topology is not None and migrator.ops.topology.split
     assert "`extra`" in db.show_create("t")
+    assert_migrated_like_mirror(db, ALTER)
     replica.catch_up()
     assert "`extra`" in replica.show_create("t")
 
@@ -245,6 +251,7 @@ def test_throttle_control_replicas__replica_lags__throttled_until_it_catches_up(
 ) -> None:
     db.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, w VARCHAR(20))")
     db.execute("INSERT INTO t (v, w) SELECT seq, 'x' FROM seq_1_to_3000")
+    copy_as_mirror(db, "t")
     replica = replica_server.connect()
     replica.cursor().execute("STOP SLAVE SQL_THREAD")
     try:
@@ -269,3 +276,4 @@ def test_throttle_control_replicas__replica_lags__throttled_until_it_catches_up(
     run.join(timeout=120)
     assert run.error is None, run.error
     assert run.result.checksum_verified
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")

@@ -20,6 +20,8 @@ from django_ghost.engine.state.leftovers import find_leftovers
 from tests.integration.helpers import (
     MirroredWriter,
     Run,
+    assert_migrated_like_mirror,
+    copy_as_mirror,
     engine_conn,
     helper_tables,
     make_config,
@@ -156,6 +158,7 @@ def test_cleanup__migration_running__refused_and_nothing_dropped(
     flag.unlink()
     run.join(timeout=60)
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     conn = engine_conn(db)
     try:
         assert running_migration(conn, db.name, "t") is None
@@ -167,6 +170,7 @@ def test_cleanup__lock_name__same_as_the_migrators(db: TestDatabase, tmp_path: P
     long_name = "m" * 64
     db.execute(f"CREATE TABLE `{long_name}` (id INT PRIMARY KEY, v INT)")
     db.execute(f"INSERT INTO `{long_name}` SELECT seq, seq FROM seq_1_to_500")
+    mirror = copy_as_mirror(db, long_name, "mirror")
     flag = tmp_path / "postpone"
     run = Run(
         make_config(
@@ -184,6 +188,7 @@ def test_cleanup__lock_name__same_as_the_migrators(db: TestDatabase, tmp_path: P
     run.join(timeout=60)
     assert holder is not None
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT", long_name, mirror)
 
 
 def test_cli_cleanup__list_then_drop_with_yes__helpers_gone(db: TestDatabase) -> None:

@@ -12,7 +12,15 @@ import pytest
 from django_ghost.engine.errors import DataError, GhostError, PreflightError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.sql.quote import quote_identifier as q
-from tests.integration.helpers import MirroredWriter, Mix, Shape, make_config, seed
+from tests.integration.helpers import (
+    MirroredWriter,
+    Mix,
+    Shape,
+    assert_migrated_like_mirror,
+    copy_as_mirror,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase
 
 BASE = "CREATE TABLE t (id INT PRIMARY KEY, v INT, w VARCHAR(20), n INT NULL)"
@@ -219,5 +227,7 @@ def test_migrate__64_char_table_default_socket_path__migrated(db: TestDatabase) 
     table = "S" * 64
     db.execute(f"CREATE TABLE {q(table)} (id INT PRIMARY KEY, v INT)")
     db.execute(f"INSERT INTO {q(table)} SELECT seq, seq FROM seq_1_to_100")
+    mirror = copy_as_mirror(db, table, "mirror")
     result = Migrator(make_config(db, table, "ADD COLUMN x INT")).run()
     assert result.checksum_verified
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT", table, mirror)

@@ -23,7 +23,14 @@ from django_ghost.engine.control.client import send
 from django_ghost.engine.errors import GhostError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.sql.quote import quote_identifier as q
-from tests.integration.helpers import REPO, Run, make_config, seed
+from tests.integration.helpers import (
+    REPO,
+    Run,
+    assert_migrated_like_mirror,
+    copy_as_mirror,
+    make_config,
+    seed,
+)
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 
 
@@ -108,6 +115,7 @@ def test_password__logs_status_hooks_errors__never_shown(
     flag.unlink()
     run.join(timeout=60)
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert all(replies) and "postponed" in replies[1]
     assert envs.read_text().count("GHOST_TABLE_NAME=t") == 5
     assert caplog.records, "nothing was logged at DEBUG"
@@ -195,6 +203,7 @@ def test_password__cli_with_conf_file__absent_from_process_list(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert f"--conf={conf}" in cmdline
     seen = {"cmdline": cmdline, "environ": environ, "ps": ps, "output": out + err}
     for where, text in seen.items():
@@ -219,6 +228,7 @@ def test_control_socket__default_run__0600_and_no_tcp_listener(
     flag.unlink()
     run.join(timeout=60)
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert mode == 0o600
     assert "Copy:" in reply
     assert during == before  # no TCP listener was opened
@@ -251,6 +261,7 @@ def test_control_socket__tcp_enabled__loopback_only(db: TestDatabase, tmp_path: 
     flag.unlink()
     run.join(timeout=60)
     assert run.error is None, run.error
+    assert_migrated_like_mirror(db, "ADD COLUMN x INT")
     assert list(new.values()) == [f"0100007F:{port:04X}"]  # 127.0.0.1 only
     assert "Copy:" in reply
 
@@ -272,6 +283,7 @@ def test_injection__database_table_column_index_names__canary_survives(
             f"INSERT INTO {q(hostile)}.{q(table)} SELECT seq, seq FROM {q(hostile)}.seq_1_to_300"
         )
         hostile_db = TestDatabase(db.server, hostile)
+        mirror = copy_as_mirror(hostile_db, table, "mirror")
         alter = (
             f"ADD COLUMN {q(col + '2')} INT DEFAULT 1, "
             f"ADD INDEX {q('i`; DROP TABLE canary; --')} ({q(col)}), "
@@ -280,6 +292,7 @@ def test_injection__database_table_column_index_names__canary_survives(
         result = Migrator(
             make_config(hostile_db, table, alter, serve_socket_file=str(tmp_path / "s.sock"))
         ).run()
+        assert_migrated_like_mirror(hostile_db, alter, table, mirror)
         hostile_db.close()
         assert result.checksum_verified
         cur.execute(f"SHOW TABLES FROM {q(hostile)}")
