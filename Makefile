@@ -43,8 +43,11 @@ typecheck: venv
 imports: venv
 	$(VENV)/bin/lint-imports
 
+# Only the tests that need no server, by choice: say so, so that green is not mistaken
+# for the whole suite.
 unit: venv
 	$(PY) -m pytest tests/unit
+	@echo "make unit: only tests/unit ran; the integration tests (tests/integration) were NOT run. make test runs everything."
 
 integration: venv
 	$(PY) -m pytest tests/integration

@@ -167,7 +167,11 @@ def test_cli__console_script_with_conf_file__noop_succeeds(
 ) -> None:
     script = Path(sys.executable).parent / "django-ghost"
     if not script.exists():
-        pytest.skip("the django-ghost console script is not installed in this environment")
+        pytest.fail(
+            f"the django-ghost console script is not installed beside {sys.executable}: "
+            "install the project (make venv, or pip install -e .)",
+            pytrace=False,
+        )
     server = items.server
     conf = tmp_path / "ghost.cnf"
     conf.write_text(

@@ -3,8 +3,12 @@
 The server is ``GHOST_TEST_DSN`` (``mysql://user:password@host:port/``) when set,
 otherwise a sandbox started for the session by :mod:`django_ghost.sandbox`. The replica
 is ``GHOST_TEST_REPLICA_DSN`` or a sandbox replica attached to the session sandbox.
-When no server can be had, integration tests are skipped locally but **fail** when the
-``CI`` environment variable is set, so the integration tier never passes vacuously.
+
+When a server cannot be had, every test that needs it **fails**, on every machine: a
+run never reports success for tests that did not run. Not running them is a choice made
+on the command line, which pytest prints: ``make unit`` (only tests/unit), or
+``-m "not integration"`` / ``-m "not replica"`` (tests/conftest.py marks every test of
+tests/integration ``integration`` and every test using ``replica_server`` ``replica``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlparse
 
 import MySQLdb
@@ -65,10 +69,54 @@ class TestServer:
         return f"mysql://{self.user}:{self.password}@{self.host}:{self.port}/"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but no test server is available: {reason}", pytrace=False)
-    pytest.skip(reason)
+NO_SERVER_REMEDY = (
+    "The integration tests need a MariaDB (or MySQL) server: `make deps` installs "
+    "mariadb-server for the sandbox, or set GHOST_TEST_DSN=mysql://user:password@host:port/. "
+    "To run without them, say so: `make unit` (or pytest -m 'not integration')."
+)
+NO_REPLICA_REMEDY = (
+    "The replica tests need a replica of the test server: unset GHOST_TEST_DSN to use the "
+    "sandbox and its replica, or set GHOST_TEST_REPLICA_DSN. To run without them, say so: "
+    "pytest -m 'not replica'."
+)
+NO_SERVER = "no test server: "
+
+
+def unavailable(reason: str, remedy: str = NO_SERVER_REMEDY) -> NoReturn:
+    """Fail the test that needed a server which cannot be had: never a skip, so that no
+    run passes with tests that did not run."""
+    pytest.fail(f"{NO_SERVER}{reason}\n{remedy}", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say once, at the end, which tests failed for want of a server and why."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("error", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
+        text = getattr(report, "longreprtext", "")
+        if NO_SERVER in text:
+            reason = text[text.index(NO_SERVER) :]
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("tests that could not run (failures, not skips)", red=True)
+        for reason, count in reasons.items():
+            terminalreporter.line(f"{count} test(s): {reason}")
+
+
+def replica_dsn(sandbox: Sandbox | None) -> str:
+    """Where the replica test server is: ``GHOST_TEST_REPLICA_DSN``, or the session
+    sandbox's replica (started on first use); fails the test when there is neither."""
+    dsn = os.environ.get("GHOST_TEST_REPLICA_DSN", "")
+    if dsn:
+        return dsn
+    if sandbox is None:
+        unavailable("GHOST_TEST_DSN is set but GHOST_TEST_REPLICA_DSN is not", NO_REPLICA_REMEDY)
+    try:
+        return (sandbox.replica or sandbox.add_replica()).dsn()
+    except SandboxError as exc:
+        error = exc
+    unavailable(f"the sandbox replica did not start: {error}", NO_REPLICA_REMEDY)
 
 
 @pytest.fixture(scope="session")
@@ -79,11 +127,14 @@ def _sandbox() -> Iterator[Sandbox | None]:
     # A private temporary directory, not pytest's basetemp: pytest deletes older basetemps
     # when later sessions start, which would pull the datadir from under a running server.
     box = Sandbox()
+    error: SandboxError | None = None
     try:
         box.start()
     except SandboxError as exc:
         box.stop()
-        _unavailable(str(exc))
+        error = exc
+    if error is not None:  # failed outside the except block: the cause is told once
+        unavailable(f"the sandbox server did not start: {error}")
     yield box
     _keep_error_logs_of_dead_servers(box)
     box.stop()
@@ -112,24 +163,16 @@ def ghost_server(_sandbox: Sandbox | None) -> TestServer:
     try:
         server.connect().close()
     except MySQLdb.OperationalError as exc:
-        _unavailable(f"cannot connect to {server.host}:{server.port}: {exc}")
-    return server
+        error = exc
+    else:
+        return server
+    unavailable(f"cannot connect to {server.host}:{server.port}: {error}")
 
 
 @pytest.fixture(scope="session")
 def replica_server(_sandbox: Sandbox | None, ghost_server: TestServer) -> TestServer:
     """A replica of ``ghost_server`` with replication running (session scope)."""
-    dsn = os.environ.get("GHOST_TEST_REPLICA_DSN", "")
-    if not dsn:
-        if _sandbox is None:
-            _unavailable("GHOST_TEST_DSN is set but GHOST_TEST_REPLICA_DSN is not")
-        assert _sandbox is not None
-        try:
-            replica = _sandbox.replica or _sandbox.add_replica()
-        except SandboxError as exc:
-            _unavailable(str(exc))
-        dsn = replica.dsn()
-    return TestServer.from_dsn(dsn)
+    return TestServer.from_dsn(replica_dsn(_sandbox))
 
 
 _counter = itertools.count()

@@ -64,9 +64,8 @@ def open_stream(
 ) -> Streamer:
     """A streamer (not yet started) of the binlog of ``spec`` from ``start``: the key
     changes of the original table and the rows of the changelog."""
-    pads = {c.name: c.octet_length or 0 for c in plan.key_columns if c.data_type == "binary"}
     watch = {
-        names.original: WatchSpec(columns=plan.key.columns, binary_pad=pads),
+        names.original: WatchSpec(columns=plan.key.columns),
         names.changelog: WatchSpec(columns=("hint", "value")),
     }
     return Streamer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Protocol
 
 from .events import BinlogEvent, BinlogPosition
@@ -13,14 +13,9 @@ from .events import BinlogEvent, BinlogPosition
 
 @dataclasses.dataclass(frozen=True)
 class WatchSpec:
-    """Which columns of one watched table to decode, by name, in this order.
-
-    ``binary_pad`` maps BINARY(n) column names to n: the binlog drops the trailing 0x00
-    bytes of BINARY values, and they must be restored for the value to match the row.
-    """
+    """Which columns of one watched table to decode, by name, in this order."""
 
     columns: tuple[str, ...]
-    binary_pad: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 class BinlogReader(Protocol):

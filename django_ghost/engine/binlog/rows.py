@@ -17,14 +17,15 @@ reference used for partial images (and by the tests to cross-check the compiled 
 Strings (CHAR/VARCHAR/TEXT, any charset) come back as the raw stored bytes: the engine
 converts them server-side with the column's own charset, which avoids every Python
 codec mismatch (latin1 0x81/0x8D/0x8F/0x90/0x9D have no cp1252 mapping). BINARY(n)
-values lose their trailing 0x00 bytes in the binlog and are padded back to n.
+values (and MariaDB's UUID and INET6) lose their trailing 0x00 bytes in the binlog and
+are padded back to n: the TABLE_MAP's collation metadata says which columns are binary.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymysqlreplication.constants import FIELD_TYPE as T
@@ -157,9 +158,12 @@ def _column_lines(col: Column, var: str | None, pad: int) -> list[str]:
     return [f"{var} = {_value_expr(col)}", f"p += {size}"] if size else [f"{var} = None"]
 
 
-def compile_image(
-    columns: Sequence[Column], watched: Sequence[int], pads: Sequence[int]
-) -> ImageDecoder:
+def binary_pad(col: Column) -> int:
+    """The length a value of ``col`` is padded back to with 0x00 bytes (0: none)."""
+    return col.meta if col.type == T.STRING and col.binary else 0
+
+
+def compile_image(columns: Sequence[Column], watched: Sequence[int]) -> ImageDecoder:
     """A function (data, offset) → (watched values, offset after the image)."""
     slot = {col_index: k for k, col_index in enumerate(watched)}
     null_bytes = (len(columns) + 7) // 8
@@ -178,7 +182,7 @@ def compile_image(
         if skip:
             body.append(f"p += {skip}")
             skip = 0
-        lines = _column_lines(col, var, pads[k] if k is not None else 0)
+        lines = _column_lines(col, var, binary_pad(col))
         if col.nullable:
             if var is None:
                 body.append(f"if not nb & {1 << i}:")
@@ -202,9 +206,10 @@ def compile_image(
     return decoder
 
 
-def value_reader(col: Column, pad: int = 0) -> ValueReader:
+def value_reader(col: Column) -> ValueReader:
     """An interpretive (data, offset) → (value, offset after) reader for one column."""
     size, prefix = layout(col)
+    pad = binary_pad(col)
     if prefix:
 
         def read_var(d: bytes, p: int) -> tuple[Any, int]:
@@ -275,9 +280,7 @@ class CompiledTable:
         )
 
 
-def compile_table(
-    name: str, table_map: TableMap, columns: Sequence[str], binary_pad: Mapping[str, int]
-) -> CompiledTable:
+def compile_table(name: str, table_map: TableMap, columns: Sequence[str]) -> CompiledTable:
     """Compile the decoder of ``table_map`` for the watched ``columns`` (by name)."""
     if not table_map.has_names:
         raise BinlogError(
@@ -296,17 +299,15 @@ def compile_table(
                 "table's binlog TABLE_MAP: the table changed under the migration"
             )
         watched.append(index)
-    pads = [binary_pad.get(c, 0) for c in columns]
     ncols = len(table_map.columns)
     full = bytearray(b"\xff" * ((ncols + 7) // 8))
     if ncols % 8:
         full[-1] = (1 << (ncols % 8)) - 1
-    pad_of = dict(zip(watched, pads, strict=True))
     return CompiledTable(
         name=name,
         table_map=table_map,
         watched=tuple(watched),
-        image=compile_image(table_map.columns, watched, pads),
-        readers=tuple(value_reader(c, pad_of.get(i, 0)) for i, c in enumerate(table_map.columns)),
+        image=compile_image(table_map.columns, watched),
+        readers=tuple(value_reader(c) for c in table_map.columns),
         full_bitmap=bytes(full),
     )

@@ -14,7 +14,8 @@ Per event (see transport.py for how the bytes arrive):
   :class:`TransactionEnd`, and the position a reconnect resumes from.
 - other QUERY events in the watched schema (default database, or naming it in the
   text): :class:`SchemaChange`.
-- ROTATE: the file name; FORMAT_DESCRIPTION: checksum algorithm and post-header sizes.
+- ROTATE: the file name; FORMAT_DESCRIPTION: checksum algorithm, post-header sizes and
+  whether MariaDB wrote the binlog (which changes how TABLE_MAP numbers collations).
 - compressed events (MariaDB ``log_bin_compress``, MySQL
   ``binlog_transaction_compression``) raise: skipping them would lose changes.
 - everything else (GTID, annotate, checkpoint, heartbeat, ...) is ignored.
@@ -117,6 +118,7 @@ class BinlogStream:
         self._conn: DumpConnection | None = None
         self._checksum_len = 0
         self._id_len = 6
+        self._mariadb = True  # the binlog's writer, from its FORMAT_DESCRIPTION
         self._closed = threading.Event()
         self.reconnects = 0
 
@@ -299,8 +301,10 @@ class BinlogStream:
 
     def _format_description(self, ev: bytes) -> None:
         # The algorithm byte and a 4-byte checksum always end this event; the table-id
-        # size follows from the TABLE_MAP post-header length (6 → 4-byte ids).
+        # size follows from the TABLE_MAP post-header length (6 → 4-byte ids). The
+        # server version (50 bytes after the 2-byte binlog version) names MariaDB.
         self._checksum_len = 4 if ev[-5] == 1 else 0
+        self._mariadb = b"mariadb" in ev[_HEADER + 2 : _HEADER + 52].lower()
         header_lengths = _HEADER + 2 + 50 + 4 + 1
         table_map_post = ev[header_lengths + B.TABLE_MAP_EVENT - 1]
         self._id_len = 4 if table_map_post == 6 else 6
@@ -313,9 +317,8 @@ class BinlogStream:
         if name is None:
             return table_id, None
         spec = self._watch[name]
-        return table_id, compile_table(
-            name, parse_table_map(body, self._id_len), spec.columns, spec.binary_pad
-        )
+        table_map = parse_table_map(body, self._id_len, mariadb=self._mariadb)
+        return table_id, compile_table(name, table_map, spec.columns)
 
     def _end_transaction(self, ev: bytes) -> None:
         log_pos = _u32(ev, 13)[0]

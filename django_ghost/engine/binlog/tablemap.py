@@ -11,6 +11,12 @@ flags (2), schema name (1-byte length, bytes, NUL), table name (same), column co
 (packed integer), one type byte per column, packed-integer length of the per-column
 metadata block, the block, a NULL-able bitmap, then optional metadata TLVs
 (``binlog_row_metadata=FULL``): type byte, packed-integer length, value.
+
+Of the optional metadata only signedness, names and the collations of the character
+columns are read. The collations matter for one thing: a CHAR column with the binary
+collation (BINARY(n), and MariaDB's UUID and INET6, which travel as BINARY(16)) loses
+its trailing 0x00 bytes in the row image, so :attr:`Column.binary` tells the row decoder
+to pad it back to its length.
 """
 
 from __future__ import annotations
@@ -23,7 +29,10 @@ from ..errors import BinlogError
 
 # Optional metadata field types (MySQL ``Table_map_event::Optional_metadata_field_type``).
 OPT_SIGNEDNESS = 1
+OPT_DEFAULT_CHARSET = 2
+OPT_COLUMN_CHARSET = 3
 OPT_COLUMN_NAME = 4
+BINARY_COLLATION = 63
 
 NUMERIC_TYPES = frozenset(
     (T.TINY, T.SHORT, T.INT24, T.LONG, T.LONGLONG, T.NEWDECIMAL, T.FLOAT, T.DOUBLE, T.YEAR)
@@ -47,6 +56,11 @@ _META_ONE_BYTE = frozenset(
         T.TIME2,
     )
 )
+CHARACTER_TYPES = frozenset((T.STRING, T.VAR_STRING, T.VARCHAR, T.BLOB))
+"""Types numbered in the collation metadata (``is_character_type`` in the servers'
+log_event code). MariaDB also numbers GEOMETRY ("base class is blob"), MySQL does not.
+ENUM and SET, unfolded here, have their own collation fields."""
+
 _META_TWO_BYTES = frozenset((T.VARCHAR, T.VAR_STRING, T.BIT, T.NEWDECIMAL, T.STRING, T.ENUM, T.SET))
 _META_NONE = frozenset(
     (
@@ -74,7 +88,8 @@ class Column:
     the real type folded into the metadata, and are unfolded here. ``meta`` is the
     type's metadata as one number: max byte length (VARCHAR, CHAR), length-prefix size
     (BLOB family, JSON, GEOMETRY), fsp (temporal2), precision*256+scale (NEWDECIMAL),
-    storage bytes (ENUM, SET, BIT), pack length (FLOAT, DOUBLE).
+    storage bytes (ENUM, SET, BIT), pack length (FLOAT, DOUBLE). ``binary``: a
+    character column with the binary collation.
     """
 
     type: int
@@ -82,6 +97,7 @@ class Column:
     nullable: bool
     unsigned: bool = False
     name: str | None = None
+    binary: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -148,8 +164,32 @@ def _unfold(col_type: int, meta_raw: bytes) -> tuple[int, int]:
     return col_type, 0
 
 
-def parse_table_map(body: bytes, id_len: int = 6) -> TableMap:
-    """Parse a TABLE_MAP body (after the 19-byte header, checksum already removed)."""
+def _collations(field_type: int, value: bytes, count: int) -> dict[int, int]:
+    """Collation id by position among the character columns, from a DEFAULT_CHARSET
+    (the most common collation, then ``(position, collation)`` exceptions) or a
+    COLUMN_CHARSET (one collation per character column) field."""
+    out: dict[int, int] = {}
+    q = 0
+    if field_type == OPT_DEFAULT_CHARSET:
+        default, q = read_packed_int(value, q)
+        out = dict.fromkeys(range(count), default)
+        while q < len(value):
+            index, q = read_packed_int(value, q)
+            out[index], q = read_packed_int(value, q)
+    else:
+        index = 0
+        while q < len(value):
+            out[index], q = read_packed_int(value, q)
+            index += 1
+    return out
+
+
+def parse_table_map(body: bytes, id_len: int = 6, *, mariadb: bool = True) -> TableMap:
+    """Parse a TABLE_MAP body (after the 19-byte header, checksum already removed).
+
+    ``mariadb``: the binlog was written by MariaDB, which numbers GEOMETRY columns among
+    the character columns of the collation metadata.
+    """
     table_id, schema, table = peek_names(body, id_len)
     p = id_len + 2
     p += body[p] + 2
@@ -185,6 +225,9 @@ def parse_table_map(body: bytes, id_len: int = 6) -> TableMap:
 
     unsigned: list[bool] = [False] * ncols
     names: list[str | None] = [None] * ncols
+    character_types = CHARACTER_TYPES | ({T.GEOMETRY} if mariadb else set())
+    character = [i for i, (t, _) in enumerate(unfolded) if t in character_types]
+    collation: dict[int, int] = {}
     end = len(body)
     while p < end:
         field_type = body[p]
@@ -198,6 +241,9 @@ def parse_table_map(body: bytes, id_len: int = 6) -> TableMap:
                     # Most significant bit first, one bit per numeric column only.
                     unsigned[i] = bool(value[bit >> 3] & (0x80 >> (bit & 7)))
                     bit += 1
+        elif field_type in (OPT_DEFAULT_CHARSET, OPT_COLUMN_CHARSET):
+            by_position = _collations(field_type, value, len(character))
+            collation = {character[k]: c for k, c in by_position.items() if k < len(character)}
         elif field_type == OPT_COLUMN_NAME:
             q = 0
             for i in range(ncols):
@@ -205,7 +251,14 @@ def parse_table_map(body: bytes, id_len: int = 6) -> TableMap:
                 names[i] = _name(value[q : q + n])
                 q += n
     columns = tuple(
-        Column(t, m, bool(nullmap >> i & 1), unsigned[i], names[i])
+        Column(
+            t,
+            m,
+            bool(nullmap >> i & 1),
+            unsigned[i],
+            names[i],
+            collation.get(i) == BINARY_COLLATION,
+        )
         for i, (t, m) in enumerate(unfolded)
     )
     return TableMap(table_id, schema, table, columns)

@@ -21,8 +21,10 @@ def table_map_body(
     table: str = "t",
     table_id: int = 77,
     names: bool = True,
+    metadata: bytes = b"",
 ) -> bytes:
-    """A TABLE_MAP body; columns are (name, type, raw metadata, nullable, unsigned)."""
+    """A TABLE_MAP body; columns are (name, type, raw metadata, nullable, unsigned);
+    ``metadata``: more optional metadata fields (see :func:`field`)."""
     body = table_id.to_bytes(6, "little") + b"\x01\x00"
     for name in (schema, table):
         body += bytes((len(name),)) + name.encode() + b"\x00"
@@ -41,4 +43,10 @@ def table_map_body(
     if names:
         value = b"".join(_packed(len(c[0])) + c[0].encode() for c in columns)
         body += b"\x04" + _packed(len(value)) + value
-    return body
+    return body + metadata
+
+
+def field(field_type: int, *numbers: int) -> bytes:
+    """An optional metadata field whose value is a list of packed integers."""
+    value = b"".join(_packed(n) for n in numbers)
+    return bytes((field_type,)) + _packed(len(value)) + value

@@ -14,9 +14,15 @@ import pytest
 from pymysqlreplication.constants import FIELD_TYPE as T
 
 from django_ghost.engine.binlog.rows import compile_table, decode_image_generic
-from django_ghost.engine.binlog.tablemap import parse_table_map, peek_names
+from django_ghost.engine.binlog.tablemap import (
+    BINARY_COLLATION,
+    OPT_COLUMN_CHARSET,
+    OPT_DEFAULT_CHARSET,
+    parse_table_map,
+    peek_names,
+)
 from django_ghost.engine.errors import BinlogError
-from tests.unit.engine.helpers import table_map_body
+from tests.unit.engine.helpers import field, table_map_body
 
 
 def _string(real: int, length: int) -> bytes:
@@ -86,9 +92,9 @@ def test_parse_table_map__mixed_columns__types_meta_names_signedness() -> None:
     assert by_name["a_text"].nullable and not by_name["b_dbl"].nullable
 
 
-def _decode_both(columns: Sequence[str], image: bytes, pad: dict[str, int] | None = None) -> Any:
-    tm = parse_table_map(table_map_body(COLUMNS))
-    compiled = compile_table("t", tm, columns, pad or {})
+def _decode_both(columns: Sequence[str], image: bytes, metadata: bytes = b"") -> Any:
+    tm = parse_table_map(table_map_body(COLUMNS, metadata=metadata))
+    compiled = compile_table("t", tm, columns)
     data = b"\xee" + image + b"\xee"  # decoding must start and stop at the right offsets
     fast, end_fast = compiled.image(data, 1)
     slow, end_slow = decode_image_generic(
@@ -133,13 +139,47 @@ def test_compile_image__nulls__none_and_skipped_correctly() -> None:
     )
 
 
-def test_compile_image__binary_pad__trailing_zeros_restored() -> None:
-    assert _decode_both(["j_bin"], _image(ROW), {"j_bin": 8}) == (b"\x00\xff\x00" + b"\x00" * 5,)
+# The character columns of COLUMNS, numbered as the collation metadata numbers them:
+# 0 a_text, 1 c_char, 2 j_bin, 3 l_vc. utf8mb4_general_ci (45) except j_bin.
+BINARY_J_BIN = field(OPT_DEFAULT_CHARSET, 45, 2, BINARY_COLLATION)
+
+
+def test_compile_image__binary_collation__trailing_zeros_restored() -> None:
+    values = _decode_both(["j_bin", "c_char", "l_vc"], _image(ROW), BINARY_J_BIN)
+    assert values == (b"\x00\xff\x00" + b"\x00" * 5, b"\xf0\x9f", b"\x81\x8d\x8f\x90")
+
+
+def test_parse_table_map__default_charset_with_exception__only_that_column_binary() -> None:
+    tm = parse_table_map(table_map_body(COLUMNS, metadata=BINARY_J_BIN))
+    assert [c.name for c in tm.columns if c.binary] == ["j_bin"]
+
+
+def test_parse_table_map__column_charset__binary_columns_marked() -> None:
+    metadata = field(OPT_COLUMN_CHARSET, BINARY_COLLATION, 8, BINARY_COLLATION, 45)
+    tm = parse_table_map(table_map_body(COLUMNS, metadata=metadata))
+    assert [c.name for c in tm.columns if c.binary] == ["a_text", "j_bin"]
+
+
+def test_parse_table_map__no_charset_metadata__nothing_binary() -> None:
+    tm = parse_table_map(table_map_body(COLUMNS))
+    assert not any(c.binary for c in tm.columns)
+
+
+def test_parse_table_map__geometry_before_binary__numbered_by_mariadb_only() -> None:
+    columns = [
+        ("g", T.GEOMETRY, b"\x04", True, False),
+        ("b", T.STRING, _string(T.STRING, 16), True, False),
+    ]
+    # MariaDB numbers the GEOMETRY column 0 and the BINARY(16) column 1; MySQL numbers
+    # the BINARY(16) column 0, so to MySQL this field says nothing about it.
+    body = table_map_body(columns, metadata=field(OPT_DEFAULT_CHARSET, 8, 1, BINARY_COLLATION))
+    assert parse_table_map(body, mariadb=True).columns[1].binary
+    assert not parse_table_map(body, mariadb=False).columns[1].binary
 
 
 def test_decode_image_generic__partial_image__present_columns_only() -> None:
     tm = parse_table_map(table_map_body(COLUMNS))
-    compiled = compile_table("t", tm, ["k_u64"], {})
+    compiled = compile_table("t", tm, ["k_u64"])
     # Only columns 10 (k_u64) and 12 (m_i24) present: 2 null bits, then their values.
     present = (1 << 10 | 1 << 12).to_bytes(2, "little")
     data = b"\x00" + ROW["k_u64"] + ROW["m_i24"]
@@ -150,7 +190,7 @@ def test_decode_image_generic__partial_image__present_columns_only() -> None:
 
 def test_decode_image_generic__watched_column_absent__binlog_error() -> None:
     tm = parse_table_map(table_map_body(COLUMNS))
-    compiled = compile_table("t", tm, ["a_text"], {})
+    compiled = compile_table("t", tm, ["a_text"])
     present = (1 << 12).to_bytes(2, "little")
     with pytest.raises(BinlogError, match="binlog_row_image=FULL"):
         compiled.decode_image(b"\x00" + ROW["m_i24"], 0, present)
@@ -159,18 +199,18 @@ def test_decode_image_generic__watched_column_absent__binlog_error() -> None:
 def test_compile_table__no_column_names__error_names_setting() -> None:
     tm = parse_table_map(table_map_body(COLUMNS, names=False))
     with pytest.raises(BinlogError, match="binlog_row_metadata=FULL"):
-        compile_table("t", tm, ["k_u64"], {})
+        compile_table("t", tm, ["k_u64"])
 
 
 def test_compile_table__unknown_column__binlog_error() -> None:
     tm = parse_table_map(table_map_body(COLUMNS))
     with pytest.raises(BinlogError, match="not in the table's binlog TABLE_MAP"):
-        compile_table("t", tm, ["nope"], {})
+        compile_table("t", tm, ["nope"])
 
 
 def test_compile_image__generated_source__contains_no_server_names() -> None:
     tm = parse_table_map(table_map_body(COLUMNS))
-    compiled = compile_table("t", tm, ["k_u64"], {})
+    compiled = compile_table("t", tm, ["k_u64"])
     source = compiled.image.__doc__ or ""
     assert "def image(d, p)" in source
     assert not any(c[0] in source for c in COLUMNS)

@@ -150,6 +150,27 @@ def test_handle__queries__ddl_schema_change_commit_transaction_end() -> None:
     assert s._resume == BinlogPosition("binlog.000001", 16)
 
 
+def _format_description(version: bytes) -> bytes:
+    """A FORMAT_DESCRIPTION: binlog version, server version, timestamp, header length,
+    post-header lengths (TABLE_MAP's 8: 6-byte table ids), checksum algorithm CRC32."""
+    post_headers = bytearray(40)
+    post_headers[18] = 8
+    body = struct.pack("<H", 4) + version.ljust(50, b"\x00") + b"\x00" * 4 + b"\x13"
+    return event(15, body + bytes(post_headers) + b"\x01")
+
+
+@pytest.mark.parametrize(
+    ("version", "mariadb"), [(b"10.11.19-MariaDB-log", True), (b"8.0.36", False)]
+)
+def test_handle__format_description__server_family_and_checksum(
+    version: bytes, mariadb: bool
+) -> None:
+    s = stream()
+    s._checksum_len = 0
+    s._handle(_format_description(version))
+    assert (s._mariadb, s._checksum_len, s._id_len) == (mariadb, 4, 6)
+
+
 def test_handle__rotate__file_changes_and_table_ids_forgotten() -> None:
     s = stream()
     s._handle(event(19, table_map_body(ID_INT)))
