@@ -217,10 +217,7 @@ class Sandbox:
         server, installer = find_server_binary()
         datadir = self.base_dir / role
         datadir.mkdir(parents=True, exist_ok=True)
-        # A private tmpdir: servers sharing /tmp have seen each other's (or a cleaner's)
-        # hands on their #sql-temptable files.
-        tmpdir = datadir / "tmp"
-        tmpdir.mkdir(exist_ok=True)
+        (datadir / "tmp").mkdir(exist_ok=True)  # the server's private tmpdir
         run_as_root = ["--user=root"] if os.geteuid() == 0 else []
         mysql_flavor = _is_mysql(server)
         if not (datadir / "mysql").exists():
@@ -261,6 +258,9 @@ class Sandbox:
             server,
             "--no-defaults",
             f"--datadir={datadir / 'data'}",
+            # A private tmpdir: a server removes every #sql* file of its tmpdir when it
+            # starts, so servers sharing /tmp delete each other's temporary tables.
+            f"--tmpdir={datadir / 'tmp'}",
             f"--port={port}",
             "--bind-address=127.0.0.1",
             f"--socket={sock}",

@@ -54,6 +54,7 @@ import MySQLdb
 
 from . import reporting
 from .apply.applier import Applier
+from .apply.fence import VisibilityFence, probe_for
 from .apply.streaming import (
     ReaderFactory,
     Streaming,
@@ -305,6 +306,8 @@ class Migrator:
     ) -> Streaming:
         """Stream the binlog from now (or the checkpoint), beat the heartbeat, start the
         operator's side (throttler, control socket), open the writer and its applier."""
+        # Refused before anything starts when the applier's server has no sound fence.
+        probe = probe_for(servers.facts, same_server=not servers.topology.split)
         if resumed is not None:
             start = resumed.binlog_position
         else:
@@ -330,15 +333,15 @@ class Migrator:
         self.ops.start()
         writer = open_writer(self.connect_fn, servers.spec, self.config, plan, servers.facts)
         resources.session(writer)
-        barrier = resources.session(self.connect_fn(servers.spec))
+        fence = resources.session(self.connect_fn(servers.spec))
         applier = Applier(
             writer,
             plan,
             self.context,
             ghost_table=self.names.ghost,
             key=plan.shared_key,
-            lock_clause=servers.facts.share_lock_clause(),
-            barrier_conn=barrier,
+            fence=VisibilityFence(fence, probe, self.context),
+            start_position=start,
         )
         return Streaming(
             self.context,

@@ -29,9 +29,12 @@ writer connection, so neither sees the other half-done):
   (``<= @ghost_lo``) are re-read here whenever they change. Keys still ahead of the copy
   are skipped: the chunk that reaches them later reads their latest committed version.
 - The re-read is a READ COMMITTED consistent read (it never locks or deadlocks with the
-  application); a locking read of the last queued key first waits until every queued
-  transaction is visible (see ``Applier._barrier``), so a change seen in the binlog but
-  not yet committed in InnoDB is never missed.
+  application). A change reaches the binlog (and us) before its transaction is visible
+  in InnoDB, so before each batch the visibility fence (apply/fence.py) waits until
+  every transaction up to the last position taken off the queue is committed in the
+  read-view sense; each later statement's read view sees them. The chunks are fenced the
+  same way (copy/copier.py): a key skipped here because the copy has not reached it is
+  read by that later chunk, which must see every change consumed so far.
 - Re-reading is idempotent: replaying a key twice, or reading a state newer than the
   event (a later event will re-read it again), converges to the original's state.
 Once the copy is complete every key is applied; under the cut-over lock the final batch
@@ -54,6 +57,7 @@ from typing import Any
 
 import MySQLdb
 
+from ..binlog.events import BinlogPosition
 from ..context import MigrationContext
 from ..errors import DataError
 from ..mysql.connection import Connection, execute, query
@@ -62,6 +66,7 @@ from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
 from ..table.plan import CopyPlan
+from .fence import VisibilityFence, binlog_order
 from .streamer import Committed, KeyChange, Marker, StreamItem
 
 KEYS_PER_STATEMENT = 1000
@@ -80,17 +85,18 @@ class Applier:
         *,
         ghost_table: str,
         key: tuple[KeyColumn, ...],
-        lock_clause: str,
-        barrier_conn: Connection | None = None,
+        fence: VisibilityFence | None = None,
+        start_position: BinlogPosition | None = None,
     ):
         self.conn = conn
-        self.barrier_conn = barrier_conn
-        self.last_key: tuple[Any, ...] | None = None
+        self.fence = fence
+        self.consumed = start_position
+        """The binlog position of the last row event or commit taken off the queue (the
+        stream's start before any): what a re-read must see everything up to."""
         self.plan = plan
         self.context = context
         self.ghost_table = ghost_table
         self.key = key
-        self.lock_clause = lock_clause
         self.copying = True
         # False until the first chunk is copied: that chunk includes its lower bound.
         self.copied_through_lo = False
@@ -133,7 +139,7 @@ class Applier:
                     pending[key] = False
                 for key in item.present:
                     pending[key] = True
-                self.last_key = (item.present or item.absent)[-1]
+                self._consume(item.position)
                 events += 1
             elif isinstance(item, Marker):
                 # Everything queued before the marker must be applied before it counts.
@@ -142,6 +148,7 @@ class Applier:
                 markers.append(item.value)
             elif isinstance(item, Committed):
                 last_commit = item.position
+                self._consume(item.position)
         self._apply(pending, locked_conn)
         self.context.backlog = items.qsize()
         if events:
@@ -149,6 +156,20 @@ class Applier:
         if last_commit is not None:
             self.context.applied_position = last_commit
         return markers
+
+    def _consume(self, position: Any) -> None:
+        # Positions only grow, except when the stream reconnects and delivers the rows of
+        # a partly read transaction again.
+        if not isinstance(position, BinlogPosition):
+            return
+        if self.consumed is None or binlog_order(position) > binlog_order(self.consumed):
+            self.consumed = position
+
+    def make_visible(self) -> None:
+        """Wait until every change taken off the queue so far is visible to the writer's
+        next statement (apply/fence.py); the copy calls it before each chunk."""
+        if self.fence is not None and self.consumed is not None:
+            self.fence.wait(self.consumed)
 
     # -- by-key refresh ------------------------------------------------------------------
 
@@ -158,8 +179,7 @@ class Applier:
         if not self.replace_safe:
             self.refresh(list(pending), locked_conn)
             return
-        if locked_conn is None:
-            self._with_retries(self._barrier)
+        self._fence_unless_locked(locked_conn)
         conn = locked_conn or self.conn
         present = [key for key, exists in pending.items() if exists]
         absent = [key for key, exists in pending.items() if not exists]
@@ -177,8 +197,7 @@ class Applier:
         self, keys: Sequence[tuple[Any, ...]], locked_conn: Connection | None = None
     ) -> None:
         """Make the ghost rows of ``keys`` equal the original's current rows."""
-        if locked_conn is None:
-            self._with_retries(self._barrier)
+        self._fence_unless_locked(locked_conn)
         for batch in _batches(keys):
             self._refresh_batch(locked_conn or self.conn, batch, locked_conn is None)
 
@@ -259,25 +278,13 @@ class Applier:
                 execute(conn, "ROLLBACK")
             raise
 
-    def _barrier(self) -> None:
-        """Wait until every transaction whose changes were queued has committed.
-
-        A change can reach the binlog (and us) a moment before its transaction commits in
-        InnoDB. The writer reads with READ COMMITTED consistent reads, which never lock and
-        so never deadlock with the application, but would miss such a change. A locking
-        read of the row changed by the *last* queued event waits for its transaction; the
-        server makes commits visible in binlog order (MariaDB's commit_ordered, MySQL's
-        binlog_order_commits), so every earlier queued transaction is visible by then. The
-        read runs alone in its own transaction, holding one lock: it can wait for a writer
-        but never be part of a deadlock cycle with the application.
-        """
-        if self.barrier_conn is None or self.last_key is None:
-            return
-        execute(
-            self.barrier_conn,
-            builder.key_barrier(self.plan.original.name, self.key, self.lock_clause),
-            list(self.last_key),
-        )
+    def _fence_unless_locked(self, locked_conn: Connection | None) -> None:
+        """Under the cut-over lock no fence is needed: LOCK TABLES on the original waits
+        until every transaction that wrote it has ended (each holds a metadata lock on it
+        until its commit, the engine's included, is done) and lets no new one write it;
+        so every change before the cut-over sentinel is visible to the lock session."""
+        if locked_conn is None:
+            self.make_visible()
 
     def _colliding_ghost_keys(
         self, conn: Connection, keys: list[tuple[Any, ...]]

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from ..binlog.events import RowChange, SchemaChange, TransactionEnd
+from ..binlog.events import BinlogPosition, RowChange, SchemaChange, TransactionEnd
 from ..binlog.reader import BinlogReader
 from ..context import MigrationContext
 
@@ -31,10 +31,13 @@ QUEUE_CAPACITY = 100_000
 class KeyChange:
     """Keys of the original table touched by one row event: ``present`` holds the keys
     that have a row after the event, ``absent`` those that no longer have one (a delete,
-    or the old key of an update that moved the row)."""
+    or the old key of an update that moved the row). ``position`` is the end of the row
+    event in the binlog: inside its transaction, so once the server reports a committed
+    position at or past it, the whole transaction is committed (apply/fence.py)."""
 
     present: tuple[tuple[Any, ...], ...]
     absent: tuple[tuple[Any, ...], ...] = ()
+    position: BinlogPosition | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -147,16 +150,17 @@ class Streamer:
 
 
 def _key_change(event: RowChange) -> KeyChange:
+    at = event.position
     if event.kind == "insert":
         assert event.after is not None
-        return KeyChange((event.after,))
+        return KeyChange((event.after,), position=at)
     if event.kind == "delete":
         assert event.before is not None
-        return KeyChange((), (event.before,))
+        return KeyChange((), (event.before,), position=at)
     assert event.before is not None and event.after is not None
     if event.before == event.after:
-        return KeyChange((event.after,))
-    return KeyChange((event.after,), (event.before,))
+        return KeyChange((event.after,), position=at)
+    return KeyChange((event.after,), (event.before,), position=at)
 
 
 def _text(value: Any) -> str:

@@ -109,7 +109,8 @@ def open_writer(
     if zone == "SYSTEM":
         zone = facts.global_time_zone or "SYSTEM"
     # The writer reads with READ COMMITTED consistent reads: no row locks, so the copy
-    # and the apply never deadlock with the application (see apply/applier.py, _barrier).
+    # and the apply never deadlock with the application (what they read is made
+    # visible first by the fence, apply/fence.py).
     return connect(
         spec,
         time_zone=zone,

@@ -3,9 +3,12 @@
 Each chunk is a single ``INSERT INTO ghost ... SELECT ... FROM original FORCE INDEX (key)
 WHERE <range>`` statement on the writer connection: rows never pass through Python. The
 writer reads with READ COMMITTED and no locking clause, so a chunk never waits for or
-deadlocks with the application; a change the chunk reads too early (in the binlog but
-not yet visible) reaches the ghost through the apply, which re-reads every key the copy
-has passed (see apply/applier.py). A duplicate-key error is either a stale ghost row (refreshed,
+deadlocks with the application. Before each chunk ``before_chunk`` (the applier's
+visibility fence, apply/fence.py) waits until every change the apply has taken from the
+binlog is visible: the apply skips keys the copy has not reached yet and relies on the
+chunk that reaches them to read their latest committed version. A change committed
+later reaches the ghost through the apply, which re-reads every key the copy has passed
+(see apply/applier.py). A duplicate-key error is either a stale ghost row (refreshed,
 then the chunk is retried) or a real duplicate for a new unique key (a DataError), never
 silently skipped. Deadlocks and lock-wait timeouts are retried.
 """
@@ -48,6 +51,7 @@ class Copier:
         lock_clause: str,
         sleep: object = time.sleep,
         resolve_conflicts: Callable[[str], int] | None = None,
+        before_chunk: Callable[[], None] | None = None,
     ):
         self.conn = conn
         self.plan = plan
@@ -58,6 +62,7 @@ class Copier:
         self.lock_clause = lock_clause
         self._sleep = sleep
         self.resolve_conflicts = resolve_conflicts
+        self.before_chunk = before_chunk
         self.last_seconds = 0.0
         """How long the last chunk took."""
         self._sources = [q(p.source.name) for p in plan.columns]
@@ -83,6 +88,8 @@ class Copier:
             lock_clause=self.lock_clause,
         )
         started = time.monotonic()
+        if self.before_chunk is not None:
+            self.before_chunk()
         rows = self._copy_resolving_conflicts(sql)
         elapsed = time.monotonic() - started
         self.last_seconds = elapsed

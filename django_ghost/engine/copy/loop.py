@@ -47,6 +47,7 @@ def open_copy(
         key=key,
         lock_clause="",
         resolve_conflicts=streaming.applier.resolve_chunk_conflicts,
+        before_chunk=streaming.applier.make_visible,
     )
 
 

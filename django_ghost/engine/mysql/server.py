@@ -13,6 +13,11 @@ import re
 from ..errors import PreflightError
 from .connection import Connection, query
 
+FENCE_BINLOG_SNAPSHOT = "binlog-snapshot"
+"""MariaDB: wait until Binlog_snapshot_position passes the consumed position."""
+FENCE_GTID_EXECUTED = "gtid-executed"
+"""MySQL with gtid_mode=ON: wait until gtid_executed holds every GTID owned now."""
+
 
 @dataclasses.dataclass(frozen=True)
 class ServerFacts:
@@ -30,6 +35,8 @@ class ServerFacts:
     server_id: int
     global_time_zone: str
     log_slave_updates: bool
+    gtid_mode: str = ""
+    binlog_optimize_thread_scheduling: str = ""
 
     @property
     def is_mariadb(self) -> bool:
@@ -43,11 +50,42 @@ class ServerFacts:
     def identity(self) -> str:
         return f"{self.hostname}:{self.port}"
 
-    def share_lock_clause(self) -> str:
-        """Locking-read clause for chunk copies: MySQL 8 spells it ``FOR SHARE``."""
-        if not self.is_mariadb and self.version_tuple >= (8, 0, 0):
-            return "FOR SHARE"
-        return "LOCK IN SHARE MODE"
+    def visibility_fence(self) -> str:
+        """How the apply makes sure a change it read in the binlog is visible before it
+        re-reads the row (apply/fence.py); PreflightError when this server has no way."""
+        problem = self.fence_problem()
+        if problem:
+            raise PreflightError(
+                f"The server {self.identity} cannot feed an online migration: {problem}."
+            )
+        return FENCE_BINLOG_SNAPSHOT if self.is_mariadb else FENCE_GTID_EXECUTED
+
+    def fence_problem(self) -> str:
+        """Why this server offers no sound visibility fence, with the remedy ('' if it does).
+
+        MariaDB publishes the binlog position of the last group whose commit_ordered
+        (InnoDB's commit in memory) is done, but with binlog_optimize_thread_scheduling
+        OFF each transaction of a group runs commit_ordered in its own thread after that
+        position was published. MySQL has no such position: only gtid_executed, which a
+        GTID joins after its engine commit, so GTIDs must be on.
+        """
+        if self.is_mariadb:
+            if self.binlog_optimize_thread_scheduling.upper() in ("OFF", "0"):
+                return (
+                    "binlog_optimize_thread_scheduling is OFF, so the binlog position "
+                    "the server reports as committed can run ahead of InnoDB's commits: "
+                    "restart the server with binlog_optimize_thread_scheduling=ON (the "
+                    "default)"
+                )
+            return ""
+        if self.gtid_mode.upper() != "ON":
+            return (
+                f"gtid_mode is {self.gtid_mode or 'OFF'}: on MySQL the apply can only tell "
+                "that a change read in the binlog is visible through gtid_executed; set "
+                "enforce_gtid_consistency=ON and gtid_mode=ON (step by step through "
+                "OFF_PERMISSIVE and ON_PERMISSIVE)"
+            )
+        return ""
 
     def master_status_sql(self) -> str:
         """MySQL 8.4 removed SHOW MASTER STATUS; MariaDB keeps it."""
@@ -92,6 +130,8 @@ class ServerFacts:
                 f"binlog_row_value_options is {self.binlog_row_value_options!r}: partial JSON "
                 "updates cannot be applied; set it to ''"
             )
+        if self.log_bin and self.fence_problem():
+            problems.append(self.fence_problem())
         return problems
 
 
@@ -119,6 +159,8 @@ _VARIABLES = (
     "server_id",
     "time_zone",
     "log_slave_updates",
+    "gtid_mode",
+    "binlog_optimize_thread_scheduling",
 )
 
 
@@ -150,4 +192,6 @@ def read_server_facts(conn: Connection) -> ServerFacts:
         server_id=int(values.get("server_id") or 0),
         global_time_zone=values.get("time_zone", "SYSTEM"),
         log_slave_updates=flag("log_slave_updates"),
+        gtid_mode=values.get("gtid_mode", ""),
+        binlog_optimize_thread_scheduling=values.get("binlog_optimize_thread_scheduling", ""),
     )

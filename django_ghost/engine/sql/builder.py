@@ -196,13 +196,6 @@ def refresh_insert(
     )
 
 
-def key_barrier(original: str, key: Sequence[KeyColumn], lock_clause: str) -> str:
-    """A single-row locking read of one key (apply/applier.py, _barrier: why one suffices)."""
-    names = [q(c.name) for c in key]
-    cond = " AND ".join(f"{n} = {c.placeholder()}" for n, c in zip(names, key, strict=True))
-    return f"SELECT 1 FROM {q(original)} WHERE {cond} {lock_clause}"
-
-
 def checksum_chunk(table: str, index: str, row_exprs: Sequence[str], range_cond: str) -> str:
     """Row count and two order-independent digests (XOR and sum) of the rows in a range.
 

@@ -1,8 +1,10 @@
-"""Hand-built binlog bytes shared by the unit tests of the binlog package."""
+"""Shared by the engine's unit tests: hand-built binlog bytes (the binlog package) and a
+fake server for the apply's visibility fence."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 def _packed(n: int) -> bytes:
@@ -50,3 +52,61 @@ def field(field_type: int, *numbers: int) -> bytes:
     """An optional metadata field whose value is a list of packed integers."""
     value = b"".join(_packed(n) for n in numbers)
     return bytes((field_type,)) + _packed(len(value)) + value
+
+
+class FenceServer:
+    """Just enough of a server for the visibility fence's session: the committed binlog
+    position (``SHOW ... STATUS LIKE 'binlog_snapshot_%'``), the next of ``snapshots`` at
+    each read (the last repeats), the binlog end, and the GTID statements (``owned``;
+    ``GTID_SUBSET`` answers 1 from its ``executed_after``-th call on). Records every
+    statement and its parameters."""
+
+    def __init__(
+        self,
+        snapshots: Sequence[tuple[str, int]] = (("binlog.000001", 10**9),),
+        *,
+        end: tuple[str, int] = ("binlog.000001", 4),
+        version: str = "10.11.19-MariaDB-log",
+        owned: str = "",
+        executed_after: int = 1,
+    ):
+        self.snapshots = list(snapshots)
+        self.end = end
+        self.version = version
+        self.owned = owned
+        self.executed_after = executed_after
+        self.statements: list[tuple[str, list[Any]]] = []
+        self._rows: list[tuple[Any, ...]] = []
+
+    def cursor(self) -> FenceServer:
+        return self
+
+    def execute(self, sql: str, params: Any = None) -> int:
+        self.statements.append((sql, list(params or [])))
+        if "binlog_snapshot" in sql:
+            file, pos = self.snapshots.pop(0) if len(self.snapshots) > 1 else self.snapshots[0]
+            self._rows = [("Binlog_snapshot_file", file), ("Binlog_snapshot_position", str(pos))]
+        elif sql == "SELECT VERSION()":
+            self._rows = [(self.version,)]
+        elif sql == "SHOW MASTER STATUS":
+            self._rows = [(self.end[0], self.end[1], "", "")]
+        elif "gtid_owned" in sql:
+            self._rows = [(self.owned,)]
+        elif "GTID_SUBSET" in sql:
+            checks = sum(1 for s, _ in self.statements if "GTID_SUBSET" in s)
+            self._rows = [(1 if checks >= self.executed_after else 0,)]
+        else:
+            raise AssertionError(f"unexpected statement on the fence session: {sql}")
+        return len(self._rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def close(self) -> None:
+        pass
+
+    def verbs(self) -> list[str]:
+        return [sql.split()[0] for sql, _ in self.statements]

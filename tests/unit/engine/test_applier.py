@@ -9,7 +9,9 @@ import MySQLdb
 import pytest
 
 from django_ghost.engine.apply.applier import KEYS_PER_STATEMENT, Applier
+from django_ghost.engine.apply.fence import SnapshotProbe, VisibilityFence, VisibilityFenceTimeout
 from django_ghost.engine.apply.streamer import Committed, KeyChange, Marker, StreamItem
+from django_ghost.engine.binlog.events import BinlogPosition
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import DataError
@@ -17,6 +19,8 @@ from django_ghost.engine.sql.builder import KeyColumn
 from django_ghost.engine.sql.columns import Column
 from django_ghost.engine.table.info import TableInfo, UniqueKey
 from django_ghost.engine.table.plan import build_plan
+
+from .helpers import FenceServer
 
 
 class RecordingConnection:
@@ -78,11 +82,19 @@ def table(name: str, unique: tuple[UniqueKey, ...]) -> TableInfo:
 PRIMARY = UniqueKey("PRIMARY", ("id",), False)
 
 
+START = BinlogPosition("binlog.000001", 4)
+
+
+def at(pos: int) -> BinlogPosition:
+    return BinlogPosition("binlog.000001", pos)
+
+
 def make_applier(
     ghost_unique: tuple[UniqueKey, ...] = (PRIMARY,),
     fail_with: list[Exception] | None = None,
+    server: FenceServer | None = None,
     **fake: Any,
-) -> tuple[Applier, RecordingConnection, RecordingConnection]:
+) -> tuple[Applier, RecordingConnection, FenceServer]:
     plan = build_plan(
         table("t", (PRIMARY,)),
         table("_t_gho", ghost_unique),
@@ -90,18 +102,25 @@ def make_applier(
         dropped=frozenset(),
     )
     config = GhostConfig(database="s", table="t", alter="ENGINE=InnoDB", default_retries=3)
-    writer, barrier = RecordingConnection(fail_with, **fake), RecordingConnection()
+    writer, server = RecordingConnection(fail_with, **fake), server or FenceServer()
+    context = MigrationContext(config)
+    fence = VisibilityFence(
+        server,  # type: ignore[arg-type]
+        SnapshotProbe(same_server=True),
+        context,
+        sleep=lambda _: None,
+    )
     applier = Applier(
         writer,  # type: ignore[arg-type]
         plan,
-        MigrationContext(config),
+        context,
         ghost_table="_t_gho",
         key=(KeyColumn("id", "id", plan.original.column("id")),),
-        lock_clause="LOCK IN SHARE MODE",
-        barrier_conn=barrier,  # type: ignore[arg-type]
+        fence=fence,
+        start_position=START,
     )
     applier.copying = False
-    return applier, writer, barrier
+    return applier, writer, server
 
 
 def feed(*items: StreamItem) -> queue.Queue[StreamItem]:
@@ -155,16 +174,85 @@ def test_drain__ghost_has_another_unique_key__delete_and_insert_in_a_transaction
     assert writer.statements[1][1] == [1, 2]
 
 
-def test_drain__barrier__locks_the_last_queued_key_once() -> None:
-    applier, _, barrier = make_applier()
-    items = feed(*(KeyChange(((i,),)) for i in range(1, 2 * KEYS_PER_STATEMENT + 2)))
+def test_drain__fence__waits_once_for_the_last_consumed_position() -> None:
+    server = FenceServer([("binlog.000001", 90), ("binlog.000001", 5000)])
+    applier, writer, _ = make_applier(server=server)
+    count = 2 * KEYS_PER_STATEMENT + 1
+    items = feed(*(KeyChange(((i,),), position=at(100 + i)) for i in range(1, count + 1)))
 
     applier.drain(items, max_events=10 * KEYS_PER_STATEMENT)
 
-    assert len(barrier.statements) == 1
-    sql, params = barrier.statements[0]
-    assert "LOCK IN SHARE MODE" in sql
-    assert params == [2 * KEYS_PER_STATEMENT + 1]
+    assert applier.consumed == at(100 + count)
+    assert server.verbs() == ["SHOW", "SHOW"]  # one fence per batch, polled until reached
+    assert writer.verbs() == ["REPLACE"] * 3
+
+
+def test_drain__fence_never_reached__nothing_reread() -> None:
+    server = FenceServer([("binlog.000001", 90)])
+    applier, writer, _ = make_applier(server=server)
+    ticks = iter(range(0, 10_000))
+    applier.fence._clock = lambda: float(next(ticks))  # type: ignore[union-attr]
+
+    with pytest.raises(VisibilityFenceTimeout, match="did not become visible"):
+        applier.drain(feed(KeyChange(((1,),), position=at(100))), max_events=10)
+
+    assert writer.statements == []
+
+
+def test_drain__ghost_has_another_unique_key__fenced_before_the_transaction() -> None:
+    server = FenceServer([("binlog.000001", 90)])
+    applier, writer, _ = make_applier((PRIMARY, UniqueKey("uv", ("v",), False)), server=server)
+    ticks = iter(range(0, 10_000))
+    applier.fence._clock = lambda: float(next(ticks))  # type: ignore[union-attr]
+
+    with pytest.raises(VisibilityFenceTimeout):
+        applier.drain(feed(KeyChange(((1,),), position=at(100))), max_events=10)
+
+    assert writer.statements == []
+
+
+def test_drain__cut_over_lock_held__no_fence() -> None:
+    applier, writer, server = make_applier()
+    locked = RecordingConnection()
+
+    applier.drain(
+        feed(KeyChange(((1,),), position=at(100))),
+        max_events=10,
+        locked_conn=locked,  # type: ignore[arg-type]
+    )
+
+    assert server.statements == []
+    assert locked.verbs() == ["REPLACE"]
+    assert writer.statements == []
+
+
+def test_drain__commit_after_the_rows__consumed_up_to_the_commit() -> None:
+    applier, _, _ = make_applier()
+
+    applier.drain(feed(KeyChange(((1,),), position=at(100)), Committed(at(150))), max_events=10)
+
+    assert applier.consumed == at(150)
+
+
+def test_drain__stream_delivers_rows_again__consumed_never_goes_back() -> None:
+    applier, _, _ = make_applier()
+
+    applier.drain(
+        feed(KeyChange(((1,),), position=at(300)), KeyChange(((1,),), position=at(200))),
+        max_events=10,
+    )
+
+    assert applier.consumed == at(300)
+
+
+def test_make_visible__nothing_consumed_yet__fenced_to_the_stream_start() -> None:
+    server = FenceServer([("binlog.000001", 3), ("binlog.000001", 4)])
+    applier, _, _ = make_applier(server=server)
+
+    applier.make_visible()
+    applier.make_visible()
+
+    assert server.verbs() == ["SHOW", "SHOW"]  # polled up to START, then covered
 
 
 def test_drain__marker__keys_before_it_applied_first() -> None:

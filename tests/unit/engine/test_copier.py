@@ -1,0 +1,74 @@
+"""The copier runs the visibility fence before each chunk's read (copy/copier.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.context import MigrationContext
+from django_ghost.engine.copy.copier import Copier
+from django_ghost.engine.sql.builder import KeyColumn
+from django_ghost.engine.sql.columns import Column
+from django_ghost.engine.table.info import TableInfo, UniqueKey
+from django_ghost.engine.table.plan import build_plan
+
+PRIMARY = UniqueKey("PRIMARY", ("id",), False)
+
+
+class Log:
+    """One ordered record of the writer's statements and the fence's waits."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+
+    def cursor(self) -> Log:
+        return self
+
+    def execute(self, sql: str, params: Any = None) -> int:
+        self.entries.append(sql.split()[0])
+        return 3
+
+    def close(self) -> None:
+        pass
+
+
+class OneChunk:
+    """A chunker with a single chunk left."""
+
+    first = True
+    done = False
+
+    def next_chunk(self, size: int) -> bool:
+        return not self.done
+
+    def advance(self) -> None:
+        self.done = True
+
+
+def table(name: str) -> TableInfo:
+    columns = tuple(
+        Column(c, i, "int", "int(11)", False, None, None, False, None, 10, 0, None)
+        for i, c in enumerate(("id", "v"), start=1)
+    )
+    return TableInfo("s", name, "InnoDB", columns, (PRIMARY,), 0, None, (), (), ())
+
+
+def test_copy_next__fence_given__runs_before_the_chunk_reads() -> None:
+    plan = build_plan(table("t"), table("_t_gho"), renamed={}, dropped=frozenset())
+    log = Log()
+    copier = Copier(
+        log,  # type: ignore[arg-type]
+        plan,
+        OneChunk(),  # type: ignore[arg-type]
+        MigrationContext(GhostConfig(database="s", table="t", alter="FORCE")),
+        ghost_table="_t_gho",
+        key=(KeyColumn("id", "id", plan.original.column("id")),),
+        lock_clause="",
+        before_chunk=lambda: log.entries.append("fence"),
+    )
+
+    assert copier.copy_next()
+    assert not copier.copy_next()
+
+    assert log.entries == ["fence", "INSERT"]
+    assert copier.context.rows_copied == 3
