@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
 
@@ -62,3 +65,16 @@ def test_sandbox_cli__start_status_stop__round_trip(tmp_path: Path) -> None:
     status = subprocess.run([*run, "status", "--dir", folder], capture_output=True, text=True)
     assert status.returncode == 3
     assert "no sandbox running" in status.stdout
+
+
+def test_sandbox__primary__private_tmpdir_inside_its_directory(ghost_server: TestServer) -> None:
+    # A server removes the #sql* files of its tmpdir when it starts: sharing /tmp would let
+    # a dedicated sandbox started by a test delete the session server's temporary tables.
+    if "GHOST_TEST_DSN" in os.environ:
+        pytest.skip("GHOST_TEST_DSN names a server the sandbox did not start")
+    conn = ghost_server.connect()
+    cur = conn.cursor()
+    cur.execute("SELECT @@tmpdir, @@datadir")
+    tmpdir, datadir = cur.fetchone()
+    conn.close()
+    assert Path(tmpdir).resolve() == (Path(datadir).parent / "tmp").resolve()
