@@ -18,6 +18,9 @@ flushed together (one operation's, by default). Routing, in order:
                                                              statements applied in order
                                                              to the ghost table)
 
+Before an engine run, interrupted.py looks for what a killed run of the same table left:
+the run resumes it (same ALTER), starts over, or is refused.
+
 In plan mode the same decisions are taken from read-only facts; the instant probe, which
 would write, is reported as what would be tried.
 """
@@ -34,8 +37,8 @@ from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import AbortedError, PreflightError
 from django_ghost.engine.migrator import Migrator
 
-from . import interrupted
 from .history import HistoryWriter
+from .interrupted import Decision, InterruptedRunError, decide_for, plan_note
 from .sql import Classified, ClauseKind
 from .state import GhostSession
 
@@ -307,8 +310,8 @@ class Router:
         if self.plan and key not in self.session.planned_interrupted:
             # Only a table's first online step meets what an interrupted run left.
             self.session.planned_interrupted.add(key)
-            check = self.session.interrupted_check or interrupted.decide_for
-            reason += "; " + interrupted.plan_note(check, self.config, engine_config)
+            check = self.session.interrupted_check or decide_for
+            reason += "; " + plan_note(check, self.config, engine_config)
         step = self._step(
             table, ONLINE, reason, core, rows_estimate=facts.rows_estimate, preflight=preflight
         )
@@ -371,16 +374,11 @@ def run_online(
             f"Cannot migrate `{table}` online inside a transaction; set atomic=False on the "
             "RunPython/operation that triggers it."
         )
-    check = session.interrupted_check or interrupted.decide_for
-    decision = check(config, engine_config)
+    history = HistoryWriter(connection) if config.options.history else None
+    decision = _interrupted_run(config, session, engine_config, history)
     engine_config = decision.engine_config(engine_config)
     if step is not None:
         step.resumed_from = decision.resumed_from
-    if decision.notice() and session.notify is not None:
-        session.notify(decision.notice())
-    history = HistoryWriter(connection) if config.options.history else None
-    if history and decision.leftovers is not None:
-        history.interrupted(table=table, note=decision.notice())
     run_id = (
         history.started(
             table=table,
@@ -411,6 +409,30 @@ def run_online(
         )
         history.close()
     return result
+
+
+def _interrupted_run(
+    config: ResolvedConfig,
+    session: GhostSession,
+    engine_config: GhostConfig,
+    history: HistoryWriter | None,
+) -> Decision:
+    """Resume, start over or refuse what an interrupted run of the table left
+    (interrupted.py); tell the user, and close the killed run's history rows."""
+    check = session.interrupted_check or decide_for
+    try:
+        decision: Decision = check(config, engine_config)
+    except InterruptedRunError:
+        # Refused, but no migration of the table runs: the killed run's rows are closed.
+        if history:
+            history.interrupted(table=engine_config.table, note="")
+            history.close()
+        raise
+    if decision.notice() and session.notify is not None:
+        session.notify(decision.notice())
+    if history and decision.leftovers is not None:
+        history.interrupted(table=engine_config.table, note=decision.notice())
+    return decision
 
 
 def _run_engine(engine_config: Any, session: GhostSession) -> Any:

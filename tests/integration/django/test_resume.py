@@ -100,9 +100,16 @@ def checkpoint(dj: DjangoEnv) -> dict[str, Any] | None:
     return json.loads(rows[0][0]) if rows else None
 
 
-def kill_mid_copy(dj: DjangoEnv, process: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
+def session_ids(dj: DjangoEnv) -> set[int]:
+    return {int(row[0]) for row in dj.db.query("SHOW PROCESSLIST")}
+
+
+def kill_mid_copy(
+    dj: DjangoEnv, process: subprocess.Popen[bytes], log: Path, before: set[int]
+) -> dict[str, Any]:
     """SIGKILL ``process`` once a checkpoint shows part of the copy; the last checkpoint,
-    once the server has ended the killed process's sessions (its migration lock is free)."""
+    once the server has ended the killed process's sessions (those not in ``before``)
+    and with them its migration lock."""
 
     def copying() -> bool:
         return (checkpoint(dj) or {}).get("rows_copied", 0) >= 500 or process.poll() is not None
@@ -111,8 +118,9 @@ def kill_mid_copy(dj: DjangoEnv, process: subprocess.Popen[bytes], log: Path) ->
     assert process.poll() is None, log.read_text()[-3000:]
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert wait_for(lambda: not session_ids(dj) - before, timeout=30)
     lock = migration_lock_name(dj.db.name, TABLE)
-    assert wait_for(lambda: dj.db.scalar("SELECT IS_USED_LOCK(%s)", [lock]) is None, timeout=30)
+    assert dj.db.scalar("SELECT IS_USED_LOCK(%s)", [lock]) is None
     saved = checkpoint(dj)
     assert saved is not None and not saved["copy_done"], saved
     assert {GHOST, CHANGELOG} <= set(dj.db.tables())
@@ -209,8 +217,8 @@ def test_ghost_migrate__killed_mid_copy_then_rerun__resumes_from_checkpoint_like
         writer = MirroredWriter(dj)
         writer.start()
         try:
-            log = tmp_path / "first.log"
-            killed = kill_mid_copy(dj, spawn_ghost_migrate(log, *SLOW), log)
+            log, sessions = tmp_path / "first.log", session_ids(dj)
+            killed = kill_mid_copy(dj, spawn_ghost_migrate(log, *SLOW), log, sessions)
             assert dj.applied() == ["0001_initial"]
             assert "would resume the interrupted run" in plan_text()
             time.sleep(0.5)  # changes keep arriving while nothing runs
@@ -242,8 +250,8 @@ def test_ghost_migrate__no_resume_after_kill__drops_leftovers_and_starts_over(
     with resume_flow():
         prepare(dj)
         before = rows_of(dj, TABLE)
-        log = tmp_path / "first.log"
-        kill_mid_copy(dj, spawn_ghost_migrate(log, *SLOW), log)
+        log, sessions = tmp_path / "first.log", session_ids(dj)
+        kill_mid_copy(dj, spawn_ghost_migrate(log, *SLOW), log, sessions)
         # A row only the old ghost holds: a run that resumed would keep it (it lies
         # beyond the copy range), one that starts over never sees it.
         dj.db.execute(f"INSERT INTO `{GHOST}` (id, name, qty) VALUES (999999, 'stale', 0)")
@@ -273,9 +281,9 @@ def test_ghost_migrate__leftovers_of_other_alter__refused_table_untouched(
             checkpoint_seconds=1,
             serve_socket_file=str(tmp_path / "s.sock"),
         )
-        log = tmp_path / "engine.log"
+        log, sessions = tmp_path / "engine.log", session_ids(dj)
         engine = spawn({"kind": "engine", "config": dataclasses.asdict(config)}, log)
-        killed = kill_mid_copy(dj, engine, log)
+        killed = kill_mid_copy(dj, engine, log, sessions)
         schema, rows = dj.db.show_create(TABLE), rows_of(dj, TABLE)
         lock = migration_lock_name(dj.db.name, TABLE)
 
