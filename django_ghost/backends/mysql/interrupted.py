@@ -261,33 +261,46 @@ def decide(
     """Resume, start over (dropping the leftovers unless ``plan``) or run fresh; raises
     InterruptedRunError (or the engine's PreflightError while a migration of the table
     runs) instead. ``no_resume``: why resuming is off (empty: it is on)."""
+    try:
+        with _servers(config, connect_fn) as (main, inspector):
+            return _decide(config, main, inspector, no_resume=no_resume, plan=plan)
+    except MySQLdb.Error as exc:
+        raise GhostError(
+            f"Could not look for an interrupted online run of `{config.table}` on "
+            f"{ConnectionSpec.from_config(config).describe()}: {exc}."
+        ) from exc
+
+
+def _decide(
+    config: GhostConfig, main: Connection, inspector: Connection, *, no_resume: str, plan: bool
+) -> Decision:
+    """:func:`decide` on sessions on the applier (``main``) and the inspector."""
     table = config.table
-    with _servers(config, connect_fn) as (main, inspector):
-        found = find(main, config)
-        if found is None:
-            return Decision(FRESH, table)
-        refuse_if_running(main, config.database, table)
-        if found.swapped_old:
-            raise _swapped_error(found, table)
-        if not no_resume and found.resumable:
-            check_resumable(found, config, main=main, inspector=inspector)
-            return Decision(RESUME, table, found)
-        reason = no_resume or "the interrupted run left no checkpoint or ghost table to resume from"
-        if plan:
-            return Decision(START_OVER, table, found, dropped=found.tables, reason=reason)
-        removed = drop_leftovers(
-            main,
-            config.database,
-            table,
-            drop_old=False,
-            templates=(
-                config.ghost_table_template,
-                config.changelog_table_template,
-                config.old_table_template,
-            ),
-        )
-        dropped = tuple(item.name for item in removed if item.kind != SOCKET_KIND)
-        return Decision(START_OVER, table, found, dropped=dropped, reason=reason)
+    found = find(main, config)
+    if found is None:
+        return Decision(FRESH, table)
+    refuse_if_running(main, config.database, table)
+    if found.swapped_old:
+        raise _swapped_error(found, table)
+    if not no_resume and found.resumable:
+        check_resumable(found, config, main=main, inspector=inspector)
+        return Decision(RESUME, table, found)
+    reason = no_resume or "the interrupted run left no checkpoint or ghost table to resume from"
+    if plan:
+        return Decision(START_OVER, table, found, dropped=found.tables, reason=reason)
+    removed = drop_leftovers(
+        main,
+        config.database,
+        table,
+        drop_old=False,
+        templates=(
+            config.ghost_table_template,
+            config.changelog_table_template,
+            config.old_table_template,
+        ),
+    )
+    dropped = tuple(item.name for item in removed if item.kind != SOCKET_KIND)
+    return Decision(START_OVER, table, found, dropped=dropped, reason=reason)
 
 
 def _no_resume_reason(config: ResolvedConfig, engine_config: GhostConfig) -> str:

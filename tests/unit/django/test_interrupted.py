@@ -15,10 +15,12 @@ from django_ghost.backends.mysql.interrupted import (
     Decision,
     InterruptedRunError,
     Leftovers,
+    decide,
     plan_note,
 )
 from django_ghost.conf import resolve_layers
 from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.errors import GhostError
 from django_ghost.engine.sql.names import table_names
 from django_ghost.engine.state.checkpoint import Checkpoint
 
@@ -115,3 +117,11 @@ def test_plan_note__check_fails__reported_not_raised(error: Exception, note: str
         raise error
 
     assert plan_note(failing, _config(), ENGINE).startswith(note)
+
+
+def test_decide__server_unreachable__ghost_error_naming_table_and_server() -> None:
+    def unreachable(spec: Any) -> Any:
+        raise MySQLdb.OperationalError(2003, "Can't connect")
+
+    with pytest.raises(GhostError, match=r"interrupted online run of `t` on @127.0.0.1:3306"):
+        decide(ENGINE, connect_fn=unreachable)
