@@ -43,8 +43,9 @@ from django_ghost.engine.errors import ConfigError
 
 BATCH_CHOICES = ("operation", "migration")
 UNSAFE_TABLE_CHOICES = ("refuse", "direct")
-# Chosen per run by the router: setting them in a layer would be a mistake.
-PER_RUN_OPTIONS = frozenset({"table", "alter", "execute"})
+# Chosen per run by the router: setting them in a layer would be a mistake. ``resume``
+# is decided per table from what an interrupted run left (``resume_interrupted``).
+PER_RUN_OPTIONS = frozenset({"table", "alter", "execute", "resume"})
 # Engine options whose default differs under Django. Migrations run one after another
 # on the same tables; a kept `_<t>_del` table would make the next run on that table
 # refuse to start. The cut-over only happens after the checksum verified the copy.
@@ -80,6 +81,9 @@ class DjangoOptions:
     unsafe_tables: str = "refuse"
     # Record every online run in the django_ghost history table.
     history: bool = True
+    # Resume an interrupted online run of the same ALTER from its checkpoint; False drops
+    # its leftovers and starts over (``ghost_migrate --no-resume``).
+    resume_interrupted: bool = True
     # Control socket of each online run ({tmpdir}, {alias}, {database}, {table}).
     socket_path_template: str = DEFAULT_SOCKET_PATH_TEMPLATE
     # Postpone flag file of ``ghost_migrate --postpone-cut-over`` (same placeholders).

@@ -18,6 +18,8 @@ class OnlineRun(models.Model):
         DONE = "done", "done"
         FAILED = "failed", "failed"
         ABORTED = "aborted", "aborted"
+        # The process was killed mid-run; closed by the next ghost_migrate of the table.
+        INTERRUPTED = "interrupted", "interrupted"
 
     alias = models.CharField(max_length=100)
     migration = models.CharField(max_length=255, blank=True)
@@ -34,6 +36,9 @@ class OnlineRun(models.Model):
     # (NULL for runs that did not get there, and for rows written before these existed).
     cut_over_stall_seconds = models.FloatField(null=True, blank=True)
     checksum_verified = models.BooleanField(null=True, blank=True)
+    # The binlog position of the checkpoint this run resumed an interrupted one from
+    # (NULL for a run that started from scratch).
+    resumed_from = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -1,5 +1,9 @@
 """Write the history of online runs on a connection of its own.
 
+:class:`HistoryWriter` inserts a run's row and closes it; :class:`RunTracker` (through
+:class:`TrackedMigrator`, the engine wrapper ``ghost_migrate`` builds) adds what only
+the engine run knows: the postponed cut-over's wait, the stall and the checksum.
+
 The rows must survive a failed migration, and Django's connection may be inside a
 transaction (RunPython) or be the very thing that failed, so every write uses a fresh
 autocommit connection built from the alias's connection parameters. The table is the
@@ -9,8 +13,10 @@ the history is skipped (the run itself is not affected).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import MySQLdb
@@ -19,6 +25,9 @@ logger = logging.getLogger("django_ghost")
 
 TABLE = "django_ghost_onlinerun"
 NO_SUCH_TABLE = 1146
+# The engine's phase while a postponed cut-over waits (migrator.wait_for_cut_over_approval).
+POSTPONED_PHASE_PREFIX = "postponed"
+WAITING_STATUS = "waiting"
 
 
 class HistoryWriter:
@@ -55,13 +64,35 @@ class HistoryWriter:
             self._disabled = True
             return None
 
-    def started(self, *, table: str, statements: str, route: str, migration: str) -> int | None:
+    def started(
+        self, *, table: str, statements: str, route: str, migration: str, resumed_from: str = ""
+    ) -> int | None:
         now = _now()
+        # resumed_from (migration 0003, NULL otherwise) is written only by a resumed run:
+        # history keeps working for fresh runs before django_ghost's 0003 is applied.
+        extra = ", resumed_from" if resumed_from else ""
+        values: tuple[Any, ...] = (self._alias, migration[:255], table, statements, route, now)
+        if resumed_from:
+            values += (resumed_from[:255],)
         return self._write(
             f"INSERT INTO {TABLE} (alias, migration, table_name, statements, route, status, "
-            "started_at, rows_copied, events_applied, error) "
-            "VALUES (%s, %s, %s, %s, %s, 'running', %s, 0, 0, '')",
-            (self._alias, migration[:255], table, statements, route, now),
+            f"started_at, rows_copied, events_applied, error{extra}) "
+            f"VALUES (%s, %s, %s, %s, %s, 'running', %s, 0, 0, ''{', %s' if extra else ''})",
+            values,
+        )
+
+    def interrupted(self, *, table: str, note: str) -> None:
+        """Close the rows of this alias's runs on ``table`` that a killed process left
+        running: no migration of the table runs now (its lock is free)."""
+        self._write(
+            f"UPDATE {TABLE} SET status = 'interrupted', finished_at = %s, error = %s "
+            "WHERE alias = %s AND table_name = %s AND status IN ('running', 'waiting')",
+            (
+                _now(),
+                f"Interrupted (the process ended without finishing). {note}"[:2000],
+                self._alias,
+                table,
+            ),
         )
 
     def finished(
@@ -90,3 +121,106 @@ class HistoryWriter:
 def _now() -> datetime.datetime:
     # Stored as naive UTC, which is what Django writes for USE_TZ=True on MySQL.
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class RunTracker:
+    """Keeps an OnlineRun row in step with its engine run's phase.
+
+    The router writes the row (running, then done/failed/aborted); this adds what only
+    the engine run knows: ``waiting`` while a postponed cut-over waits, and the cut-over
+    stall and checksum outcome. Writes go through an autocommit connection of its own,
+    like the history writer's, and never fail the migration.
+    """
+
+    def __init__(self, alias: str, table: str):
+        from django.db import connections
+
+        self._params = dict(connections[alias].get_connection_params())
+        self._alias = alias
+        self._table = table
+        self._conn: Any = None
+        self._run_id: int | None = None
+        self._waiting = False
+        # The router inserted the row just before building the engine: it is the newest
+        # running row of this alias and table.
+        rows = self._query(
+            f"SELECT id FROM {TABLE} WHERE alias = %s AND table_name = %s "
+            "AND status = 'running' ORDER BY id DESC LIMIT 1",
+            (alias, table),
+        )
+        if rows:
+            self._run_id = int(rows[0][0])
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        try:
+            if self._conn is None:
+                self._conn = MySQLdb.connect(**self._params)
+                self._conn.autocommit(True)
+            cur = self._conn.cursor()
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+        except MySQLdb.Error as exc:
+            logger.warning("django_ghost could not update its history: %s", exc)
+            return []
+
+    def phase(self, phase: str) -> None:
+        waiting = phase.startswith(POSTPONED_PHASE_PREFIX)
+        if self._run_id is None or waiting == self._waiting:
+            return
+        self._waiting = waiting
+        new, old = (WAITING_STATUS, "running") if waiting else ("running", WAITING_STATUS)
+        self._query(
+            f"UPDATE {TABLE} SET status = %s WHERE id = %s AND status = %s",
+            (new, self._run_id, old),
+        )
+
+    def finished(self, result: Any) -> None:
+        """Record the cut-over stall and checksum outcome (the router records the rest)."""
+        if self._run_id is not None:
+            self._query(
+                f"UPDATE {TABLE} SET status = 'running', cut_over_stall_seconds = %s, "
+                "checksum_verified = %s WHERE id = %s AND status IN ('running', %s)",
+                (
+                    float(getattr(result, "cut_over_stall_seconds", 0.0) or 0.0),
+                    bool(getattr(result, "checksum_verified", False)),
+                    self._run_id,
+                    WAITING_STATUS,
+                ),
+            )
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+
+class TrackedMigrator:
+    """The engine's migrator, with its history row completed when ``run()`` returns."""
+
+    def __init__(
+        self,
+        migrator: Any,
+        tracker: RunTracker | None,
+        on_success: Callable[[], None] | None = None,
+    ):
+        self.migrator = migrator
+        self.tracker = tracker
+        self.on_success = on_success
+
+    def run(self) -> Any:
+        try:
+            result = self.migrator.run()
+        except BaseException:
+            if self.tracker is not None:
+                self.tracker.close()
+            raise
+        if self.tracker is not None:
+            self.tracker.finished(result)
+        if self.on_success is not None:
+            self.on_success()
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.migrator, name)

@@ -18,6 +18,9 @@ flushed together (one operation's, by default). Routing, in order:
                                                              statements applied in order
                                                              to the ghost table)
 
+Before an engine run, interrupted.py looks for what a killed run of the same table left:
+the run resumes it (same ALTER), starts over, or is refused.
+
 In plan mode the same decisions are taken from read-only facts; the instant probe, which
 would write, is reported as what would be tried.
 """
@@ -30,10 +33,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django_ghost.conf import ResolvedConfig
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import AbortedError, PreflightError
 from django_ghost.engine.migrator import Migrator
 
 from .history import HistoryWriter
+from .interrupted import Decision, InterruptedRunError, decide_for, plan_note
 from .sql import Classified, ClauseKind
 from .state import GhostSession
 
@@ -74,6 +79,7 @@ class Step:
     preflight: list[str] = dataclasses.field(default_factory=list)
     result: Any = None  # MigrationResult of an online run
     done: bool = False
+    resumed_from: str = ""  # the checkpoint's binlog position when an online run resumed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -296,6 +302,16 @@ class Router:
         reason = "online copy through the engine"
         if self.config.options.instant_ddl:
             reason += " (not instant)" if not self.plan else " unless ALGORITHM=INSTANT works"
+        statements = [c.classified.alter for c in core]
+        engine_config = engine_config_for(
+            self.connection, self.config, self.session, table=table, statements=statements
+        )
+        key = (self.connection.alias, table)
+        if self.plan and key not in self.session.planned_interrupted:
+            # Only a table's first online step meets what an interrupted run left.
+            self.session.planned_interrupted.add(key)
+            check = self.session.interrupted_check or decide_for
+            reason += "; " + plan_note(check, self.config, engine_config)
         step = self._step(
             table, ONLINE, reason, core, rows_estimate=facts.rows_estimate, preflight=preflight
         )
@@ -305,30 +321,22 @@ class Router:
             connection=self.connection,
             config=self.config,
             session=self.session,
-            table=table,
-            statements=step.statements,
+            engine_config=engine_config,
             migration=self.migration,
+            step=step,
         )
         step.done = True
 
 
-def run_online(
-    *,
+def engine_config_for(
     connection: Any,
     config: ResolvedConfig,
     session: GhostSession,
+    *,
     table: str,
     statements: list[str],
-    migration: str,
-) -> Any:
-    """One engine run for ``statements`` on ``table``, recorded in the history."""
-    if connection.in_atomic_block:
-        # An open transaction on Django's connection may hold a metadata lock on the
-        # table: the cut-over's RENAME would queue behind it, and all traffic behind that.
-        raise PreflightError(
-            f"Cannot migrate `{table}` online inside a transaction; set atomic=False on the "
-            "RunPython/operation that triggers it."
-        )
+) -> GhostConfig:
+    """The engine's options for one run of ``statements`` on ``table``."""
     engine_config = dataclasses.replace(
         config.engine,
         database=str(connection.settings_dict["NAME"]),
@@ -344,10 +352,40 @@ def run_online(
         # The old table is the backup our own previous run of this command kept; the
         # newest run's backup is the one worth keeping.
         engine_config = dataclasses.replace(engine_config, initially_drop_old_table=True)
+    return engine_config
+
+
+def run_online(
+    *,
+    connection: Any,
+    config: ResolvedConfig,
+    session: GhostSession,
+    engine_config: GhostConfig,
+    migration: str,
+    step: Step | None = None,
+) -> Any:
+    """One engine run (resuming an interrupted one of the same ALTER), recorded in the
+    history."""
+    table = engine_config.table
+    if connection.in_atomic_block:
+        # An open transaction on Django's connection may hold a metadata lock on the
+        # table: the cut-over's RENAME would queue behind it, and all traffic behind that.
+        raise PreflightError(
+            f"Cannot migrate `{table}` online inside a transaction; set atomic=False on the "
+            "RunPython/operation that triggers it."
+        )
     history = HistoryWriter(connection) if config.options.history else None
+    decision = _interrupted_run(config, session, engine_config, history)
+    engine_config = decision.engine_config(engine_config)
+    if step is not None:
+        step.resumed_from = decision.resumed_from
     run_id = (
         history.started(
-            table=table, statements=engine_config.alter, route=ONLINE, migration=migration
+            table=table,
+            statements=engine_config.alter,
+            route=ONLINE,
+            migration=migration,
+            resumed_from=decision.resumed_from,
         )
         if history
         else None
@@ -361,7 +399,7 @@ def run_online(
             history.close()
         raise
     if not engine_config.ok_to_drop_table:
-        session.left_old_tables.add(key)
+        session.left_old_tables.add((connection.alias, table))
     if history:
         history.finished(
             run_id,
@@ -371,6 +409,30 @@ def run_online(
         )
         history.close()
     return result
+
+
+def _interrupted_run(
+    config: ResolvedConfig,
+    session: GhostSession,
+    engine_config: GhostConfig,
+    history: HistoryWriter | None,
+) -> Decision:
+    """Resume, start over or refuse what an interrupted run of the table left
+    (interrupted.py); tell the user, and close the killed run's history rows."""
+    check = session.interrupted_check or decide_for
+    try:
+        decision: Decision = check(config, engine_config)
+    except InterruptedRunError:
+        # Refused, but no migration of the table runs: the killed run's rows are closed.
+        if history:
+            history.interrupted(table=engine_config.table, note="")
+            history.close()
+        raise
+    if decision.notice() and session.notify is not None:
+        session.notify(decision.notice())
+    if history and decision.leftovers is not None:
+        history.interrupted(table=engine_config.table, note=decision.notice())
+    return decision
 
 
 def _run_engine(engine_config: Any, session: GhostSession) -> Any:

@@ -38,6 +38,13 @@ class GhostSession:
     events: list[Any] = dataclasses.field(default_factory=list)
     # Injection point for tests: builds the engine migrator (default: the real Migrator).
     migrator_factory: Callable[..., Any] | None = None
+    # Injection point for tests: looks for an interrupted run of the table before the
+    # engine starts (default: interrupted.decide_for).
+    interrupted_check: Callable[..., Any] | None = None
+    # (alias, table) whose interrupted run --plan already reported on.
+    planned_interrupted: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    # Tells the user something worth knowing (a resume, a start-over); set by ghost_migrate.
+    notify: Callable[[str], None] | None = None
     # (alias, table) of online runs that left their old table behind in this session.
     left_old_tables: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     # "app.name" of the migration being applied, for reports and the history.

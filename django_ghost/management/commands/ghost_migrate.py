@@ -6,11 +6,14 @@ Accepts every ``migrate`` argument, plus configuration flags (``--ghost-set KEY=
 - ``--plan`` / ``--dry-run``: no writes at all; per migration, each statement with its
   route and why, merged batches, row estimates and preflight results;
 - ``--show-config``: the effective options of the alias and where each came from;
-- ``--no-ghost``: run exactly like ``migrate``.
+- ``--no-ghost``: run exactly like ``migrate``;
+- ``--no-resume``: start interrupted online runs over instead of resuming them.
 
 While it runs, a progress bar per online table is drawn with rich, fed by the engine's
 progress snapshots. Ctrl-C asks the engine to stop; the original table stays intact and
-the migration stays unrecorded. Errors become ``CommandError`` (exit status 1; 130 after
+the migration stays unrecorded. A re-run after a crash resumes each interrupted online
+run of the same ALTER from its checkpoint and says so (backends/mysql/interrupted.py).
+Errors become ``CommandError`` (exit status 1; 130 after
 Ctrl-C), following Django's conventions.
 
 Every online run serves its control socket at the path ``socket_path_template`` gives
@@ -22,7 +25,6 @@ its progress bar, its history row and ``status-json`` say so.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import sys
@@ -45,6 +47,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from django_ghost.backends.mysql.history import (
+    POSTPONED_PHASE_PREFIX,
+    RunTracker,
+    TrackedMigrator,
+)
 from django_ghost.backends.mysql.router import ONLINE, Step
 from django_ghost.backends.mysql.state import GhostSession, activated
 from django_ghost.conf import (
@@ -58,10 +65,6 @@ from django_ghost.conf import (
 from django_ghost.engine.errors import AbortedError, GhostError
 
 logger = logging.getLogger("django_ghost")
-HISTORY_TABLE = "django_ghost_onlinerun"
-# The engine's phase while a postponed cut-over waits (migrator.wait_for_cut_over_approval).
-POSTPONED_PHASE_PREFIX = "postponed"
-WAITING_STATUS = "waiting"
 
 # Flags that map one to one onto options (dest name == option name).
 OPTION_FLAGS: dict[str, tuple[type, str]] = {
@@ -78,6 +81,7 @@ GHOST_DEFAULTS: dict[str, Any] = {
     "show_config": False,
     "postpone_cut_over": False,
     "postpone_flag_file": None,
+    "no_resume": False,
     **dict.fromkeys(OPTION_FLAGS),
 }
 
@@ -113,6 +117,12 @@ class Command(migrate.Command):
             default=None,
             help="With --postpone-cut-over: this flag file instead of the template's "
             "(one file for every table of the run: removing it approves them all).",
+        )
+        group.add_argument(
+            "--no-resume",
+            action="store_true",
+            help="Do not resume online runs a crash interrupted: drop their ghost and "
+            "changelog tables and start over (option resume_interrupted=false).",
         )
         group.add_argument(
             "--dry-run",
@@ -156,6 +166,7 @@ class Command(migrate.Command):
                 self._plan(alias, options, session)
             return None
         self._session = session
+        session.notify = self._notifier(options["verbosity"])
         session.migrator_factory = self._migrator_factory(
             alias,
             postpone=bool(options["postpone_cut_over"]),
@@ -175,6 +186,8 @@ class Command(migrate.Command):
         for name in OPTION_FLAGS:
             if options.get(name) is not None:
                 overrides[name] = options[name]
+        if options.get("no_resume"):
+            overrides["resume_interrupted"] = False
         if options.get("postpone_flag_file") and not options.get("postpone_cut_over"):
             raise CommandError("--postpone-flag-file only makes sense with --postpone-cut-over.")
         if options.get("postpone_cut_over") and (
@@ -244,6 +257,14 @@ class Command(migrate.Command):
 
     # -- reporting ---------------------------------------------------------------------
 
+    def _notifier(self, verbosity: int) -> Callable[[str], None]:
+        def notify(text: str) -> None:
+            if verbosity >= 1:
+                # On its own line: Django's "Applying <migration>..." awaits its " OK".
+                self.stdout.write(self.style.WARNING(f"\n  {text}"))
+
+        return notify
+
     def _show_config(self, config: ResolvedConfig) -> None:
         self.stdout.write(f"Effective django_ghost options for alias {config.alias!r}:")
         rows = config.rows()
@@ -273,10 +294,15 @@ class Command(migrate.Command):
         self.stdout.write(self.style.MIGRATE_HEADING("Online migrations:"))
         for step in online:
             r = step.result
+            resumed = (
+                f" (resumed from its checkpoint at {step.resumed_from})"
+                if step.resumed_from
+                else ""
+            )
             self.stdout.write(
                 f"  {step.migration} `{step.table}`: {r.rows_copied} rows copied, "
                 f"{r.events_applied} binlog events applied, {r.wall_seconds:.1f}s, "
-                f"checksum {'verified' if r.checksum_verified else 'skipped'}"
+                f"checksum {'verified' if r.checksum_verified else 'skipped'}{resumed}"
             )
 
     @contextmanager
@@ -388,108 +414,3 @@ def _state(snapshot: Any) -> str:
     if phase.startswith(POSTPONED_PHASE_PREFIX):
         return f"[bold yellow]{phase}[/] (ghost_ctl approve {snapshot.table})"
     return phase
-
-
-class RunTracker:
-    """Keeps an OnlineRun row in step with its engine run's phase.
-
-    The router writes the row (running, then done/failed/aborted); this adds what only
-    the engine run knows: ``waiting`` while a postponed cut-over waits, and the cut-over
-    stall and checksum outcome. Writes go through an autocommit connection of its own,
-    like the history writer's, and never fail the migration.
-    """
-
-    def __init__(self, alias: str, table: str):
-        from django.db import connections
-
-        self._params = dict(connections[alias].get_connection_params())
-        self._alias = alias
-        self._table = table
-        self._conn: Any = None
-        self._run_id: int | None = None
-        self._waiting = False
-        # The router inserted the row just before building the engine: it is the newest
-        # running row of this alias and table.
-        rows = self._query(
-            f"SELECT id FROM {HISTORY_TABLE} WHERE alias = %s AND table_name = %s "
-            "AND status = 'running' ORDER BY id DESC LIMIT 1",
-            (alias, table),
-        )
-        if rows:
-            self._run_id = int(rows[0][0])
-
-    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        import MySQLdb
-
-        try:
-            if self._conn is None:
-                self._conn = MySQLdb.connect(**self._params)
-                self._conn.autocommit(True)
-            cur = self._conn.cursor()
-            cur.execute(sql, params)
-            return list(cur.fetchall())
-        except MySQLdb.Error as exc:
-            logger.warning("django_ghost could not update its history: %s", exc)
-            return []
-
-    def phase(self, phase: str) -> None:
-        waiting = phase.startswith(POSTPONED_PHASE_PREFIX)
-        if self._run_id is None or waiting == self._waiting:
-            return
-        self._waiting = waiting
-        new, old = (WAITING_STATUS, "running") if waiting else ("running", WAITING_STATUS)
-        self._query(
-            f"UPDATE {HISTORY_TABLE} SET status = %s WHERE id = %s AND status = %s",
-            (new, self._run_id, old),
-        )
-
-    def finished(self, result: Any) -> None:
-        """Record the cut-over stall and checksum outcome (the router records the rest)."""
-        if self._run_id is not None:
-            self._query(
-                f"UPDATE {HISTORY_TABLE} SET status = 'running', cut_over_stall_seconds = %s, "
-                "checksum_verified = %s WHERE id = %s AND status IN ('running', %s)",
-                (
-                    float(getattr(result, "cut_over_stall_seconds", 0.0) or 0.0),
-                    bool(getattr(result, "checksum_verified", False)),
-                    self._run_id,
-                    WAITING_STATUS,
-                ),
-            )
-        self.close()
-
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
-
-
-class TrackedMigrator:
-    """The engine's migrator, with its history row completed when ``run()`` returns."""
-
-    def __init__(
-        self,
-        migrator: Any,
-        tracker: RunTracker | None,
-        on_success: Callable[[], None] | None = None,
-    ):
-        self.migrator = migrator
-        self.tracker = tracker
-        self.on_success = on_success
-
-    def run(self) -> Any:
-        try:
-            result = self.migrator.run()
-        except BaseException:
-            if self.tracker is not None:
-                self.tracker.close()
-            raise
-        if self.tracker is not None:
-            self.tracker.finished(result)
-        if self.on_success is not None:
-            self.on_success()
-        return result
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.migrator, name)

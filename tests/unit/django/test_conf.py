@@ -155,3 +155,15 @@ def test_merge_settings__nested_override__merged_without_mutating_base() -> None
     merged = merge_settings(base, {"default": {"GHOST": {"chunk_size": 2}}})
     assert merged["default"] == {"NAME": "a", "GHOST": {"chunk_size": 2, "batch": "operation"}}
     assert base["default"]["GHOST"]["chunk_size"] == 1
+
+
+def test_resolve__resume_in_a_layer__error_chosen_per_table() -> None:
+    with pytest.raises(ConfigError, match="chooses for each table"):
+        _resolve(settings_ghost={"resume": True})
+
+
+def test_resolve__resume_env_vars__resume_interrupted_read_and_resume_ignored() -> None:
+    assert _resolve().options.resume_interrupted is True
+    config = _resolve(env={"GHOST_RESUME": "true", "GHOST_RESUME_INTERRUPTED": "false"})
+    assert config.options.resume_interrupted is False
+    assert config.engine.resume is False

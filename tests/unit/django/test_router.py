@@ -7,6 +7,13 @@ from typing import Any
 
 import pytest
 
+from django_ghost.backends.mysql.interrupted import (
+    FRESH,
+    RESUME,
+    Decision,
+    InterruptedRunError,
+    Leftovers,
+)
 from django_ghost.backends.mysql.router import (
     DIRECT,
     ONLINE,
@@ -19,6 +26,8 @@ from django_ghost.backends.mysql.router import (
 from django_ghost.backends.mysql.sql import classify
 from django_ghost.backends.mysql.state import GhostSession
 from django_ghost.conf import resolve_layers
+from django_ghost.engine.sql.names import table_names
+from django_ghost.engine.state.checkpoint import Checkpoint
 
 
 class FakeConnection:
@@ -54,7 +63,13 @@ def _facts(rows: int = 50_000, fks: int = 0, triggers: int = 0, unique: bool = T
     return query
 
 
-def _router(query: Any, plan: bool = False, **options: Any) -> tuple[Router, list[str]]:
+def _no_leftovers(config: Any, engine_config: Any, *, plan: bool = False) -> Decision:
+    return Decision(FRESH, engine_config.table)
+
+
+def _router(
+    query: Any, plan: bool = False, check: Any = None, **options: Any
+) -> tuple[Router, list[str]]:
     ran: list[str] = []
     config = resolve_layers(
         "default", [("test", {"instant_ddl": False, "history": False, **options})]
@@ -63,7 +78,9 @@ def _router(query: Any, plan: bool = False, **options: Any) -> tuple[Router, lis
     router = Router(
         connection=FakeConnection(),
         config=config,
-        session=GhostSession(migrator_factory=FakeMigrator),
+        session=GhostSession(
+            migrator_factory=FakeMigrator, interrupted_check=check or _no_leftovers
+        ),
         run_direct=lambda item: ran.append(item.rendered),
         query=query,
         plan=plan,
@@ -146,6 +163,64 @@ def test_route__plan_mode__nothing_runs() -> None:
     router.route("u", _batch(ADD.replace("`t`", "`u`")))
     assert not ran and not FakeMigrator.runs
     assert [s.route for s in router.session.events] == [REFUSED, REFUSED]
+
+
+def _resumable(config: Any, engine_config: Any, *, plan: bool = False) -> Decision:
+    checkpoint = Checkpoint(
+        lo=("7",),
+        max=("9",),
+        first=False,
+        copy_done=False,
+        has_range=True,
+        position="binlog.000002:1234",
+        rows_copied=7,
+        events_applied=0,
+        alter_sha="",
+        table_sha="",
+    )
+    names = table_names(engine_config.table)
+    found = Leftovers(names, (names.ghost, names.changelog), checkpoint, swapped_old=False)
+    return Decision(RESUME, engine_config.table, found)
+
+
+def test_route__interrupted_run_of_same_alter__engine_resumes_and_user_told() -> None:
+    router, _ = _router(_facts(), check=_resumable)
+    told: list[str] = []
+    router.session.notify = told.append
+    router.route("t", _batch(ADD))
+    assert FakeMigrator.runs[0].resume is True
+    assert router.session.events[0].resumed_from == "binlog.000002:1234"
+    assert told == [
+        "Resuming `t` from its checkpoint at binlog.000002:1234 (7 rows copied by the "
+        "interrupted run; --no-resume starts over)."
+    ]
+
+
+def test_route__fresh_table__engine_does_not_resume() -> None:
+    router, _ = _router(_facts())
+    router.route("t", _batch(ADD))
+    assert FakeMigrator.runs[0].resume is False
+    assert router.session.events[0].resumed_from == ""
+
+
+def test_route__interrupted_run_refused__engine_never_runs() -> None:
+    def refuse(config: Any, engine_config: Any, *, plan: bool = False) -> Decision:
+        raise InterruptedRunError("leftovers of a different ALTER")
+
+    router, _ = _router(_facts(), check=refuse)
+    with pytest.raises(InterruptedRunError, match="different ALTER"):
+        router.route("t", _batch(ADD))
+    assert not FakeMigrator.runs
+
+
+def test_route__plan_mode_with_interrupted_run__reported_once_per_table() -> None:
+    router, _ = _router(_facts(), plan=True, check=_resumable)
+    router.route("t", _batch(ADD))
+    router.route("t", _batch("CREATE INDEX i ON t (a)"))
+    first, second = router.session.events
+    assert "would resume the interrupted run: _t_gho, _t_ghc (checkpoint at" in first.reason
+    assert "interrupted" not in second.reason
+    assert not FakeMigrator.runs
 
 
 def test_split_batch__leading_metadata_and_trailing_defaults__separated() -> None:

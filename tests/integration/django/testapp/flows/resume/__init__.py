@@ -1,0 +1,1 @@
+"""One online AddField + AddIndex on a seeded table, for the resume-after-a-crash tests."""
