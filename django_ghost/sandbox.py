@@ -266,7 +266,6 @@ class Sandbox:
             f"--socket={sock}",
             f"--pid-file={pid_file}",
             f"--log-error={datadir / 'error.log'}",
-            f"--tmpdir={datadir / 'tmp'}",  # the private one _start_server creates
             f"--server-id={server_id}",
             "--log-bin=binlog",
             "--binlog-format=ROW",
