@@ -10,6 +10,7 @@ django_ghost.E002      binlog_format is not ROW
 django_ghost.E003      binlog_row_image is not FULL
 django_ghost.E004      the user lacks replication privileges
 django_ghost.E005      the server cannot be reached
+django_ghost.E006      binlog_row_metadata is not FULL
 django_ghost.E010      the django_ghost configuration is invalid
 django_ghost.W001      the server version is older than what django_ghost is tested on
 =====================  =====================================================
@@ -40,6 +41,8 @@ class ServerFacts:
     binlog_row_image: str
     version: str
     grants: tuple[str, ...]
+    # "" when the server has no such variable (MariaDB < 10.5, MySQL < 8.0.14).
+    binlog_row_metadata: str = ""
 
     @property
     def is_mariadb(self) -> bool:
@@ -93,6 +96,15 @@ def evaluate(alias: str, facts: ServerFacts) -> list[CheckMessage]:
                 id="django_ghost.E003",
             )
         )
+    if facts.binlog_row_metadata and facts.binlog_row_metadata.upper() != "FULL":
+        out.append(
+            Error(
+                f"binlog_row_metadata is {facts.binlog_row_metadata!r} on {where}; the engine "
+                "needs FULL (column names in the binlog, to decode rows).",
+                hint="SET GLOBAL binlog_row_metadata = 'FULL' (and in my.cnf). " + DOCS,
+                id="django_ghost.E006",
+            )
+        )
     missing = missing_privileges(facts.grants)
     if missing:
         out.append(
@@ -122,12 +134,16 @@ def read_facts(connection: Any) -> ServerFacts:
         log_bin, fmt, image, version = cursor.fetchone()
         cursor.execute("SHOW GRANTS")
         grants: Sequence[tuple[Any, ...]] = cursor.fetchall()
+        # SHOW, not @@: servers without the variable answer with no row instead of an error.
+        cursor.execute("SHOW GLOBAL VARIABLES LIKE 'binlog_row_metadata'")
+        metadata = cursor.fetchone()
     return ServerFacts(
         log_bin=str(log_bin) in ("1", "ON"),
         binlog_format=str(fmt),
         binlog_row_image=str(image),
         version=str(version),
         grants=tuple(str(g[0]) for g in grants),
+        binlog_row_metadata=str(metadata[1]) if metadata else "",
     )
 
 

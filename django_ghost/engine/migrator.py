@@ -221,6 +221,9 @@ class Migrator:
             self.ops.fire("before-cut-over")
             self.cut_over(servers, changelog, streaming, resources)
             self.clean_up(servers.main, resources)
+            # Snapshots are rate-limited: without this one, a progress bar ends on the
+            # last mid-copy snapshot instead of "done" at 100%.
+            self.reporter.report(force=True)
             self.ops.fire("success")
             return self.reporter.result(started, noop=False, verified=verified, new_table=new_table)
         except BaseException as exc:

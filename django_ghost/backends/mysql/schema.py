@@ -27,6 +27,7 @@ An exception discards the pending batch, like Django discards deferred SQL.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ from django.db.transaction import TransactionManagementError
 from django_ghost.conf import resolve
 
 from .router import Captured, Router
-from .sql import Kind, classify
+from .sql import Kind, classify, unquote
 from .state import GhostSession, current_session
 
 
@@ -156,9 +157,54 @@ class _Interceptor:
         self.router.migration = self.session.current_migration
         self.flushing = True
         try:
-            self.router.route(table, batch)
+            for part in defaults_after_copy(batch):
+                self.router.route(table, part)
         finally:
             self.flushing = False
+
+
+def defaults_after_copy(batch: list[Captured]) -> list[list[Captured]]:
+    """The batch in the parts the router gets, ``SET/DROP DEFAULT`` moved past the copy.
+
+    Django's AddField adds a column with its default, then drops the default. Merged with
+    later ALTERs (``batch="migration"``) that ``DROP DEFAULT`` would sit inside the online
+    copy, and the ghost table's new NOT NULL column would have no value for the copied
+    rows. The router runs *trailing* default changes direct after the copy, so a default
+    change that follows a copying statement moves to the end of its part. A later
+    statement that names its column starts a new part (a second copy), so the change
+    still runs before it.
+    """
+    parts: list[list[Captured]] = []
+    current: list[Captured] = []
+    deferred: list[Captured] = []
+    copying = False
+    for item in batch:
+        if copying and item.classified.default_only:
+            deferred.append(item)
+            continue
+        if any(_names_column(item, _default_column(d)) for d in deferred):
+            parts.append(current + deferred)
+            current, deferred, copying = [], [], False
+        current.append(item)
+        copying = copying or not item.classified.metadata_only
+    parts.append(current + deferred)
+    return [part for part in parts if part]
+
+
+def _default_column(item: Captured) -> str:
+    """The column of an ``ALTER [COLUMN] c SET/DROP DEFAULT`` statement ("" if unsure)."""
+    match = re.match(
+        r"ALTER\s+(?:COLUMN\s+)?(`(?:[^`]|``)+`|\w+)", item.classified.clauses[0], re.I
+    )
+    return unquote(match.group(1)) if match else ""
+
+
+def _names_column(item: Captured, column: str) -> bool:
+    """Whether the statement may touch ``column`` (a textual, conservative test)."""
+    if not column:
+        return True
+    text = item.classified.alter or item.rendered
+    return re.search(rf"(?<![\w$]){re.escape(column)}(?![\w$])", text, re.I) is not None
 
 
 def _interceptor_for(editor: Any) -> _Interceptor | None:

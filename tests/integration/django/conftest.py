@@ -20,6 +20,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.core.management.base import BaseCommand  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
@@ -35,7 +36,9 @@ class DjangoEnv:
         self.db = db
         self.stock = stock
 
-    def migrate(self, *args: Any, command: str = "ghost_migrate", **kwargs: Any) -> None:
+    def migrate(
+        self, *args: Any, command: str | BaseCommand = "ghost_migrate", **kwargs: Any
+    ) -> None:
         kwargs.setdefault("verbosity", 0)
         call_command(command, *args, **kwargs)
 

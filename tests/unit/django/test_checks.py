@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django_ghost.checks import ServerFacts, evaluate, missing_privileges
 
 GOOD = ServerFacts(
@@ -41,3 +43,15 @@ def test_missing_privileges__only_table_grants__both_missing() -> None:
 def test_missing_privileges__mariadb_binlog_monitor__satisfied() -> None:
     grants = ["GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `app`@`%`"]
     assert missing_privileges(grants) == []
+
+
+def test_evaluate__binlog_row_metadata_minimal__e006_with_hint() -> None:
+    facts = dataclasses.replace(GOOD, binlog_row_metadata="MINIMAL")
+    messages = evaluate("default", facts)
+    assert [m.id for m in messages] == ["django_ghost.E006"]
+    assert "binlog_row_metadata = 'FULL'" in str(messages[0].hint)
+
+
+def test_evaluate__binlog_row_metadata_full_or_unknown__no_message() -> None:
+    for value in ("FULL", ""):
+        assert _ids(dataclasses.replace(GOOD, binlog_row_metadata=value)) == []
