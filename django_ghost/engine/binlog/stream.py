@@ -367,7 +367,9 @@ class BinlogStream:
         text = sql.decode("utf-8", "replace")
         if db.lower() == self._schema.lower() or self._schema.lower() in text.lower():
             log_pos = _u32(ev, 13)[0]
-            self._out.append(SchemaChange(db, text, BinlogPosition(self._file, log_pos)))
+            thread_id = _u32(ev, _HEADER)[0]
+            position = BinlogPosition(self._file, log_pos)
+            self._out.append(SchemaChange(db, text, position, thread_id))
 
     def _xa_prepare(self, ev: bytes, end: int) -> None:
         one_phase, xid = parse_prepare(ev[_HEADER:end])

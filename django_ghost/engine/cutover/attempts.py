@@ -94,6 +94,15 @@ class Attempt(abc.ABC):
         self.main = main_conn
         self.timeout = context.config.cut_over_lock_timeout_seconds
 
+    def own_ddl_of(self, conn: Connection) -> int:
+        """Let ``conn``'s DDL rename the original without stopping the migration (the
+        streamer tells it by the session that ran it); returns its connection id. Every
+        other session's DDL on the original still stops it, between attempts and after
+        a failed one too."""
+        connection_id = int(scalar(conn, "SELECT CONNECTION_ID()"))
+        self.streamer.own_sessions.add(connection_id)
+        return connection_id
+
     @abc.abstractmethod
     def run(self) -> None:
         """Swap the ghost in, or raise CutOverAttemptFailed (or a MySQL OperationalError)
@@ -122,6 +131,10 @@ class Attempt(abc.ABC):
                     self.streamer.queue, max_events=100_000, wait=0.05, locked_conn=lock_conn
                 )
                 if marker in markers:
+                    # An abort raised by an event before the sentinel (another session's
+                    # ALTER of the original just before the lock) must stop this swap.
+                    if self.context.aborted:
+                        raise CutOverAttemptFailed(f"aborted: {self.context.abort_reason}")
                     return
         except DataError:
             self.context.request_abort("the data does not fit the new schema")

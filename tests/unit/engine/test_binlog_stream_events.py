@@ -141,9 +141,10 @@ def test_handle__queries__ddl_schema_change_commit_transaction_end() -> None:
     s._handle(event(16, b"\x01" + b"\x00" * 7, log_pos=16))  # XID
     assert s._out == [
         TransactionEnd(BinlogPosition("binlog.000001", 12)),
-        SchemaChange("app", "ALTER TABLE t ADD x INT", BinlogPosition("binlog.000001", 13)),
+        # The session that ran it (query_event's thread id, 1).
+        SchemaChange("app", "ALTER TABLE t ADD x INT", BinlogPosition("binlog.000001", 13), 1),
         SchemaChange(
-            "elsewhere", "ALTER TABLE app.t ADD y INT", BinlogPosition("binlog.000001", 14)
+            "elsewhere", "ALTER TABLE app.t ADD y INT", BinlogPosition("binlog.000001", 14), 1
         ),
         TransactionEnd(BinlogPosition("binlog.000001", 16)),
     ]
