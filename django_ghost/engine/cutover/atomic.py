@@ -94,6 +94,8 @@ class AtomicAttempt(Attempt):
         worker: threading.Thread | None = None
         try:
             lock_id = self.own_ddl_of(lock_conn)
+            rename_id = self.own_ddl_of(rename_conn)
+            self.record_sessions(lock_id, rename_id)
             lock_name = cutover_lock_name(lock_id)
             if scalar(lock_conn, "SELECT GET_LOCK(%s, 0)", (lock_name,)) != 1:
                 raise CutOverAttemptFailed(f"could not take the liveness lock {lock_name}")
@@ -108,7 +110,6 @@ class AtomicAttempt(Attempt):
             execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
             self.check_row_counts(rename_conn, self.main)
 
-            rename_id = self.own_ddl_of(rename_conn)
             rename_sql = (
                 f"RENAME TABLE {q(self.original)} TO {q(self.old)}, "
                 f"{q(self.ghost)} TO {q(self.original)}"

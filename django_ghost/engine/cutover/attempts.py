@@ -20,6 +20,7 @@ intact and is retried with a (optionally exponential) backoff, up to ``default_r
 from __future__ import annotations
 
 import abc
+import json
 import logging
 import threading
 import time
@@ -39,6 +40,9 @@ from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
 
 log = logging.getLogger("django_ghost")
+
+SESSIONS_HINT = "cut-over-sessions"
+"""The changelog row holding the connection ids of the last attempt's sessions."""
 
 
 class CutOverAttemptFailed(GhostError):
@@ -102,6 +106,12 @@ class Attempt(abc.ABC):
         connection_id = int(scalar(conn, "SELECT CONNECTION_ID()"))
         self.streamer.own_sessions.add(connection_id)
         return connection_id
+
+    def record_sessions(self, *connection_ids: int) -> None:
+        """Note this attempt's sessions in the changelog: if the engine dies, a RENAME
+        they sent may still wait on the server, and a resume ends them first
+        (state/sessions.py)."""
+        self.changelog.write(SESSIONS_HINT, json.dumps(list(connection_ids)))
 
     @abc.abstractmethod
     def run(self) -> None:

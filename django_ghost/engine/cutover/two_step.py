@@ -24,7 +24,7 @@ class TwoStepAttempt(Attempt):
         lock_conn = self.connect(self.spec)
         locked_at = None
         try:
-            self.own_ddl_of(lock_conn)
+            self.record_sessions(self.own_ddl_of(lock_conn))
             self.own_ddl_of(self.main)  # test_on_replica's swap back, after the swap
             execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
             locked_at = self.lock_tables(

@@ -11,6 +11,7 @@ this module is the migrator's side of it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -26,6 +27,7 @@ from ..context import MigrationContext
 from ..copy.bounds import read_bounds, restore_bounds
 from ..copy.chunker import Chunker
 from ..copy.copier import Copier
+from ..cutover.attempts import SESSIONS_HINT
 from ..errors import GhostError, PreflightError
 from ..mysql.connection import Connection, execute, query
 from ..sql import builder
@@ -143,7 +145,7 @@ def take_over(
         checkpoint = load_checkpoint(conn, names.changelog)
         sessions.end_sessions_of_killed_run(
             conn,
-            checkpoint.sessions,
+            (*checkpoint.sessions, *_cut_over_sessions(conn, names.changelog)),
             user=checkpoint.sessions_user,
             started=checkpoint.server_started,
         )
@@ -175,6 +177,12 @@ def take_over(
             "longer (binlog_expire_logs_seconds) for long migrations."
         )
     return checkpoint
+
+
+def _cut_over_sessions(conn: Connection, changelog: str) -> tuple[int, ...]:
+    """The sessions of the earlier run's last cut-over attempt (cutover/attempts.py)."""
+    rows = query(conn, f"SELECT value FROM {q(changelog)} WHERE hint = %s", (SESSIONS_HINT,))
+    return tuple(int(i) for i in json.loads(str(rows[0][0]))) if rows else ()
 
 
 def restore_copy_position(
