@@ -79,7 +79,7 @@ from .mysql.server import ServerFacts
 from .progress import ProgressSnapshot
 from .result import MigrationResult
 from .sql.alter import ParsedAlter
-from .sql.names import table_names
+from .sql.names import TableNames, table_names
 from .sql.quote import quote_identifier as q
 from .state import resume
 from .state.checkpoint import Checkpoint
@@ -180,6 +180,8 @@ class Migrator:
                     ),
                     **self._kwargs,
                 )
+                # The same tables: a {timestamp} template would render other names now.
+                successor.use_names(self.names)
                 return successor.run()
             raise resume.lost_connection_error(self.config.table, exc, kept=kept) from exc
 
@@ -209,6 +211,7 @@ class Migrator:
                 servers.main,
                 start_position=streaming.start_position,
                 on_save=resources.mark_resumable,
+                names=self.names,
             )
             self.ops.fire("before-row-copy")
             copy_rows(copier, streaming, checkpoints)
@@ -274,8 +277,10 @@ class Migrator:
     def create_changelog_and_ghost(
         self, servers: Servers, parsed: ParsedAlter, resources: Resources
     ) -> tuple[Changelog, Checkpoint | None]:
-        """The changelog and the ghost, ALTERed; on resume, the earlier run's and the
-        checkpoint to resume from (None for a fresh run)."""
+        """The changelog and the ghost, ALTERed; on resume, the earlier run's (under the
+        names it recorded) and the checkpoint to resume from (None for a fresh run)."""
+        if self.config.resume:
+            self.use_names(resume.resumed_names(servers.main, self.config, self.names))
         return resume.create_or_take_over(
             servers,
             self.config,
@@ -460,6 +465,15 @@ class Migrator:
         self.context.set_phase("done")
 
     # -- helpers -------------------------------------------------------------------------
+
+    def use_names(self, names: TableNames) -> None:
+        """Work on the helper tables ``names`` (those of the run being resumed)."""
+        self.names = names
+        self.reporter.names = names
+        self.ops.ghost_table = names.ghost
+        self.ops.old_table = names.old
+        if self.ops.changelog_table:
+            self.ops.changelog_table = names.changelog
 
     def _report_progress(self) -> None:
         self.ops.tick()

@@ -3,13 +3,15 @@
 Every key touched since the last batch is brought to the original's *current* state.
 Each queued event says whether its key still has a row afterwards (an insert or update:
 present; a delete, or the old key of an update that moved the row: absent), and only a
-key's last event counts. When the ghost has no unique key besides the shared one:
+key's last event counts. When the ghost's only unique key is exactly the shared key:
 
     DELETE FROM ghost WHERE key IN (<absent keys>);
     REPLACE INTO ghost (...) SELECT ... FROM original WHERE key IN (<present keys>);
 
-Otherwise REPLACE could delete a ghost row that conflicts on another unique key, so
-every key is deleted and re-inserted in one transaction per batch:
+Otherwise REPLACE could delete a ghost row that conflicts on another unique key, or,
+when the ghost's key only starts with the shared key (``ADD PRIMARY KEY (id, a)``), add
+the row ``(id, new a)`` beside ``(id, old a)``; so every key is deleted and re-inserted
+in one transaction per batch:
 
     DELETE FROM ghost WHERE key IN (<all keys>);
     INSERT INTO ghost (...) SELECT ... FROM original WHERE key IN (<all keys>);
@@ -102,8 +104,10 @@ class Applier:
         self.copied_through_lo = False
         self._sources = [q(p.source.name) for p in plan.columns]
         # REPLACE re-reads a row in one statement, but would delete a ghost row that
-        # conflicts on another unique key: only used when the ghost has none.
-        self.replace_safe = all(u.name == plan.ghost_key_name for u in plan.ghost.unique_keys)
+        # conflicts on another unique key, and keeps the old row beside the new one when
+        # the ghost's key only starts with the shared key: only used when the ghost's one
+        # unique key is exactly the shared key (plan.py, ``replaces_by_shared_key``).
+        self.replace_safe = plan.replaces_by_shared_key
         self._targets = [p.target.name for p in plan.columns]
 
     # -- queue ---------------------------------------------------------------------------

@@ -4,7 +4,11 @@ For the migrated table only the chosen key is decoded: an insert queues the new 
 present, a delete the old key as absent, an update its key as present (and, when the
 update moves the row to another key, the old key as absent).
 Changelog rows become heartbeat lag readings and state markers. A DDL statement naming
-the migrated table aborts the migration: its rows would no longer match the ghost.
+the migrated table aborts the migration: its rows would no longer match the ghost. Only
+the engine's own sessions may rename the table (the cut-over): their connection ids are
+in ``own_sessions``, and a statement is told apart by the session that ran it (the
+QUERY event's thread id), never by a flag switched on and off around the cut-over, which
+would also let pass another session's ALTER still queued, or logged while it is on.
 
 The queue is bounded so a writer that falls behind (or is throttled) slows the reader
 instead of growing memory without limit.
@@ -77,7 +81,8 @@ class Streamer:
         self.changelog_table = changelog_table
         self.queue: queue.Queue[StreamItem] = queue.Queue(maxsize=capacity)
         self.error: BaseException | None = None
-        self.ignore_schema_changes = False
+        self.own_sessions: set[int] = set()
+        """Connection ids of the engine's sessions whose DDL is ours (cutover/)."""
         self._clock = clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ghost-streamer", daemon=True)
@@ -126,7 +131,7 @@ class Streamer:
             self._put(Committed(event.position))
         elif (
             isinstance(event, SchemaChange)
-            and not self.ignore_schema_changes
+            and event.thread_id not in self.own_sessions
             and self._ddl_pattern.search(self._without_own_tables(event.sql))
         ):
             self.context.request_abort(

@@ -49,11 +49,14 @@ class TransactionEnd:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SchemaChange:
-    """A DDL statement (QUERY event other than BEGIN/COMMIT) in the watched schema."""
+    """A DDL statement (QUERY event other than BEGIN/COMMIT) in the watched schema;
+    ``thread_id`` is the connection id of the session that ran it (on the server where
+    it ran first: a replica logs the primary's)."""
 
     schema: str
     sql: str
     position: BinlogPosition
+    thread_id: int = 0
 
 
 BinlogEvent = RowChange | TransactionEnd | SchemaChange

@@ -14,6 +14,10 @@ Per event (see transport.py for how the bytes arrive):
   :class:`TransactionEnd`, and the position a reconnect resumes from.
 - other QUERY events in the watched schema (default database, or naming it in the
   text): :class:`SchemaChange`.
+- XA transactions (xa.py): the rows of an ``XA PREPARE`` group are held back and come
+  out at its ``XA COMMIT``, stamped with the commit's position, or are dropped at its
+  ``XA ROLLBACK``; a commit of a transaction prepared before the start position stops
+  the stream with a :class:`~..errors.BinlogError` saying why.
 - ROTATE: the file name; FORMAT_DESCRIPTION: checksum algorithm, post-header sizes and
   whether MariaDB wrote the binlog (which changes how TABLE_MAP numbers collations).
 - compressed events (MariaDB ``log_bin_compress``, MySQL
@@ -59,6 +63,16 @@ from .transport import (
     ServerError,
     StreamLost,
 )
+from .xa import (
+    MARIADB_GTID_EVENT,
+    XA_PREPARE_EVENT,
+    UnknownXaCommit,
+    XaGroups,
+    describe,
+    gtid_starts_prepared_xa,
+    parse_prepare,
+    xid_from_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +90,7 @@ MARIADB_COMPRESSED_TYPES = frozenset(range(165, 172))
 """QUERY_COMPRESSED (165), WRITE/UPDATE/DELETE_ROWS_COMPRESSED v1 (166-168) and v0
 (169-171)."""
 
-_IGNORED_QUERIES = (b"BEGIN", b"SAVEPOINT", b"RELEASE", b"XA ")
+_IGNORED_QUERIES = (b"BEGIN", b"SAVEPOINT", b"RELEASE")
 _MAP_CACHE_LIMIT = 10_000
 _MISSING: Any = object()
 
@@ -107,6 +121,7 @@ class BinlogStream:
         self._backoff = reconnect_backoff
         self._verify = verify_checksum
 
+        self._start = start
         self._position = start  # after the last event returned by read()
         self._resume = start  # after the last TransactionEnd produced
         self._file = start.file  # file of the events now arriving
@@ -120,6 +135,7 @@ class BinlogStream:
         self._id_len = 6
         self._mariadb = True  # the binlog's writer, from its FORMAT_DESCRIPTION
         self._closed = threading.Event()
+        self._xa = XaGroups()
         self.reconnects = 0
 
     # -- BinlogReader -------------------------------------------------------------------
@@ -213,8 +229,10 @@ class BinlogStream:
         self._conn = conn
         self._checksum_len = conn.checksum_len
         self._file = self._resume.file
-        # The next transaction brings its own TABLE_MAPs.
+        # The next transaction brings its own TABLE_MAPs; a prepared XA group cut short
+        # comes again from its start.
         self._by_id.clear()
+        self._xa.reset()
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -272,6 +290,12 @@ class BinlogStream:
         elif etype == B.QUERY_EVENT:
             self._check(ev, end)
             self._query(ev, end)
+        elif etype == MARIADB_GTID_EVENT:
+            if gtid_starts_prepared_xa(ev[_HEADER:end]):
+                self._xa.begin()
+        elif etype == XA_PREPARE_EVENT:
+            self._check(ev, end)
+            self._xa_prepare(ev, end)
         elif etype == B.ROTATE_EVENT:
             self._check(ev, end)
             self._file = ev[_HEADER + 8 : end].decode()
@@ -334,6 +358,9 @@ class BinlogStream:
         p = _HEADER + 13 + _u16(ev, _HEADER + 11)[0]
         sql = ev[p + db_len + 1 : end]
         head = sql[:12].lstrip().upper()
+        if head.startswith(b"XA "):
+            self._xa_query(ev, head, sql)
+            return
         if head.startswith(_IGNORED_QUERIES) or head.startswith(b"ROLLBACK TO"):
             return
         if head.startswith((b"COMMIT", b"ROLLBACK")):
@@ -343,7 +370,50 @@ class BinlogStream:
         text = sql.decode("utf-8", "replace")
         if db.lower() == self._schema.lower() or self._schema.lower() in text.lower():
             log_pos = _u32(ev, 13)[0]
-            self._out.append(SchemaChange(db, text, BinlogPosition(self._file, log_pos)))
+            thread_id = _u32(ev, _HEADER)[0]
+            position = BinlogPosition(self._file, log_pos)
+            self._out.append(SchemaChange(db, text, position, thread_id))
+
+    def _xa_prepare(self, ev: bytes, end: int) -> None:
+        one_phase, xid = parse_prepare(ev[_HEADER:end])
+        position = BinlogPosition(self._file, _u32(ev, 13)[0])
+        self._out += self._xa.prepare(xid, one_phase=one_phase, position=position)
+        self._end_transaction(ev)
+
+    def _xa_query(self, ev: bytes, head: bytes, sql: bytes) -> None:
+        """XA START opens a prepared group (MySQL); XA COMMIT/ROLLBACK end a transaction
+        prepared earlier; XA END changes nothing."""
+        if head.startswith(b"XA START"):
+            self._xa.begin()
+            return
+        if not head.startswith((b"XA COMMIT", b"XA ROLLBACK")):
+            return
+        position = BinlogPosition(self._file, _u32(ev, 13)[0])
+        xid = xid_from_text(sql)
+        if xid is None:
+            raise BinlogError(
+                f"cannot read the xid of {sql[:200]!r} at {position}; this is a "
+                "django_ghost bug, please report it with the statement"
+            )
+        if head.startswith(b"XA ROLLBACK"):
+            self._xa.rollback(xid)
+        else:
+            try:
+                self._out += self._xa.commit(xid, position)
+            except UnknownXaCommit:
+                raise self._unknown_xa(xid, position) from None
+        self._end_transaction(ev)
+
+    def _unknown_xa(self, xid: tuple[int, bytes, bytes], position: BinlogPosition) -> BinlogError:
+        return BinlogError(
+            f"the XA transaction {describe(xid)} committed at {position} was prepared "
+            f"before the migration started reading the binlog at {self._start}: its row "
+            "changes were logged at its XA PREPARE, which this migration never read, so "
+            "they cannot be applied to the new table. The migration stops; the original "
+            "table is untouched. Finish every prepared XA transaction (XA RECOVER lists "
+            "them; XA COMMIT or XA ROLLBACK each) before starting or resuming the "
+            "migration, then run it again."
+        )
 
     def _rows(self, ev: bytes, etype: int, table: CompiledTable, end: int) -> None:
         p = _HEADER + self._id_len + 2
@@ -360,7 +430,8 @@ class BinlogStream:
         p += nbytes
         position = BinlogPosition(self._file, _u32(ev, 13)[0])
         name = table.name
-        append = self._out.append
+        held = self._xa.current
+        append = self._out.append if held is None else held.append
         image = table.image if present == table.full_bitmap else None
         try:
             if etype in UPDATE_TYPES:

@@ -61,8 +61,8 @@ class AtomicAttempt(Attempt):
         """
         final_ghost, final_old = self.ghost, self.old
         swap = self._swap_names()
+        self.own_ddl_of(self.main)
         if swap is not None:
-            self.streamer.ignore_schema_changes = True
             execute(self.main, f"SET SESSION lock_wait_timeout = {self.timeout}")
             execute(self.main, f"RENAME TABLE {q(final_ghost)} TO {q(swap[0])}")
             self.ghost, self.old = swap
@@ -93,7 +93,9 @@ class AtomicAttempt(Attempt):
         locked_at: float | None = None
         worker: threading.Thread | None = None
         try:
-            lock_id = int(scalar(lock_conn, "SELECT CONNECTION_ID()"))
+            lock_id = self.own_ddl_of(lock_conn)
+            rename_id = self.own_ddl_of(rename_conn)
+            self.record_sessions(lock_id, rename_id)
             lock_name = cutover_lock_name(lock_id)
             if scalar(lock_conn, "SELECT GET_LOCK(%s, 0)", (lock_name,)) != 1:
                 raise CutOverAttemptFailed(f"could not take the liveness lock {lock_name}")
@@ -108,7 +110,6 @@ class AtomicAttempt(Attempt):
             execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
             self.check_row_counts(rename_conn, self.main)
 
-            rename_id = int(scalar(rename_conn, "SELECT CONNECTION_ID()"))
             rename_sql = (
                 f"RENAME TABLE {q(self.original)} TO {q(self.old)}, "
                 f"{q(self.ghost)} TO {q(self.original)}"
@@ -122,7 +123,6 @@ class AtomicAttempt(Attempt):
                 finally:
                     rename_done.set()
 
-            self.streamer.ignore_schema_changes = True
             worker = threading.Thread(target=rename, name="ghost-rename", daemon=True)
             worker.start()
             self._wait_rename_queued(rename_id, rename_done, rename_error)
@@ -139,7 +139,6 @@ class AtomicAttempt(Attempt):
             if not rename_done.is_set():
                 raise CutOverAttemptFailed("RENAME did not finish after the unlock")
         except BaseException:
-            self.streamer.ignore_schema_changes = False
             with contextlib.suppress(MySQLdb.Error):
                 execute(lock_conn, "UNLOCK TABLES")
             if worker is not None:

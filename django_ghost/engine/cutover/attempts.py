@@ -20,6 +20,7 @@ intact and is retried with a (optionally exponential) backoff, up to ``default_r
 from __future__ import annotations
 
 import abc
+import json
 import logging
 import threading
 import time
@@ -39,6 +40,9 @@ from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
 
 log = logging.getLogger("django_ghost")
+
+SESSIONS_HINT = "cut-over-sessions"
+"""The changelog row holding the connection ids of the last attempt's sessions."""
 
 
 class CutOverAttemptFailed(GhostError):
@@ -94,6 +98,21 @@ class Attempt(abc.ABC):
         self.main = main_conn
         self.timeout = context.config.cut_over_lock_timeout_seconds
 
+    def own_ddl_of(self, conn: Connection) -> int:
+        """Let ``conn``'s DDL rename the original without stopping the migration (the
+        streamer tells it by the session that ran it); returns its connection id. Every
+        other session's DDL on the original still stops it, between attempts and after
+        a failed one too."""
+        connection_id = int(scalar(conn, "SELECT CONNECTION_ID()"))
+        self.streamer.own_sessions.add(connection_id)
+        return connection_id
+
+    def record_sessions(self, *connection_ids: int) -> None:
+        """Note this attempt's sessions in the changelog: if the engine dies, a RENAME
+        they sent may still wait on the server, and a resume ends them first
+        (state/sessions.py)."""
+        self.changelog.write(SESSIONS_HINT, json.dumps(list(connection_ids)))
+
     @abc.abstractmethod
     def run(self) -> None:
         """Swap the ghost in, or raise CutOverAttemptFailed (or a MySQL OperationalError)
@@ -122,6 +141,10 @@ class Attempt(abc.ABC):
                     self.streamer.queue, max_events=100_000, wait=0.05, locked_conn=lock_conn
                 )
                 if marker in markers:
+                    # An abort raised by an event before the sentinel (another session's
+                    # ALTER of the original just before the lock) must stop this swap.
+                    if self.context.aborted:
+                        raise CutOverAttemptFailed(f"aborted: {self.context.abort_reason}")
                     return
         except DataError:
             self.context.request_abort("the data does not fit the new schema")

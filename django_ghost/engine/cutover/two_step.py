@@ -24,6 +24,8 @@ class TwoStepAttempt(Attempt):
         lock_conn = self.connect(self.spec)
         locked_at = None
         try:
+            self.record_sessions(self.own_ddl_of(lock_conn))
+            self.own_ddl_of(self.main)  # test_on_replica's swap back, after the swap
             execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
             locked_at = self.lock_tables(
                 lock_conn, f"{q(self.original)} WRITE, {q(self.ghost)} WRITE"
@@ -31,7 +33,6 @@ class TwoStepAttempt(Attempt):
             self.apply_up_to_lock(lock_conn)
             self.carry_auto_increment(lock_conn)
             self.check_row_counts(lock_conn, lock_conn)
-            self.streamer.ignore_schema_changes = True
             execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
             execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
             execute(lock_conn, "UNLOCK TABLES")

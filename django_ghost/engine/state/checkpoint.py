@@ -4,7 +4,10 @@ A checkpoint is one changelog row (hint ``checkpoint``) holding JSON: the copy's
 bound and fixed maximum (the session variables of the writer, saved in a form that
 restores their exact type and collation), whether the first chunk was done, whether the
 copy finished, the binlog position up to which every change has been applied, counters,
-and fingerprints of the ALTER and of the original table's definition.
+fingerprints of the ALTER and of the original table's definition, the helper tables'
+names as rendered (a ``{timestamp}`` template renders other names in a later run), and
+the connection ids of the run's sessions that write (sessions.py ends those still
+running on the server before a resume writes anything).
 
 Why resuming from it is consistent: every change before the saved position is in the
 ghost table, and replaying changes after it is harmless because the apply re-reads rows
@@ -38,6 +41,17 @@ class Checkpoint:
     events_applied: int
     alter_sha: str
     table_sha: str
+    ghost: str = ""
+    changelog: str = ""
+    old: str = ""
+    """The helper tables' names as the run rendered them ("" in older checkpoints)."""
+    sessions: tuple[int, ...] = ()
+    """Connection ids of the run's writing sessions (the writer, the main session)."""
+    sessions_user: str = ""
+    """The user those sessions are logged in as (PROCESSLIST.USER)."""
+    server_started: int = 0
+    """When the server they ran on started (epoch seconds): their ids mean those
+    sessions only while the server has not restarted since."""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
@@ -47,6 +61,7 @@ class Checkpoint:
         data = json.loads(text)
         data["lo"] = tuple(data["lo"])
         data["max"] = tuple(data["max"])
+        data["sessions"] = tuple(int(i) for i in data.get("sessions", ()))
         return cls(**data)
 
     @property

@@ -1,7 +1,9 @@
-"""Resuming a killed run: take over the ghost, changelog and checkpoint it left (or create
-them, for a fresh run: :func:`create_or_take_over`), and put the copy back where the
-checkpoint says; save checkpoints while copying (:class:`Checkpoints`); tell a lost
-connection, after which a run may resume (:func:`connection_lost`).
+"""Resuming a killed run: find the helper tables it left (:func:`resumed_names`: names
+from a ``{timestamp}`` template differ from run to run), take over its ghost, changelog
+and checkpoint once its sessions still on the server are ended (or create them, for a
+fresh run: :func:`create_or_take_over`), and put the copy back where the checkpoint
+says; save checkpoints while copying (:class:`Checkpoints`); tell a lost connection,
+after which a run may resume (:func:`connection_lost`).
 
 checkpoint.py defines what a checkpoint holds and why resuming from it is consistent;
 this module is the migrator's side of it.
@@ -9,6 +11,7 @@ this module is the migrator's side of it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -24,16 +27,17 @@ from ..context import MigrationContext
 from ..copy.bounds import read_bounds, restore_bounds
 from ..copy.chunker import Chunker
 from ..copy.copier import Copier
+from ..cutover.attempts import SESSIONS_HINT
 from ..errors import GhostError, PreflightError
 from ..mysql.connection import Connection, execute, query
 from ..sql import builder
 from ..sql.builder import KeyColumn
-from ..sql.names import TableNames, cutover_names
+from ..sql.names import TableNames, cutover_names, match_helper_table, table_names
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
 from ..topology.preflight import Servers
-from . import helper_tables
-from .checkpoint import Checkpoint, fingerprint
+from . import helper_tables, sessions
+from .checkpoint import HINT, Checkpoint, fingerprint
 from .checkpoint import load as load_checkpoint
 
 log = logging.getLogger("django_ghost")
@@ -57,16 +61,94 @@ def create_or_take_over(
     return changelog, checkpoint
 
 
+def resumed_names(conn: Connection, config: GhostConfig, names: TableNames) -> TableNames:
+    """The helper table names of the run to resume: those its checkpoint recorded.
+
+    Its changelog is ``names.changelog`` when the template has no ``{timestamp}`` (or
+    this process rendered the names: an automatic resume); otherwise the newest changelog
+    of this table the template matches that holds a checkpoint. ``names`` when nothing
+    is found (take_over then says what is missing).
+    """
+    found: list[TableNames] = []
+    for changelog, timestamp in _changelog_candidates(conn, config, names):
+        rows = query(conn, f"SELECT value FROM {q(changelog)} WHERE hint = %s", (HINT,))
+        if not rows:
+            continue
+        checkpoint = Checkpoint.from_json(str(rows[0][0]))
+        if checkpoint.changelog:
+            ghost, old = checkpoint.ghost, checkpoint.old
+            candidate = TableNames(names.original, ghost, checkpoint.changelog, old)
+        elif timestamp is None:
+            candidate = names
+        else:  # a checkpoint from before the names were recorded
+            candidate = _render(config, timestamp)
+        if checkpoint.alter_sha == fingerprint(config.alter):
+            found.insert(0, candidate)
+            break
+        found.append(candidate)  # take_over will say the ALTER differs
+    if not found:
+        return names
+    if found[0] != names:
+        log.info("resuming the run whose helper tables are %s", ", ".join(found[0].helpers))
+    return found[0]
+
+
+def _changelog_candidates(
+    conn: Connection, config: GhostConfig, names: TableNames
+) -> list[tuple[str, str | None]]:
+    """Changelog tables that may be the earlier run's, the likeliest first, with the
+    timestamp their name was rendered with (None: this run's own name)."""
+    found: list[tuple[str, str | None]] = []
+    if helper_tables.table_exists(conn, config.database, names.changelog):
+        found.append((names.changelog, None))
+    template = config.changelog_table_template
+    if "{timestamp}" not in template:
+        return found
+    others = []
+    for (table,) in query(
+        conn,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+        (config.database,),
+    ):
+        match = match_helper_table(str(table), (template,), tables=(config.table,))
+        if match and match.table == config.table and match.name != names.changelog:
+            others.append((match.timestamp or "", match.name))
+    # Timestamps render as %Y%m%d%H%M%S: the newest sorts last.
+    found += [(name, stamp) for stamp, name in sorted(others, reverse=True)]
+    return found
+
+
+def _render(config: GhostConfig, timestamp: str) -> TableNames:
+    return table_names(
+        config.table,
+        ghost_template=config.ghost_table_template,
+        changelog_template=config.changelog_table_template,
+        old_template=config.old_table_template,
+        timestamp=timestamp,
+    )
+
+
 def take_over(
     conn: Connection, inspector: Connection, config: GhostConfig, names: TableNames
 ) -> Checkpoint:
     """Resume: the earlier run's ghost and changelog tables and checkpoint must exist,
     describe the same change of the same table, and its binlog must still be there
-    (on ``inspector``, the server the binlog is read from)."""
+    (on ``inspector``, the server the binlog is read from). Its sessions still running
+    a statement on the server are ended first (sessions.py), before anything here
+    renames, drops or deletes."""
 
     def exists(table: str) -> bool:
         return helper_tables.table_exists(conn, config.database, table)
 
+    checkpoint: Checkpoint | None = None
+    if exists(names.changelog):
+        checkpoint = load_checkpoint(conn, names.changelog)
+        sessions.end_sessions_of_killed_run(
+            conn,
+            (*checkpoint.sessions, *_cut_over_sessions(conn, names.changelog)),
+            user=checkpoint.sessions_user,
+            started=checkpoint.server_started,
+        )
     # A run killed inside a cut-over attempt leaves the ghost under its swap name and,
     # maybe, the empty sentry (cutover/atomic.py): put the ghost back, drop the sentry.
     swap_ghost, swap_old = cutover_names(names.original)
@@ -75,11 +157,10 @@ def take_over(
     if helper_tables.is_sentry(conn, config.database, swap_old):
         execute(conn, f"DROP TABLE {q(swap_old)}")
     missing = [t for t in (names.ghost, names.changelog) if not exists(t)]
-    if missing:
+    if missing or checkpoint is None:
         raise PreflightError(
             f"Cannot resume: {', '.join(missing)} missing. Run without resume to start over."
         )
-    checkpoint = load_checkpoint(conn, names.changelog)
     if checkpoint.alter_sha != fingerprint(config.alter):
         raise PreflightError(
             "Cannot resume: the earlier run applied a different ALTER. Run the same ALTER, "
@@ -96,6 +177,12 @@ def take_over(
             "longer (binlog_expire_logs_seconds) for long migrations."
         )
     return checkpoint
+
+
+def _cut_over_sessions(conn: Connection, changelog: str) -> tuple[int, ...]:
+    """The sessions of the earlier run's last cut-over attempt (cutover/attempts.py)."""
+    rows = query(conn, f"SELECT value FROM {q(changelog)} WHERE hint = %s", (SESSIONS_HINT,))
+    return tuple(int(i) for i in json.loads(str(rows[0][0]))) if rows else ()
 
 
 def restore_copy_position(
@@ -135,12 +222,15 @@ class Checkpoints:
         *,
         start_position: Any,
         on_save: Callable[[], None],
+        names: TableNames,
     ):
         self.changelog = changelog
         self.copier = copier
         self.conn = conn
         self.start_position = start_position
         self.on_save = on_save
+        self.names = names
+        self._sessions: dict[str, Any] | None = None
         self._last = 0.0
 
     def save(self, *, force: bool = False) -> None:
@@ -154,6 +244,13 @@ class Checkpoints:
             return
         self._last = now
         self.on_save()
+        if self._sessions is None:
+            # The writer copies and applies; the main session renames the ghost.
+            self._sessions = {
+                "sessions": sessions.connection_ids((self.copier.conn, self.conn)),
+                "sessions_user": sessions.session_user(self.conn),
+                "server_started": sessions.server_started(self.conn),
+            }
         save_checkpoint(
             self.changelog,
             self.copier.conn,
@@ -163,6 +260,8 @@ class Checkpoints:
             context.config,
             key=self.copier.key,
             position=position,
+            names=self.names,
+            **self._sessions,
         )
 
 
@@ -176,9 +275,14 @@ def save_checkpoint(
     *,
     key: tuple[KeyColumn, ...],
     position: Any,
+    names: TableNames,
+    sessions: tuple[int, ...] = (),
+    sessions_user: str = "",
+    server_started: int = 0,
 ) -> None:
-    """Record the copy bound (the writer's session variables) and the applied binlog
-    ``position`` in the changelog."""
+    """Record the copy bound (the writer's session variables), the applied binlog
+    ``position``, the helper tables' ``names`` and the run's writing ``sessions`` in the
+    changelog."""
     has_range = chunker.has_range
     checkpoint = Checkpoint(
         lo=read_bounds(writer, key, "lo") if has_range else (),
@@ -191,8 +295,14 @@ def save_checkpoint(
         events_applied=context.events_applied,
         alter_sha=fingerprint(config.alter),
         table_sha=fingerprint(original_ddl(conn, config.table)),
+        ghost=names.ghost,
+        changelog=names.changelog,
+        old=names.old,
+        sessions=sessions,
+        sessions_user=sessions_user,
+        server_started=server_started,
     )
-    changelog.write("checkpoint", checkpoint.to_json())
+    changelog.write(HINT, checkpoint.to_json())
 
 
 def original_ddl(conn: Connection, table: str) -> str:

@@ -37,6 +37,9 @@ class TableInfo:
     child_foreign_keys: tuple[str, ...]
     parent_foreign_keys: tuple[str, ...]
     is_view: bool = False
+    cascading_foreign_keys: tuple[str, ...] = ()
+    """The table's own foreign keys whose parent changes its rows (ON DELETE/UPDATE
+    CASCADE, SET NULL, SET DEFAULT), described: ``fk (REFERENCES p ON DELETE CASCADE)``."""
 
     def column(self, name: str) -> Column:
         lowered = name.lower()
@@ -88,6 +91,7 @@ def read_table(conn: Connection, schema: str, table: str) -> TableInfo | None:
         child_foreign_keys=child,
         parent_foreign_keys=parent,
         is_view=str(meta["TABLE_TYPE"]).upper() == "VIEW",
+        cascading_foreign_keys=_read_cascading_foreign_keys(conn, schema, table),
     )
 
 
@@ -160,6 +164,31 @@ def _read_foreign_keys(
         )
     )
     return child, parent
+
+
+_CHANGES_THE_CHILD = ("CASCADE", "SET NULL", "SET DEFAULT")
+
+
+def _read_cascading_foreign_keys(conn: Connection, schema: str, table: str) -> tuple[str, ...]:
+    """The table's foreign keys through which a change of the parent changes the table's
+    own rows. InnoDB makes those changes inside the parent's statement and writes no row
+    events for them to the binlog (a replica runs the cascade itself)."""
+    found = []
+    for name, parent, on_update, on_delete in query(
+        conn,
+        "SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME, UPDATE_RULE, DELETE_RULE "
+        "FROM information_schema.REFERENTIAL_CONSTRAINTS "
+        "WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s ORDER BY CONSTRAINT_NAME",
+        (schema, table),
+    ):
+        rules = [
+            f"ON {event} {rule}"
+            for event, rule in (("DELETE", str(on_delete)), ("UPDATE", str(on_update)))
+            if rule.upper() in _CHANGES_THE_CHILD
+        ]
+        if rules:
+            found.append(f"{name} (REFERENCES {parent} {' '.join(rules)})")
+    return tuple(found)
 
 
 def _int_or_none(value: object) -> int | None:

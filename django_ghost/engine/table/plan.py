@@ -8,6 +8,9 @@ Built from the original and ghost TableInfo plus the parsed ALTER, with no I/O:
   all shared and form a unique key of the ghost, or a prefix of one (gh-ost's shared-uk
   case: ``DROP PRIMARY KEY, ADD PRIMARY KEY (id, i)``), so rows can be found by key in
   both tables with an index. PRIMARY is preferred, then integer keys, then fewer columns.
+  With a prefix the ghost's key is wider than the shared key, so one shared key may
+  match several ghost rows: the apply then never uses REPLACE
+  (:attr:`CopyPlan.replaces_by_shared_key`).
 """
 
 from __future__ import annotations
@@ -72,6 +75,23 @@ class CopyPlan:
     @property
     def ghost_key_columns(self) -> tuple[str, ...]:
         return tuple(self.target_name(name) for name in self.key.columns)
+
+    @property
+    def replaces_by_shared_key(self) -> bool:
+        """Whether ``REPLACE INTO ghost`` by the shared key replaces exactly the ghost row
+        of that key: the ghost's only unique key has exactly the shared key's columns.
+        Not when another unique key exists (REPLACE would delete the row holding its
+        value), nor when the ghost's key merely starts with the shared key (gh-ost's
+        shared-uk case, ``ADD PRIMARY KEY (id, a)``: an update of ``a`` would insert
+        ``(id, new a)`` beside ``(id, old a)``)."""
+        if len(self.ghost.unique_keys) != 1:
+            return False
+        (unique,) = self.ghost.unique_keys
+        shared = sorted(c.lower() for c in self.ghost_key_columns)
+        return (
+            unique.name == self.ghost_key_name
+            and sorted(c.lower() for c in unique.columns) == shared
+        )
 
     def target_name(self, source_name: str) -> str:
         for pair in self.columns:

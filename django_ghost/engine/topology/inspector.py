@@ -76,7 +76,9 @@ def read_grants(conn: Connection) -> list[str]:
 
 
 def check_table(info: TableInfo | None, config: GhostConfig) -> TableInfo:
-    """The original table must exist, be InnoDB and have no triggers or foreign keys."""
+    """The original table must exist, be InnoDB and have no triggers or foreign keys (a
+    child table may be migrated with discard_foreign_keys or skip_foreign_key_checks,
+    never when a foreign key cascades into it)."""
     name = f"`{config.database}`.`{config.table}`"
     if info is None:
         raise PreflightError(f"Table {name} does not exist. Check the database and table name.")
@@ -93,6 +95,17 @@ def check_table(info: TableInfo | None, config: GhostConfig) -> TableInfo:
             f"{name} has triggers ({', '.join(info.triggers)}); they would not follow the "
             "copy and would fire twice. Drop them for the migration and re-create them "
             "after, or run a plain ALTER."
+        )
+    if info.cascading_foreign_keys:
+        # Whatever discard_foreign_keys or skip_foreign_key_checks say: these changes
+        # never reach the stream, so the new table would silently keep stale rows.
+        raise PreflightError(
+            f"{name} is the child of foreign keys that change its rows when the parent "
+            f"changes ({'; '.join(info.cascading_foreign_keys)}). InnoDB makes those "
+            "changes itself and writes no row events for them to the binlog, so the new "
+            "table would silently keep rows the original no longer has. For the "
+            "migration, make them ON DELETE RESTRICT ON UPDATE RESTRICT (or NO ACTION), "
+            "or drop them, or run a plain ALTER."
         )
     if info.parent_foreign_keys and not config.skip_foreign_key_checks:
         raise PreflightError(

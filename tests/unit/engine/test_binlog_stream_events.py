@@ -141,9 +141,10 @@ def test_handle__queries__ddl_schema_change_commit_transaction_end() -> None:
     s._handle(event(16, b"\x01" + b"\x00" * 7, log_pos=16))  # XID
     assert s._out == [
         TransactionEnd(BinlogPosition("binlog.000001", 12)),
-        SchemaChange("app", "ALTER TABLE t ADD x INT", BinlogPosition("binlog.000001", 13)),
+        # The session that ran it (query_event's thread id, 1).
+        SchemaChange("app", "ALTER TABLE t ADD x INT", BinlogPosition("binlog.000001", 13), 1),
         SchemaChange(
-            "elsewhere", "ALTER TABLE app.t ADD y INT", BinlogPosition("binlog.000001", 14)
+            "elsewhere", "ALTER TABLE app.t ADD y INT", BinlogPosition("binlog.000001", 14), 1
         ),
         TransactionEnd(BinlogPosition("binlog.000001", 16)),
     ]
@@ -178,6 +179,82 @@ def test_handle__rotate__file_changes_and_table_ids_forgotten() -> None:
     s._handle(event(16, b"\x01" + b"\x00" * 7, log_pos=300))
     assert s._out == [TransactionEnd(BinlogPosition("binlog.000002", 300))]
     assert s._by_id == {}
+
+
+def _xa_prepare_event(xid: bytes, *, one_phase: bool = False, log_pos: int = 1000) -> bytes:
+    body = bytes([one_phase]) + struct.pack("<III", 1, len(xid), 0) + xid
+    return event(38, body, log_pos)
+
+
+def _mariadb_gtid(flags2: int) -> bytes:
+    return event(162, struct.pack("<QIB", 7, 0, flags2) + b"\x00" * 8)
+
+
+def _mariadb_prepared_group(s: BinlogStream, key: int, xid: str) -> None:
+    s._handle(_mariadb_gtid(0x40))  # FL_PREPARED_XA
+    s._handle(event(19, table_map_body(ID_INT)))
+    s._handle(rows_event(23, _int_image(key), log_pos=100))
+    s._handle(query_event(f"XA END X'{xid.encode().hex()}',X'',1", log_pos=110))
+    s._handle(_xa_prepare_event(xid.encode(), log_pos=120))
+
+
+def test_handle__mariadb_xa_prepared_then_committed__rows_at_the_commit() -> None:
+    s = stream()
+    _mariadb_prepared_group(s, 5, "x1")
+    assert s._out == [TransactionEnd(BinlogPosition("binlog.000001", 120))]
+    s._handle(_mariadb_gtid(0x80))  # FL_COMPLETED_XA
+    s._handle(query_event("XA COMMIT X'7831',X'',1", log_pos=200))
+    assert s._out[1:] == [
+        RowChange("t", "insert", None, (5,), BinlogPosition("binlog.000001", 200)),
+        TransactionEnd(BinlogPosition("binlog.000001", 200)),
+    ]
+
+
+def test_handle__mariadb_xa_prepared_then_rolled_back__rows_dropped() -> None:
+    s = stream()
+    _mariadb_prepared_group(s, 5, "x1")
+    s._handle(query_event("XA ROLLBACK X'7831',X'',1", log_pos=200))
+    s._handle(_mariadb_gtid(0x00))
+    s._handle(event(19, table_map_body(ID_INT)))
+    s._handle(rows_event(23, _int_image(6), log_pos=300))
+    assert s._out == [
+        TransactionEnd(BinlogPosition("binlog.000001", 120)),
+        TransactionEnd(BinlogPosition("binlog.000001", 200)),
+        RowChange("t", "insert", None, (6,), BinlogPosition("binlog.000001", 300)),
+    ]
+
+
+def test_handle__mysql_xa_start_and_one_phase_prepare__rows_at_the_prepare() -> None:
+    s = stream()
+    s._handle(query_event("XA START X'7832',X'',1", log_pos=90))
+    s._handle(event(19, table_map_body(ID_INT)))
+    s._handle(rows_event(30, _int_image(8), log_pos=100))
+    s._handle(query_event("XA END X'7832',X'',1", log_pos=110))
+    assert s._out == []
+    s._handle(_xa_prepare_event(b"x2", one_phase=True, log_pos=120))
+    assert s._out == [
+        RowChange("t", "insert", None, (8,), BinlogPosition("binlog.000001", 120)),
+        TransactionEnd(BinlogPosition("binlog.000001", 120)),
+    ]
+
+
+def test_handle__xa_commit_prepared_before_the_start__binlog_error_names_remedy() -> None:
+    with pytest.raises(BinlogError, match="prepared before the migration") as error:
+        stream()._handle(query_event("XA COMMIT X'7833',X'',1", log_pos=200))
+    assert "X'7833',X'',1" in str(error.value) and "XA RECOVER" in str(error.value)
+
+
+def test_handle__reconnect_inside_a_prepared_group__group_delivered_again_once() -> None:
+    s = stream()
+    s._handle(_mariadb_gtid(0x40))
+    s._handle(event(19, table_map_body(ID_INT)))
+    s._handle(rows_event(23, _int_image(5), log_pos=100))
+    s._xa.reset()  # what a reconnect does: the group comes again from its GTID
+    _mariadb_prepared_group(s, 5, "x1")
+    s._handle(query_event("XA COMMIT X'7831',X'',1", log_pos=200))
+    assert [e for e in s._out if isinstance(e, RowChange)] == [
+        RowChange("t", "insert", None, (5,), BinlogPosition("binlog.000001", 200))
+    ]
 
 
 def test_handle__rows_without_table_map__binlog_error() -> None:
