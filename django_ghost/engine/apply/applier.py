@@ -68,6 +68,7 @@ from ..sql.quote import quote_identifier as q
 from ..table.plan import CopyPlan
 from .fence import VisibilityFence, binlog_order
 from .streamer import Committed, KeyChange, Marker, StreamItem
+from .touched import TouchedKeys
 
 KEYS_PER_STATEMENT = 1000
 MAX_CONFLICT_ROUNDS = 20
@@ -105,6 +106,9 @@ class Applier:
         # conflicts on another unique key: only used when the ghost has none.
         self.replace_safe = all(u.name == plan.ghost_key_name for u in plan.ghost.unique_keys)
         self._targets = [p.target.name for p in plan.columns]
+        self.touched: TouchedKeys | None = None
+        """When set (verification by key is on, verify/keyed.py), every key written to
+        the ghost by key is recorded here with the position consumed at the time."""
 
     # -- queue ---------------------------------------------------------------------------
 
@@ -192,6 +196,11 @@ class Applier:
             )
         for batch in _batches(present):
             self._retrying(conn, self._reread(len(batch), replace=True), batch)
+        self._record(pending)
+
+    def _record(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        if self.touched is not None:
+            self.touched.add(keys, self.consumed)
 
     def refresh(
         self, keys: Sequence[tuple[Any, ...]], locked_conn: Connection | None = None
@@ -254,6 +263,7 @@ class Applier:
                     functools.partial(self._write, conn, keys, transactional),
                     keep_duplicates=True,
                 )
+                self._record(keys)
                 return
             except MySQLdb.IntegrityError as exc:
                 extra = self._colliding_ghost_keys(conn, keys)
@@ -261,6 +271,7 @@ class Applier:
                     raise self._data_error(exc) from None
                 keys = keys + extra
         self._with_retries(functools.partial(self._write, conn, keys, transactional))
+        self._record(keys)
 
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]
