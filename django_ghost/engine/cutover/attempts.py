@@ -148,13 +148,15 @@ class Attempt(abc.ABC):
         if self.verifier is None:
             return
         started = time.monotonic()
-        reapplied = self.verifier.reapplied
+        background, reapplied = self.verifier.verified, self.verifier.reapplied
         compared = self.verifier.verify_under_lock(lock_conn)
         log.info(
-            "cut-over verification by key: %d keys equal, %d re-applied (%.3f s under the lock)",
+            "cut-over verification by key: %d keys compared, %d re-applied (%.3f s under "
+            "the lock; %d keys verified before it, in the background)",
             compared,
             self.verifier.reapplied - reapplied,
             time.monotonic() - started,
+            background,
         )
 
     def exists(self, table: str) -> bool:
