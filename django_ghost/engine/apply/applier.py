@@ -39,6 +39,9 @@ writer connection, so neither sees the other half-done):
   event (a later event will re-read it again), converges to the original's state.
 Once the copy is complete every key is applied; under the cut-over lock the final batch
 reads the frozen original, so the ghost equals it exactly when the tables are swapped.
+Each key written (a batch, a refresh) is recorded in ``touched`` for the verification by
+key (verify/keyed.py), which compares it with the original's row and re-applies it if
+it differs.
 
 Because a re-read can see a row's *future* state while another row still holds its old
 value in the ghost, a batch may collide on a unique key transiently (two rows swapping

@@ -3,7 +3,8 @@
 :class:`Streaming` holds what the start-streaming step started (the binlog streamer, the
 changelog heartbeat, the applier on the writer session) and gives the migrator's thread
 its turns of applying: between copy chunks, while an index builds or the checksum
-compares, while the cut-over is postponed, and to catch up before a lock is taken.
+compares, while the cut-over is postponed, and to catch up before a lock is taken; after
+each, the turns registered in ``after_apply`` (the verification by key's) run.
 :func:`open_stream`, :func:`open_heartbeat` and :func:`open_writer` make its parts.
 """
 

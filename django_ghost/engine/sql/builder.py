@@ -1,4 +1,5 @@
-"""Statement builders for the copy, the by-key apply and the checksum. Pure strings.
+"""Statement builders for the copy, the by-key apply, the checksum and the verification
+by key. Pure strings.
 
 Key bounds live in session user variables on the connection that runs the statements
 (``@ghost_lo_<i>``, ``@ghost_hi_<i>``, ...): values selected from the table into a
