@@ -44,7 +44,8 @@ REPO = Path(__file__).resolve().parent.parent
 WRITES_PER_TRANSACTION = 4
 VERIFY_LINE = re.compile(
     r"cut-over verification by key: (?P<keys>\d+) keys compared, (?P<reapplied>\d+) "
-    r"re-applied \((?P<seconds>[\d.]+) s under the lock; (?P<background>\d+) keys"
+    r"re-applied \((?P<seconds>[\d.]+) s under the lock; before it, in the background: "
+    r"(?P<background>\d+) keys verified, (?P<background_reapplied>\d+) re-applied"
 )
 
 
@@ -57,6 +58,7 @@ class Measure:
     verify_seconds: float | None
     keys_under_lock: int | None
     keys_in_background: int | None
+    reapplied_in_background: int | None
     writes_per_second: float
     wall_seconds: float
     loadavg: float
@@ -96,6 +98,7 @@ def migrate(
         verify_seconds=float(found["seconds"]) if found else None,
         keys_under_lock=int(found["keys"]) if found else None,
         keys_in_background=int(found["background"]) if found else None,
+        reapplied_in_background=int(found["background_reapplied"]) if found else None,
         writes_per_second=0.0,
         wall_seconds=outcome.wall_seconds,
         loadavg=round(os.getloadavg()[0], 2),
@@ -121,7 +124,8 @@ def measure(server: Server, args: argparse.Namespace, logs: Path) -> list[Measur
                     f"run {run} verify={'on ' if verify else 'off'} ok={done.ok} "
                     f"stall={_fmt(done.stall_seconds)} s, verification under the lock "
                     f"{_fmt(done.verify_seconds)} s over {done.keys_under_lock} keys "
-                    f"({done.keys_in_background} before it), {done.writes_per_second:.0f} "
+                    f"({done.keys_in_background} verified and {done.reapplied_in_background} "
+                    f"re-applied before it), {done.writes_per_second:.0f} "
                     f"writes/s, load {done.loadavg} {done.error}"
                 )
         finally:
@@ -136,14 +140,15 @@ def _fmt(value: float | None) -> str:
 def summary(measures: list[Measure]) -> list[str]:
     lines = [
         "| run | verification | stall (s) | of it, verification (s) | keys under the lock "
-        "| writes/s | load avg |",
-        "|---|---|---|---|---|---|---|",
+        "| keys verified before (re-applied) | writes/s | load avg |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in measures:
+        background = f"{m.keys_in_background} ({m.reapplied_in_background})" if m.verify else "-"
         lines.append(
             f"| {m.run} | {'on' if m.verify else 'off'} | {_fmt(m.stall_seconds)} | "
             f"{_fmt(m.verify_seconds)} | {m.keys_under_lock if m.verify else '-'} | "
-            f"{m.writes_per_second:.0f} | {m.loadavg} |"
+            f"{background} | {m.writes_per_second:.0f} | {m.loadavg} |"
         )
     lines.append("")
     for verify in (True, False):

@@ -152,11 +152,12 @@ class Attempt(abc.ABC):
         compared = self.verifier.verify_under_lock(lock_conn)
         log.info(
             "cut-over verification by key: %d keys compared, %d re-applied (%.3f s under "
-            "the lock; %d keys verified before it, in the background)",
+            "the lock; before it, in the background: %d keys verified, %d re-applied)",
             compared,
             self.verifier.reapplied - reapplied,
             time.monotonic() - started,
             background,
+            reapplied,
         )
 
     def exists(self, table: str) -> bool:
