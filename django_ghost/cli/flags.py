@@ -250,13 +250,14 @@ OPTION_HELP: dict[str, str] = {
     "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",
     "cut_over": "Cut-over algorithm: atomic (default) or two-step.",
     "cut_over_lock_timeout_seconds": "Lock wait timeout of each cut-over attempt.",
-    "cut_over_count_check_max_rows": (
-        "Compare COUNT(*) of both tables under the cut-over lock up to this many rows (0: off)."
-    ),
     "cut_over_exponential_backoff": "Wait exponentially longer between cut-over attempts.",
     "exponential_backoff_max_interval": "Longest wait between cut-over attempts (seconds).",
     "checksum": "Verify the new table against the original before the cut-over.",
     "checksum_chunk_size": "Rows per checksum chunk.",
+    "verify_applied_keys": (
+        "Verify every key the apply writes against the original, in the background and "
+        "under the cut-over lock."
+    ),
     "postpone_cut_over_flag_file": "While this file exists the cut-over waits.",
     "exact_rowcount": "Count the rows with COUNT(*) for an exact progress figure.",
     "status_interval_seconds": "Longest gap between two status lines.",

@@ -31,7 +31,6 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
     "heartbeat_interval_millis": (100, 1000),
     "max_lag_millis": (100, 3_600_000),
     "cut_over_lock_timeout_seconds": (1, 10),
-    "cut_over_count_check_max_rows": (0, 1_000_000_000_000),
     "exponential_backoff_max_interval": (2, 3600),
     "checksum_chunk_size": (100, 1_000_000),
     "chunk_time_target_millis": (0, 60_000),
@@ -101,11 +100,11 @@ class GhostConfig:
     # -- cut-over --------------------------------------------------------------------------
     cut_over: str = "atomic"
     cut_over_lock_timeout_seconds: int = 3
-    cut_over_count_check_max_rows: int = 2_000_000
     cut_over_exponential_backoff: bool = False
     exponential_backoff_max_interval: int = 64
     checksum: bool = True
     checksum_chunk_size: int = 10000
+    verify_applied_keys: bool = True
     postpone_cut_over_flag_file: str = ""
     # -- progress --------------------------------------------------------------------------
     exact_rowcount: bool = False

@@ -3,20 +3,22 @@
     validate options → connect → read server facts → discover the topology → parse the ALTER
     → inspect the table → take the migration lock → create changelog and ghost tables
     → plan the copy → (validation only: report the new table and stop) → defer the plain
-    secondary indexes → start the binlog stream → capture the copy range → copy rows while
-    applying changes → build the deferred indexes → catch up → verify with a checksum
-    → wait for cut-over approval → cut over → clean up
+    secondary indexes → start the binlog stream (and the verification by key of what it
+    applies) → capture the copy range → copy rows while applying changes → build the
+    deferred indexes → catch up → verify with a checksum → wait for cut-over approval
+    → cut over → clean up
 
 ``Migrator._run_once`` is that list: each step is a call that takes what it needs and
 returns what it produces (the sessions as ``Servers``, the running apply as
 ``Streaming``, the copier, ...). What a step opens, starts or creates for the rest of the
 run it registers in the run's ``Resources`` (state/resources.py), which one ``release()``
 undoes whichever step fails: it stops the threads, drops the tables this run created
-unless they must stay (the ghost once swapped in or refused by the cut-over's row count
-check; both tables after a lost connection once a checkpoint was saved), and closes the
-sessions. After such a lost connection ``run()`` resumes from the checkpoint by itself,
-up to ``auto_resume_attempts`` times. The hook events fire from ``_run_once`` and,
-within the steps, through ``self.ops`` (control/operations.py), in the order of the list.
+unless they must stay (the ghost once swapped in or refused by the cut-over's
+verification by key; both tables after a lost connection once a checkpoint was saved),
+and closes the sessions. After such a lost connection ``run()`` resumes from the
+checkpoint by itself, up to ``auto_resume_attempts`` times. The hook events fire from
+``_run_once`` and, within the steps, through ``self.ops`` (control/operations.py), in the
+order of the list.
 
 Order matters in two places. The binlog stream starts *before* the copy range is read,
 so no change can fall between the two (apply/applier.py explains why that makes copy +
@@ -28,15 +30,8 @@ the lag reading on the *inspector* (``servers.inspector``, a replica in gh-ost's
 mode), everything else on the *applier* (``servers.main``, the primary). On a primary
 both are one.
 
-The bodies of the steps live in the engine's packages, each given what it needs:
-topology/preflight.py (connect, check the server, the topology, the ALTER and the table),
-state/helper_tables.py (the migration lock; create the changelog and the ghost),
-state/resume.py (take over a killed run, save checkpoints), table/plan.py (the copy
-plan), copy/deferred.py (drop and build the plain secondary indexes), apply/streaming.py
-(the stream, the writer, applying changes between and during the other steps, catching
-up), copy/loop.py (the copy), verify/verification.py (the checksum step), cutover/ (the
-swap), topology/replicas.py (waiting for the inspected replica, test_on_replica) and
-reporting.py (progress snapshots and the result).
+The bodies of the steps live in the engine's packages, each given what it needs
+(docs/development.md lists which package holds which step).
 """
 
 from __future__ import annotations
@@ -70,11 +65,11 @@ from .control.operations import Operations
 from .copy import deferred
 from .copy.copier import Copier
 from .copy.loop import copy_rows, open_copy
-from .cutover.attempts import CutOverCountMismatch
+from .cutover.attempts import CutOverVerificationFailed
 from .cutover.cutover import CutOver
 from .errors import AbortedError
 from .hooks import CompositeHooks, Hooks
-from .mysql.connection import Connection, ConnectionSpec, connect, execute, query
+from .mysql.connection import Connection, ConnectionSpec, connect, execute
 from .mysql.server import ServerFacts
 from .progress import ProgressSnapshot
 from .result import MigrationResult
@@ -86,7 +81,7 @@ from .state.checkpoint import Checkpoint
 from .state.helper_tables import take_migration_lock
 from .state.resources import Resources
 from .table.changelog import Changelog
-from .table.info import TableInfo, read_table
+from .table.info import TableInfo, read_table, show_create_table
 from .table.plan import CopyPlan, plan_alter
 from .topology import replicas
 from .topology.preflight import (
@@ -97,7 +92,8 @@ from .topology.preflight import (
     inspect_table,
     open_session,
 )
-from .verify.verification import Verification
+from .verify.keyed import KeyVerifier, start_key_verification
+from .verify.verification import Verification, open_compare_session
 
 log = logging.getLogger("django_ghost")
 
@@ -198,12 +194,13 @@ class Migrator:
             take_migration_lock(resources.session(self.connect_fn(servers.spec)), self.config)
             changelog, resumed = self.create_changelog_and_ghost(servers, parsed, resources)
             plan = self.plan_copy(servers.main, parsed, original)
-            new_table = _show_create_table(servers.main, self.names.ghost)
+            new_table = show_create_table(servers.main, self.names.ghost)
             self.ops.fire("validated")
             if not self.config.execute:
                 return self.reporter.result(started, noop=True, verified=False, new_table=new_table)
             self.defer_secondary_indexes(servers.main, changelog, resumed)
             streaming = self.start_streaming(servers, plan, changelog, resumed, resources)
+            verifier = self.verify_applied_keys(servers, plan, streaming, resources)
             copier = self.capture_copy_range(streaming, plan, changelog, resumed)
             checkpoints = resume.Checkpoints(
                 changelog,
@@ -217,12 +214,12 @@ class Migrator:
             copy_rows(copier, streaming, checkpoints)
             self.ops.fire("row-copy-complete")
             if self.build_deferred_indexes(servers, streaming):
-                new_table = _show_create_table(servers.main, self.names.ghost)
+                new_table = show_create_table(servers.main, self.names.ghost)
             self.catch_up(streaming)
             verified = self.verify_checksum(servers, plan, changelog, streaming)
             self.wait_for_cut_over_approval(streaming, checkpoints)
             self.ops.fire("before-cut-over")
-            self.cut_over(servers, changelog, streaming, resources)
+            self.cut_over(servers, changelog, streaming, resources, verifier)
             self.clean_up(servers.main, resources)
             # Snapshots are rate-limited: without this one, a progress bar ends on the
             # last mid-copy snapshot instead of "done" at 100%.
@@ -362,6 +359,17 @@ class Migrator:
             stop=self.external_stop,
         )
 
+    def verify_applied_keys(
+        self, servers: Servers, plan: CopyPlan, streaming: Streaming, resources: Resources
+    ) -> KeyVerifier | None:
+        """Verify every key the apply writes, in the background and under the cut-over
+        lock, on a session of its own (verify/keyed.py); None when turned off."""
+        if not self.config.verify_applied_keys:
+            return None
+        facts = servers.facts
+        conn = open_compare_session(self.connect_fn, servers.spec, self.config, plan, facts)
+        return start_key_verification(resources.session(conn), streaming)
+
     def capture_copy_range(
         self, streaming: Streaming, plan: CopyPlan, changelog: Changelog, resumed: Checkpoint | None
     ) -> Copier:
@@ -429,7 +437,12 @@ class Migrator:
             streaming.report()
 
     def cut_over(
-        self, servers: Servers, changelog: Changelog, streaming: Streaming, resources: Resources
+        self,
+        servers: Servers,
+        changelog: Changelog,
+        streaming: Streaming,
+        resources: Resources,
+        verifier: KeyVerifier | None,
     ) -> None:
         self.context.set_phase("cutting over")
         cut = CutOver(
@@ -441,13 +454,14 @@ class Migrator:
             changelog=changelog,
             main_conn=servers.main,
             before_attempt=lambda: self.catch_up(streaming),
+            verifier=verifier,
         )
         with replicas.around_cut_over(
             servers, self.config, self.names, self.ops.fire, self.ops.status_printer
         ):
             try:
                 cut.run()
-            except CutOverCountMismatch:
+            except CutOverVerificationFailed:
                 # Kept for inspection, as the error says: the release must not drop it.
                 resources.keep(self.names.ghost)
                 raise
@@ -481,12 +495,3 @@ class Migrator:
 
     def _connect_plain(self, spec: ConnectionSpec) -> Connection:
         return self.connect_fn(spec)
-
-
-def _show_create_table(conn: Connection, table: str) -> str:
-    return str(query(conn, f"SHOW CREATE TABLE {q(table)}")[0][1])
-
-
-def run_migration(config: GhostConfig, **kwargs: Any) -> MigrationResult:
-    """Convenience: ``Migrator(config, **kwargs).run()``."""
-    return Migrator(config, **kwargs).run()

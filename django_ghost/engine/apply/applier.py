@@ -41,6 +41,9 @@ writer connection, so neither sees the other half-done):
   event (a later event will re-read it again), converges to the original's state.
 Once the copy is complete every key is applied; under the cut-over lock the final batch
 reads the frozen original, so the ghost equals it exactly when the tables are swapped.
+Each key written (a batch, a refresh) is recorded in ``touched`` for the verification by
+key (verify/keyed.py), which compares it with the original's row and re-applies it if
+it differs.
 
 Because a re-read can see a row's *future* state while another row still holds its old
 value in the ghost, a batch may collide on a unique key transiently (two rows swapping
@@ -70,6 +73,7 @@ from ..sql.quote import quote_identifier as q
 from ..table.plan import CopyPlan
 from .fence import VisibilityFence, binlog_order
 from .streamer import Committed, KeyChange, Marker, StreamItem
+from .touched import TouchedKeys
 
 KEYS_PER_STATEMENT = 1000
 MAX_CONFLICT_ROUNDS = 20
@@ -109,6 +113,9 @@ class Applier:
         # unique key is exactly the shared key (plan.py, ``replaces_by_shared_key``).
         self.replace_safe = plan.replaces_by_shared_key
         self._targets = [p.target.name for p in plan.columns]
+        self.touched: TouchedKeys | None = None
+        """When set (verification by key is on, verify/keyed.py), every key written to
+        the ghost by key is recorded here with the position consumed at the time."""
 
     # -- queue ---------------------------------------------------------------------------
 
@@ -196,6 +203,11 @@ class Applier:
             )
         for batch in _batches(present):
             self._retrying(conn, self._reread(len(batch), replace=True), batch)
+        self._record(pending)
+
+    def _record(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        if self.touched is not None:
+            self.touched.add(keys, self.consumed)
 
     def refresh(
         self, keys: Sequence[tuple[Any, ...]], locked_conn: Connection | None = None
@@ -258,6 +270,7 @@ class Applier:
                     functools.partial(self._write, conn, keys, transactional),
                     keep_duplicates=True,
                 )
+                self._record(keys)
                 return
             except MySQLdb.IntegrityError as exc:
                 extra = self._colliding_ghost_keys(conn, keys)
@@ -265,6 +278,7 @@ class Applier:
                     raise self._data_error(exc) from None
                 keys = keys + extra
         self._with_retries(functools.partial(self._write, conn, keys, transactional))
+        self._record(keys)
 
     def _write(self, conn: Connection, keys: list[tuple[Any, ...]], transactional: bool) -> None:
         params = [value for key in keys for value in key]

@@ -3,7 +3,8 @@
 :class:`Streaming` holds what the start-streaming step started (the binlog streamer, the
 changelog heartbeat, the applier on the writer session) and gives the migrator's thread
 its turns of applying: between copy chunks, while an index builds or the checksum
-compares, while the cut-over is postponed, and to catch up before a lock is taken.
+compares, while the cut-over is postponed, and to catch up before a lock is taken; after
+each, the turns registered in ``after_apply`` (the verification by key's) run.
 :func:`open_stream`, :func:`open_heartbeat` and :func:`open_writer` make its parts.
 """
 
@@ -144,6 +145,9 @@ class Streaming:
     wait_while_throttled: Callable[[], None]
     report: Callable[[], None]
     stop: threading.Event | None = None
+    after_apply: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+    """Run after each stretch of applying (apply_pending): the verification by key's
+    background turns (verify/keyed.py), on the migrator's thread like everything here."""
 
     @property
     def writer(self) -> Connection:
@@ -163,8 +167,13 @@ class Streaming:
             )
 
     def apply_pending(self, *, budget_seconds: float, wait: float = 0.0) -> None:
-        """Apply queued changes until the queue is empty or ``budget_seconds`` passed;
-        wait up to ``wait`` seconds for the first one."""
+        """Apply queued changes until the queue is empty or ``budget_seconds`` passed
+        (waiting up to ``wait`` seconds for the first one), then run ``after_apply``."""
+        self._drain_for(budget_seconds, wait)
+        for turn in self.after_apply:
+            turn()
+
+    def _drain_for(self, budget_seconds: float, wait: float) -> None:
         deadline = time.monotonic() + budget_seconds
         first = True
         while True:

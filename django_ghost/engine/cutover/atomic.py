@@ -7,10 +7,9 @@ by-key apply.
    application's writes to the original wait (its reads go on). The *sentry* is an empty
    table created under the old-table name: if A dies and its locks vanish, the pending
    RENAME fails on "table exists" instead of running before the final changes applied.
-2. The final apply, the AUTO_INCREMENT carry and the row count check (attempts.py); the
-   writer's locking reads of the original are compatible with A's READ lock, and A
-   cannot read tables it has not locked, so the counts run on session B and the main
-   session in parallel.
+2. The final apply, the AUTO_INCREMENT carry and the verification by key (attempts.py);
+   the writer's reads of the original are compatible with A's READ lock, and A cannot
+   read tables it has not locked, so the keys are compared on the verifier's session.
 3. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``. RENAME
    takes its metadata locks one table at a time, in name order, so at first it waits on
    whichever of the three sorts first. A drops the sentry (allowed: it holds it), which
@@ -105,10 +104,8 @@ class AtomicAttempt(Attempt):
             locked_at = self.lock_tables(lock_conn, f"{q(self.original)} READ, {q(self.old)} WRITE")
             self.apply_up_to_lock(None)
             self.carry_auto_increment(self.main)
-            # B is idle until the RENAME: it counts the original (readable by other
-            # sessions under A's READ lock) while the main session counts the ghost.
+            self.verify_applied_keys(None)
             execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
-            self.check_row_counts(rename_conn, self.main)
 
             rename_sql = (
                 f"RENAME TABLE {q(self.original)} TO {q(self.old)}, "

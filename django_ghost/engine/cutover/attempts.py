@@ -7,11 +7,11 @@ Under its lock an attempt (atomic.py, two_step.py) does the same three things:
    change queued before it; the ghost now equals the frozen original.
 2. It carries AUTO_INCREMENT over, so ids deleted at the top of the original are never
    handed out again.
-3. Safety net: when the migration's row count is at most
-   ``cut_over_count_check_max_rows``, it counts both tables (on two sessions in parallel
-   when it has them, one after the other on one session otherwise). Different counts fail
-   the migration, not the attempt (retrying cannot fix a divergence): nothing is renamed,
-   and the ghost is kept for inspection.
+3. It verifies by key every key applied since the background verification last saw
+   it (verify/keyed.py), the final drain's included; a key that differs is re-applied
+   and compared again. A key that still differs fails the migration, not the attempt
+   (retrying cannot fix a divergence): nothing is renamed, and the ghost is kept for
+   inspection.
 
 Each attempt is bounded by the lock timeout T; a failed attempt leaves the original
 intact and is retried with a (optionally exponential) backoff, up to ``default_retries``.
@@ -22,7 +22,6 @@ from __future__ import annotations
 import abc
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from ..errors import CutOverError, DataError, GhostError
 from ..mysql.connection import Connection, ConnectionSpec, execute, query, scalar
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
+from ..verify.keyed import KeysDiffer, KeyVerifier, describe_keys
 
 log = logging.getLogger("django_ghost")
 
@@ -49,24 +49,15 @@ class CutOverAttemptFailed(GhostError):
     """One attempt failed; the original is intact and the attempt may be retried."""
 
 
-class CutOverCountMismatch(CutOverError):
-    """Under the cut-over lock the ghost's row count differed from the frozen original's;
-    nothing was renamed. Not retried: another attempt would find the same divergence."""
+class CutOverVerificationFailed(CutOverError):
+    """Under the cut-over lock, keys of the ghost still differed from the frozen
+    original's after being re-applied; nothing was renamed. Not retried: another attempt
+    would find the same divergence."""
 
-    def __init__(self, message: str, *, original_rows: int, ghost_rows: int):
+    def __init__(self, message: str, *, keys: list[tuple[Any, ...]], compared: int):
         super().__init__(message)
-        self.original_rows = original_rows
-        self.ghost_rows = ghost_rows
-
-
-class CountsDiffer(Exception):
-    """Raised under the lock; :func:`retry` turns it into CutOverCountMismatch once the
-    attempt has released everything."""
-
-    def __init__(self, original_rows: int, ghost_rows: int):
-        super().__init__(f"{original_rows} != {ghost_rows}")
-        self.original_rows = original_rows
-        self.ghost_rows = ghost_rows
+        self.keys = keys
+        self.compared = compared
 
 
 class Attempt(abc.ABC):
@@ -85,6 +76,7 @@ class Attempt(abc.ABC):
         streamer: Streamer,
         changelog: Changelog,
         main_conn: Connection,
+        verifier: KeyVerifier | None = None,
     ):
         self.spec = spec
         self.connect = connect
@@ -96,6 +88,7 @@ class Attempt(abc.ABC):
         self.streamer = streamer
         self.changelog = changelog
         self.main = main_conn
+        self.verifier = verifier
         self.timeout = context.config.cut_over_lock_timeout_seconds
 
     def own_ddl_of(self, conn: Connection) -> int:
@@ -116,7 +109,7 @@ class Attempt(abc.ABC):
     @abc.abstractmethod
     def run(self) -> None:
         """Swap the ghost in, or raise CutOverAttemptFailed (or a MySQL OperationalError)
-        with the original intact, or CountsDiffer."""
+        with the original intact, or KeysDiffer."""
 
     def lock_tables(self, lock_conn: Connection, tables: str) -> float:
         """``LOCK TABLES`` on the lock session; the attempt fails (and is retried) when the
@@ -170,60 +163,25 @@ class Attempt(abc.ABC):
         if source is not None and (target is None or int(source) > int(target)):
             execute(lock_conn, f"ALTER TABLE {q(self.ghost)} AUTO_INCREMENT = {int(source)}")
 
-    def check_row_counts(self, original_conn: Connection, ghost_conn: Connection) -> None:
-        """Raise CountsDiffer unless both tables hold as many rows (run under the lock,
-        after the final apply). On two sessions the counts run in parallel; on one (the
-        two-step lock session) one after the other."""
-        limit = self.context.config.cut_over_count_check_max_rows
-        rows = max(self.context.rows_copied, self.context.rows_estimate)
-        if limit == 0:
-            return
-        if rows > limit:
-            log.info(
-                "cut-over row count check skipped: about %d rows, above "
-                "cut_over_count_check_max_rows=%d",
-                rows,
-                limit,
-            )
+    def verify_applied_keys(self, lock_conn: Connection | None) -> None:
+        """Raise KeysDiffer unless every key applied since it was last verified equals
+        the frozen original's row, after one re-apply of those that differ (run under
+        the lock, after the final apply; on the lock session when it holds the ghost,
+        as in the two-step cut-over, else on the verifier's own session)."""
+        if self.verifier is None:
             return
         started = time.monotonic()
-        if original_conn is ghost_conn:
-            original_rows = _count(original_conn, self.original)
-            ghost_rows = _count(ghost_conn, self.ghost)
-        else:
-            original_rows, ghost_rows = self._count_in_parallel(original_conn, ghost_conn)
+        background, reapplied = self.verifier.verified, self.verifier.reapplied
+        compared = self.verifier.verify_under_lock(lock_conn)
         log.info(
-            "cut-over row count check: %s %d rows, %s %d rows (%.3f s under the lock)",
-            self.original,
-            original_rows,
-            self.ghost,
-            ghost_rows,
+            "cut-over verification by key: %d keys compared, %d re-applied (%.3f s under "
+            "the lock; before it, in the background: %d keys verified, %d re-applied)",
+            compared,
+            self.verifier.reapplied - reapplied,
             time.monotonic() - started,
+            background,
+            reapplied,
         )
-        if original_rows != ghost_rows:
-            raise CountsDiffer(original_rows, ghost_rows)
-
-    def _count_in_parallel(
-        self, original_conn: Connection, ghost_conn: Connection
-    ) -> tuple[int, int]:
-        results: dict[str, int] = {}
-        errors: list[BaseException] = []
-
-        def count_ghost() -> None:
-            try:
-                results["ghost"] = _count(ghost_conn, self.ghost)
-            except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
-                errors.append(exc)
-
-        worker = threading.Thread(target=count_ghost, name="ghost-count", daemon=True)
-        worker.start()
-        try:
-            original_rows = _count(original_conn, self.original)
-        finally:
-            worker.join()
-        if errors:
-            raise errors[0]
-        return original_rows, results["ghost"]
 
     def exists(self, table: str) -> bool:
         return bool(
@@ -234,10 +192,6 @@ class Attempt(abc.ABC):
                 (table,),
             )
         )
-
-
-def _count(conn: Connection, table: str) -> int:
-    return int(scalar(conn, f"SELECT COUNT(*) FROM {q(table)}"))
 
 
 def retry(
@@ -263,8 +217,10 @@ def retry(
         except (CutOverAttemptFailed, MySQLdb.OperationalError) as exc:
             last_error = exc
             context.throttle_reason = f"cut-over attempt {number} failed: {exc}"
-        except CountsDiffer as exc:
-            raise _count_mismatch(exc, original=attempt.original, ghost=attempt.ghost) from None
+        except KeysDiffer as exc:
+            raise _verification_failed(
+                exc, original=attempt.original, ghost=attempt.ghost
+            ) from None
         sleep(backoff(config, number))
     raise CutOverError(
         f"Cut-over did not succeed after {config.default_retries} attempts (last error: "
@@ -281,19 +237,22 @@ def backoff(config: GhostConfig, attempt: int) -> float:
     return 1.0
 
 
-def _count_mismatch(counts: CountsDiffer, *, original: str, ghost: str) -> CutOverCountMismatch:
+def _verification_failed(
+    differ: KeysDiffer, *, original: str, ghost: str
+) -> CutOverVerificationFailed:
     where = (
         f"The ghost table {ghost} is kept for inspection (compare it with "
         f"{original}; django-ghost --cleanup or DROP TABLE removes it)."
     )
-    return CutOverCountMismatch(
+    return CutOverVerificationFailed(
         f"Cut-over refused: under the cut-over lock, after the final changes were "
-        f"applied, the original table {original} has {counts.original_rows} rows but "
-        f"the ghost table has {counts.ghost_rows}. Nothing was renamed: the original "
-        f"table {original} is untouched. {where} The migration failed rather than "
-        "retried, since another attempt would swap in the same divergence. This is a "
-        "django_ghost bug: please report it with both counts, the ALTER and this run's "
+        f"applied, {len(differ.keys)} of the {differ.compared} keys verified still "
+        f"differ between the original table {original} and the ghost table after being "
+        f"re-applied (keys: {describe_keys(differ.keys)}). Nothing was renamed: the "
+        f"original table {original} is untouched. {where} The migration failed rather "
+        "than retried, since another attempt would swap in the same divergence. This is "
+        "a django_ghost bug: please report it with those keys, the ALTER and this run's "
         "log.",
-        original_rows=counts.original_rows,
-        ghost_rows=counts.ghost_rows,
+        keys=differ.keys,
+        compared=differ.compared,
     )

@@ -22,6 +22,7 @@ from ..context import MigrationContext
 from ..mysql.connection import Connection, ConnectionSpec
 from ..sql.names import TableNames
 from ..table.changelog import Changelog
+from ..verify.keyed import KeyVerifier
 from .atomic import AtomicAttempt
 from .attempts import Attempt, retry
 from .two_step import TwoStepAttempt
@@ -32,7 +33,8 @@ VARIANTS: dict[str, type[Attempt]] = {"atomic": AtomicAttempt, "two-step": TwoSt
 
 class CutOver:
     """Runs cut-over attempts of the configured variant until one succeeds or the retries
-    run out; ``before_attempt`` (the catch-up) runs before each."""
+    run out; ``before_attempt`` (the catch-up) runs before each; ``verifier`` verifies by
+    key under the lock (None: verify_applied_keys is off)."""
 
     def __init__(
         self,
@@ -46,6 +48,7 @@ class CutOver:
         main_conn: Connection,
         sleep: Callable[[float], None] = time.sleep,
         before_attempt: Callable[[], None] | None = None,
+        verifier: KeyVerifier | None = None,
     ):
         variant = VARIANTS[context.config.cut_over]
         self.attempt = variant(
@@ -59,6 +62,7 @@ class CutOver:
             streamer=streaming.streamer,
             changelog=changelog,
             main_conn=main_conn,
+            verifier=verifier,
         )
         self.sleep = sleep
         self.before_attempt = before_attempt

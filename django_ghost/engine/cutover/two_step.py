@@ -1,6 +1,6 @@
 """The two-step cut-over (``cut_over="two-step"``): one session locks both tables WRITE,
-does the shared steps under the lock (attempts.py; its counts run one after the other,
-since it alone can read both tables), then renames with ALTER ... RENAME twice. Between
+does the shared steps under the lock (attempts.py; it verifies the keys itself, since
+it alone can read both tables), then renames with ALTER ... RENAME twice. Between
 the two renames the original's name does not exist, so the application's statements
 fail for a moment; the atomic cut-over (atomic.py) has no such gap.
 """
@@ -32,7 +32,7 @@ class TwoStepAttempt(Attempt):
             )
             self.apply_up_to_lock(lock_conn)
             self.carry_auto_increment(lock_conn)
-            self.check_row_counts(lock_conn, lock_conn)
+            self.verify_applied_keys(lock_conn)
             execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
             execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
             execute(lock_conn, "UNLOCK TABLES")

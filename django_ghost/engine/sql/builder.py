@@ -1,4 +1,5 @@
-"""Statement builders for the copy, the by-key apply and the checksum. Pure strings.
+"""Statement builders for the copy, the by-key apply, the checksum and the verification
+by key. Pure strings.
 
 Key bounds live in session user variables on the connection that runs the statements
 (``@ghost_lo_<i>``, ``@ghost_hi_<i>``, ...): values selected from the table into a
@@ -186,14 +187,21 @@ def refresh_insert(
     names = [q(c.name) for c in key]
     cond = key_list_condition(names, [c.placeholder() for c in key], rows)
     if copied_range_only:
-        copied = compare_to_vars(names, "<=" if copied_through_lo else "<", "lo")
-        above = compare_to_vars(names, ">", "max")
-        cond = f"{cond} AND ({copied} OR {above})"
+        cond = f"{cond} AND {written_range(names, copied_through_lo=copied_through_lo)}"
     verb = "REPLACE" if replace else "INSERT"
     return (
         f"{verb} INTO {q(ghost)} ({', '.join(q(c) for c in target_columns)}) "
         f"SELECT {', '.join(source_exprs)} FROM {q(original)} WHERE {cond} {lock_clause}"
     )
+
+
+def written_range(names: Sequence[str], *, copied_through_lo: bool) -> str:
+    """While the copy runs: keys the copy has passed (``<= @ghost_lo``, ``< @ghost_lo``
+    before the first chunk) or above its fixed maximum (``> @ghost_max``), the only keys
+    the ghost may hold; the rest are left to the chunks still to come."""
+    copied = compare_to_vars(names, "<=" if copied_through_lo else "<", "lo")
+    above = compare_to_vars(names, ">", "max")
+    return f"({copied} OR {above})"
 
 
 def checksum_chunk(table: str, index: str, row_exprs: Sequence[str], range_cond: str) -> str:
@@ -206,3 +214,9 @@ def checksum_chunk(table: str, index: str, row_exprs: Sequence[str], range_cond:
         "SELECT COUNT(*), COALESCE(BIT_XOR(d), 0), COALESCE(SUM(d), 0) FROM "
         f"(SELECT {row} AS d FROM {q(table)} FORCE INDEX ({q(index)}) WHERE {range_cond}) AS r"
     )
+
+
+def compare_checksums(original_sql: str, ghost_sql: str) -> str:
+    """Two :func:`checksum_chunk` statements as one: the original's three figures, then
+    the ghost's, read by one statement (one read view, one round trip)."""
+    return f"SELECT * FROM ({original_sql}) AS o CROSS JOIN ({ghost_sql}) AS g"

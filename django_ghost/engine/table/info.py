@@ -11,6 +11,7 @@ import dataclasses
 
 from ..mysql.connection import Connection, query, query_dicts
 from ..sql.columns import Column
+from ..sql.quote import quote_identifier as q
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,3 +194,8 @@ def _read_cascading_foreign_keys(conn: Connection, schema: str, table: str) -> t
 
 def _int_or_none(value: object) -> int | None:
     return None if value is None else int(str(value))
+
+
+def show_create_table(conn: Connection, table: str) -> str:
+    """The server's CREATE TABLE statement of ``table``."""
+    return str(query(conn, f"SHOW CREATE TABLE {q(table)}")[0][1])

@@ -97,6 +97,14 @@ def _column_digest(expr: str) -> str:
     return f"COALESCE(CRC32({expr}), -1)"
 
 
+def row_digests(plan: CopyPlan) -> tuple[list[str], list[str]]:
+    """The per-column digests over every shared column, for the original's rows and for
+    the ghost's; ``builder.checksum_chunk`` hashes each row from them. The checksum and
+    the verification by key (keyed.py) compare with these same expressions."""
+    exprs = [column_exprs(p) for p in plan.columns]
+    return [_column_digest(o) for o, _ in exprs], [_column_digest(g) for _, g in exprs]
+
+
 class Checksum:
     """Chunked comparison of original and ghost inside one consistent snapshot."""
 
@@ -115,9 +123,7 @@ class Checksum:
         self.ghost_table = ghost_table
         self.key = tuple(key)
         self.chunk_size = chunk_size
-        exprs = [column_exprs(p) for p in plan.columns]
-        self._orig_row = [_column_digest(o) for o, _ in exprs]
-        self._ghost_row = [_column_digest(g) for _, g in exprs]
+        self._orig_row, self._ghost_row = row_digests(plan)
         # With a second session the ghost side is summed in parallel (one core each).
         self.ghost_conn = ghost_conn if ghost_conn is not None else conn
         self.rows_compared = 0

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import MySQLdb
 
 from ..apply.streaming import Streaming, zero_date_modes
+from ..config import GhostConfig
 from ..errors import GhostError
 from ..mysql.connection import Connection, ConnectionSpec, execute
 from ..mysql.server import ServerFacts
@@ -51,7 +52,6 @@ class Verification:
         self.facts = facts
         self.ghost = ghost
         self.key = plan.shared_key
-        self.sql_mode_remove = zero_date_modes(self.config)
         self.changelog = changelog
         self.streaming = streaming
         self.catch_up = catch_up
@@ -59,13 +59,8 @@ class Verification:
     def run(self) -> int:
         """Verify; return the number of rows compared, or raise on a mismatch."""
         timeout = self.config.cut_over_lock_timeout_seconds
-        zone = (
-            "+00:00"
-            if not self.plan.converts_datetime_timestamp
-            else (self.facts.global_time_zone or "SYSTEM")
-        )
-        checker_conn = self.connect_fn(
-            self.spec, time_zone=zone, sql_mode_remove=self.sql_mode_remove
+        checker_conn = open_compare_session(
+            self.connect_fn, self.spec, self.config, self.plan, self.facts
         )
         checksum = Checksum(
             checker_conn,
@@ -73,8 +68,8 @@ class Verification:
             ghost_table=self.ghost,
             key=self.key,
             chunk_size=self.config.checksum_chunk_size,
-            ghost_conn=self.connect_fn(
-                self.spec, time_zone=zone, sql_mode_remove=self.sql_mode_remove
+            ghost_conn=open_compare_session(
+                self.connect_fn, self.spec, self.config, self.plan, self.facts
             ),
         )
         for attempt in range(1, self.config.default_retries + 1):
@@ -117,9 +112,30 @@ class Verification:
                 )
                 if marker in markers:
                     checksum.open_snapshot()
+                    # Every key applied so far is compared at this snapshot: the
+                    # verification by key (keyed.py) needs only the ones applied after.
+                    touched = self.streaming.applier.touched
+                    if touched is not None:
+                        touched.clear()
                     return True
             return False
         finally:
             with contextlib.suppress(MySQLdb.Error):
                 execute(lock, "UNLOCK TABLES")
             lock.close()
+
+
+def open_compare_session(
+    connect_fn: Callable[..., Connection],
+    spec: ConnectionSpec,
+    config: GhostConfig,
+    plan: CopyPlan,
+    facts: ServerFacts,
+) -> Connection:
+    """A session that compares the two tables (the checksum's, the verification by
+    key's): the writer's time zone when the ALTER converts between DATETIME and
+    TIMESTAMP (the conversion happened in it), UTC otherwise, and the writer's SQL mode."""
+    zone = "+00:00"
+    if plan.converts_datetime_timestamp:
+        zone = facts.global_time_zone or "SYSTEM"
+    return connect_fn(spec, time_zone=zone, sql_mode_remove=zero_date_modes(config))

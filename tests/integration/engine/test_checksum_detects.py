@@ -9,19 +9,23 @@ own session, as anything but the engine could. Three faults: one value changed, 
 changed in case only (equal under a ``_ci`` collation), and two rows' values swapped (the
 same COUNT, SUM and per-column XOR: only a hash of each whole row, key included, tells).
 
-A fault made *while postponed* is seen by nothing today: the cut-over only compares row
-counts. The last test documents that gap (issue #16, item 2: verification by key of the
-keys applied since the checksum, under the cut-over lock) as a strict xfail.
+A fault made *while postponed*, after the checksum, is the verification by key's to see
+(verify/keyed.py): the last test loses the apply of one change while the cut-over is
+postponed, by writing the ghost row back to its old value right after the engine applied
+it (on the engine's thread, so no verification can come in between), and expects the
+row repaired or the migration refused.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from django_ghost.engine.apply.applier import Applier
 from django_ghost.engine.errors import ChecksumMismatchError, GhostError
 from django_ghost.engine.migrator import Migrator
 from tests.integration.helpers import (
@@ -129,18 +133,29 @@ def test_checksum__ghost_value_changed_under_writes__refused_original_equals_mir
     assert helper_tables(db) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "issue #16 item 2: the only checksum runs before the postponement; a ghost row "
-        "left stale while postponed (an applied change lost) passes the cut-over's row "
-        "count check and is swapped in. Verification by key of the keys applied since "
-        "the checksum, under the cut-over lock, closes this."
-    ),
-)
+@pytest.fixture
+def lose_apply_once(db: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Right after the engine's apply first writes ghost row 3500 (``Applier._record``
+    runs after the statements), the row goes back to its old value, as if that apply had
+    been lost: written by another session, on the engine's thread."""
+    record = Applier._record
+    conn = db.connect()
+    lost: list[str] = []
+
+    def record_then_lose(self: Applier, keys: Iterable[tuple[Any, ...]]) -> None:
+        keys = list(keys)
+        record(self, keys)
+        if (3500,) in keys and not lost:
+            conn.cursor().execute(f"UPDATE `{self.ghost_table}` SET v = 3500 WHERE id = 3500")
+            lost.append(self.ghost_table)
+
+    monkeypatch.setattr(Applier, "_record", record_then_lose)
+    yield lost
+    conn.close()
+
+
 def test_checksum__ghost_row_stale_while_postponed__refused_or_repaired(
-    db: TestDatabase, tmp_path: Path
+    db: TestDatabase, tmp_path: Path, lose_apply_once: list[str]
 ) -> None:
     seed(db, ROWS)
     ddl_before = db.show_create("t")
@@ -155,18 +170,16 @@ def test_checksum__ghost_row_stale_while_postponed__refused_or_repaired(
         )
     )
     run.start()
-    # Setup failures raise RuntimeError, so that only the oracle's verdict (an
-    # AssertionError) can make this test the expected failure.
+    # Setup failures raise RuntimeError: only the oracle's verdict is an AssertionError.
     try:
         if not wait_for(run.postponed, timeout=60):
             raise RuntimeError(f"never postponed: {run.error!r}")
         for table in ("t", "t_mirror"):
             db.execute(f"UPDATE {table} SET v = -1 WHERE id = 3500")
         # The engine applies the change to the ghost; then the ghost row goes back to its
-        # old value, as if that apply had been lost.
-        if not wait_for(lambda: db.scalar("SELECT v FROM _t_gho WHERE id = 3500") == -1, 30):
+        # old value, as if that apply had been lost (lose_apply_once).
+        if not wait_for(lambda: bool(lose_apply_once), 30):
             raise RuntimeError("the change never reached the ghost")
-        db.execute("UPDATE _t_gho SET v = 3500 WHERE id = 3500")
     finally:
         flag.unlink(missing_ok=True)
         run.join(timeout=120)
