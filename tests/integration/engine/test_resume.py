@@ -179,9 +179,12 @@ def test_kill__between_lock_and_rename__original_intact_and_rerun_identical(
 
     def rename_waiting() -> bool:
         cur = admin.cursor()
+        # Only once the ghost is ALTERed (the table has no secondary index, so no later DDL
+        # runs on the ghost before the RENAME): a read taken between its CREATE and its
+        # ALTER would hold the ALTER, and the test, forever.
         cur.execute(
-            "SELECT COUNT(*) FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = '_t_gho'",
+            "SELECT COUNT(*) FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = '_t_gho' AND COLUMN_NAME = 'extra'",
             (db.name,),
         )
         if cur.fetchone()[0] and not getattr(holder, "holding", False):
