@@ -60,7 +60,8 @@ def knobs_for(rows: int, scenario: str, run: int, verify: str) -> Knobs:
     checksum = verify == "on" or (verify == "alternate" and run % 2 == 1)
     if scenario == "kill-checksum":
         checksum = True
-    return Knobs(chunk_size=chunk, checksum_chunk_size=2 * chunk, checksum=checksum)
+    timeout = max(120.0, rows / 1000 * 0.9)  # a normal run copies 200,000 rows in ~20 s
+    return Knobs(chunk, 2 * chunk, checksum=checksum, timeout=timeout)
 
 
 def summary(reports: list[RunReport], key: str) -> list[str]:
@@ -144,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         help="start no run after this many seconds (0: no limit)",
     )
     parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="transactions per second of all writers together (default 0: full speed)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the first run")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--alters", default=",".join(ALTERS))
@@ -183,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.writers,
                 args.seed + i - 1,
                 knobs,
+                rate=args.rate,
                 logs=args.logs,
             )
             done = run_one(server, spec)

@@ -258,9 +258,14 @@ def restart(stage: Stage) -> Outcome:
         stage.restart()
     finally:
         down = time.monotonic() - started
-        threading.Timer(3.0, stage.fault.clear).start()
+        # Writers that were blocked may learn of the restart a little later.
+        clear = threading.Timer(3.0, stage.fault.clear)
+        clear.daemon = True
+        clear.start()
     outcome.detail.append(f"server restarted at {where} (down {down:.1f}s)")
     code = migration.wait(proc)
+    if code is None:
+        return outcome.fail(migration.stuck)
     if code == 0:
         outcome.detail.append("the run finished by itself")
         return outcome
@@ -268,10 +273,14 @@ def restart(stage: Stage) -> Outcome:
     return migration.recover(outcome)
 
 
+def _kill_at(point: str) -> Callable[[Stage], Outcome]:
+    return lambda stage: kill(stage, point)
+
+
 SCENARIOS: dict[str, Callable[[Stage], Outcome]] = {
     "none": none,
     "operator": operator,
     "xa": xa,
-    **{name: (lambda stage, name=name: kill(stage, name)) for name in KILL_POINTS},
+    **{point: _kill_at(point) for point in KILL_POINTS},
     "restart": restart,
 }

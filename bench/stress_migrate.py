@@ -123,6 +123,7 @@ class Migration:
         self.flag = work / "postpone"
         self.work = work
         self.children = 0
+        self.stuck = ""
 
     # -- the engine in this process --------------------------------------------------------
 
@@ -163,9 +164,9 @@ class Migration:
             noise(migrator, thread.is_alive, outcome)
         thread.join(self.knobs.timeout)
         if thread.is_alive():
-            self.panic()
+            stuck = self.panic()
             thread.join(60)
-            return outcome.fail(f"no end within {self.knobs.timeout:.0f}s (panic sent)")
+            return outcome.fail(stuck)
         outcome.cut_over_attempts = migrator.context.cut_over_attempts
         error = box.get("error")
         if error is None:
@@ -180,9 +181,14 @@ class Migration:
             return outcome
         return outcome.fail(error[:600])
 
-    def panic(self) -> None:
+    def panic(self) -> str:
+        """Stop a run that overran ``knobs.timeout``; what it was doing then."""
+        status = "no status"
         with contextlib.suppress(OSError):
+            status = send(self.sock, "sup").strip()
             send(self.sock, "panic")
+        self.stuck = f"no end within {self.knobs.timeout:.0f}s (panic sent; {status})"
+        return self.stuck
 
     # -- the CLI in a child process ---------------------------------------------------------
 
@@ -262,6 +268,8 @@ class Migration:
             return outcome
         for attempt in range(5):
             code = self.wait(self.spawn("--resume"))
+            if code is None:
+                return outcome.fail(f"--resume: {self.stuck}")
             if code == 0:
                 outcome.status = "recovered"
                 outcome.detail.append("--resume completed")
@@ -303,7 +311,9 @@ class Watch:
 
     def poll(self) -> dict[str, Any] | None:
         try:
-            status = json.loads(send(self.migration.sock, "status-json", timeout=2.0))
+            status: dict[str, Any] = json.loads(
+                send(self.migration.sock, "status-json", timeout=2.0)
+            )
         except (OSError, ValueError):
             return None
         self.last = status

@@ -89,6 +89,8 @@ class RunSpec:
     """Seconds of writes before the migration starts."""
     after: float = 2.0
     """Seconds of writes after the migration ends (into the new table)."""
+    rate: float = 0.0
+    """Transactions per second of all writers together (0: each at full speed)."""
     migrate: bool = True
     """False: writers only, no migration (the oracle's self-check)."""
     logs: str = ""
@@ -147,7 +149,7 @@ class RunReport:
 
 
 def prepare(server: Server, database: str, rows: int) -> None:
-    admin = MySQLdb.connect(
+    admin: Any = MySQLdb.connect(
         host=server.host, port=server.port, user=server.user, password=server.password
     )
     try:
@@ -230,7 +232,8 @@ def run_one(server: Server, spec: RunSpec, *, database: str = "stress") -> RunRe
     parts = [Partition.seeded(i, spec.writers, spec.rows) for i in range(spec.writers)]
     fault = threading.Event()
     xa = spec.scenario == "xa"
-    writers = [Writer(target, p, seed=spec.seed, xa=xa, fault=fault) for p in parts]
+    pace = spec.writers / spec.rate if spec.rate else 0.0
+    writers = [Writer(target, p, seed=spec.seed, xa=xa, fault=fault, pace=pace) for p in parts]
     work = Path(tempfile.mkdtemp(prefix="dgst", dir="/tmp"))  # short: a socket lives here
     rng = random.Random(spec.seed)
     outcome = Outcome(detail=["no migration (oracle self-check)"])

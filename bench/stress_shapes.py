@@ -55,6 +55,11 @@ def _values(key: int, row: Row) -> tuple[Any, ...]:
     return (key, row.u, row.s, row.n, row.v, row.w)
 
 
+def picks(p: Partition, rng: random.Random, count: int) -> set[int]:
+    """Up to ``count`` distinct keys of the partition."""
+    return {k for k in (p.pick(rng) for _ in range(count)) if k is not None}
+
+
 # -- single statements (model first, then the statement) ---------------------------------
 
 
@@ -84,7 +89,7 @@ def update(p: Partition, rng: random.Random) -> Stmt:
 
 
 def update_multi(p: Partition, rng: random.Random) -> Stmt | None:
-    keys = {p.pick(rng) for _ in range(rng.randint(2, 5))} - {None}
+    keys = picks(p, rng, rng.randint(2, 5))
     if not keys:
         return None
     text = label(p)
@@ -130,7 +135,7 @@ def case_change(p: Partition, rng: random.Random) -> Stmt | None:
 
 
 def delete(p: Partition, rng: random.Random) -> Stmt | None:
-    keys = {p.pick(rng) for _ in range(rng.randint(1, 3))} - {None}
+    keys = picks(p, rng, rng.randint(1, 3))
     if not keys:
         return None
     for key in keys:
@@ -244,7 +249,8 @@ def swap(column: str) -> Body:
         a, b = pair
         va, vb = getattr(p.rows[a], column), getattr(p.rows[b], column)
         temp = p.fresh() if column == "u" else p.fresh_s(rng)
-        for key, value in ((a, temp), (b, va), (a, vb)):
+        steps: tuple[tuple[int, Any], ...] = ((a, temp), (b, va), (a, vb))
+        for key, value in steps:
             p.put(key, p.rows[key]._replace(**{column: value}))
             yield Stmt(f"UPDATE {TABLE} SET {column} = %s WHERE id = %s", (value, key), 1)
 

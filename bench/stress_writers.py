@@ -114,7 +114,8 @@ class Writer(threading.Thread):
     """Writes to its partition until ``stop`` is set; see the module docstring.
 
     ``fault`` is set by the run while a fault may cut connections (a server restart):
-    connections lost then are expected, at any other time they are client errors."""
+    connections lost then are expected, at any other time they are client errors.
+    ``pace`` spaces the transactions out (``make stress --rate``)."""
 
     def __init__(
         self,
@@ -124,11 +125,14 @@ class Writer(threading.Thread):
         seed: int,
         xa: bool,
         fault: threading.Event,
+        pace: float = 0.0,
     ):
         super().__init__(daemon=True, name=f"stress-writer-{part.index}")
         self.target, self.part, self.fault = target, part, fault
         self.rng = random.Random(seed * 1000 + part.index)
         self.shapes, self.weights = mix(xa)
+        self.pace = pace
+        """Seconds between the starts of two transactions (0: full speed)."""
         self.stop = threading.Event()
         self.stats = WriterStats()
         self.seq = 0
@@ -136,9 +140,13 @@ class Writer(threading.Thread):
         self.conn: Any = target.connect()
 
     def run(self) -> None:
+        next_at = time.monotonic()
         try:
             while not self.stop.is_set():
                 self.transaction()
+                if self.pace:
+                    next_at = max(next_at + self.pace, time.monotonic() - 1.0)
+                    self.stop.wait(next_at - time.monotonic())
         except ModelError as exc:
             self.stats.errors.append(f"harness: {exc}")
         except Exception as exc:  # noqa: BLE001 - reported as a client error
