@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := mariadb-server libmariadb-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo deps venv lint typecheck imports unit integration sandbox-stop bench soak clean
+.PHONY: test demo deps venv lint typecheck imports unit integration sandbox-stop bench stress clean
 
 test: venv lint typecheck imports
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -52,8 +52,10 @@ unit: venv
 integration: venv
 	$(PY) -m pytest tests/integration
 
-soak: venv
-	$(PY) bench/soak.py
+# Migrations under hostile concurrent writes, faults and kills, judged by the replay of
+# the writers' transactions (about 30 minutes; python -m bench.stress --help)
+stress: venv
+	$(PY) -m bench.stress $(STRESS_ARGS)
 
 sandbox-stop: venv
 	$(PY) -m django_ghost.sandbox stop --dir .sandbox
