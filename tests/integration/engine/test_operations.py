@@ -285,6 +285,11 @@ def test_cut_over__lock_session_killed__original_intact(db: TestDatabase, tmp_pa
     killer_done = threading.Event()
     killed: list[int] = []
     admin = db.connect()
+    # A transaction holding a row of t keeps the attempt's LOCK TABLES waiting (up to
+    # 2 x cut_over_lock_timeout_seconds), so the killer cannot miss the lock session: the
+    # attempt's own work under the lock takes milliseconds. Released after the kill.
+    blocker = db.connect(autocommit=False)
+    blocker.cursor().execute("SELECT id FROM t ORDER BY id LIMIT 1 FOR UPDATE")
 
     def kill_lock_session() -> None:
         # The lock session is the one waiting on or holding LOCK TABLES on t.
@@ -307,17 +312,22 @@ def test_cut_over__lock_session_killed__original_intact(db: TestDatabase, tmp_pa
                 for (pid,) in cur.fetchall():
                     cur.execute(f"KILL {int(pid)}")
                     killed.append(int(pid))
+                blocker.rollback()
                 killer_done.set()
                 return
             time.sleep(0.005)
 
     killer = threading.Thread(target=kill_lock_session, daemon=True)
     killer.start()
-    config = make_config(db, "t", "ADD COLUMN x INT", serve_socket_file=str(tmp_path / "s.sock"))
+    # No checksum: its short read lock on t would wait for the blocker as well.
+    config = make_config(
+        db, "t", "ADD COLUMN x INT", checksum=False, serve_socket_file=str(tmp_path / "s.sock")
+    )
     with contextlib.suppress(GhostError):
         Migrator(config).run()
     killer_done.set()
     killer.join()
+    blocker.rollback()
     # Whatever happened to that attempt, t exists, holds every row and is writable.
     assert killed, "the lock session was never seen"
     assert db.scalar("SELECT COUNT(*) FROM t") == 3000
