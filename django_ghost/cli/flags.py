@@ -144,11 +144,6 @@ GHOST_FLAGS: dict[str, str] = {
     "hooks-status-interval": _HOOKS,
     # -- checkpoint, resume, revert --------------------------------------------------------
     "checkpoint": _CHECKPOINT,
-    "revert": (
-        "revert is not implemented; the old table (_<table>_del) is kept unless "
-        "--ok-to-drop-table, so the previous data stays available"
-    ),
-    "old-table": "revert is not implemented (see --revert)",
     # -- metrics ---------------------------------------------------------------------------
     "statsd-addr": _METRICS,
     "statsd-tags": _METRICS,
@@ -202,6 +197,11 @@ OPTION_HELP: dict[str, str] = {
     "checkpoint_seconds": "Seconds between checkpoints (copy bound and applied binlog position).",
     "resume": "Continue an earlier run of the same ALTER from its last checkpoint.",
     "auto_resume_attempts": "Resume by itself this many times after a lost connection.",
+    "revert": (
+        "Put the kept old table (--old-table) back with the changes made since the "
+        "cut-over, no row copy (docs/revert.md); excludes --resume."
+    ),
+    "old_table": "The old table a --revert puts back (e.g. _mytable_del).",
     "host": "Server to connect to; the migration runs on it.",
     "port": "Server TCP port.",
     "socket": "Unix socket path; used instead of host and port when given.",

@@ -36,6 +36,7 @@ from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import ConfigError, GhostError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.mysql.connection import ConnectionSpec, connect
+from django_ghost.engine.revert import Reverter
 from django_ghost.engine.state.cleanup import (
     NOT_CONFIRMED,
     carry_out,
@@ -132,7 +133,8 @@ def _main(
         config.validate_target()
     except ConfigError as exc:
         raise UsageError(
-            f"{exc} Give --database, --table and --alter (or ALTER TABLE db.table ... in --alter)."
+            f"{exc} Give --database, --table and --alter (or ALTER TABLE db.table ... in --alter); "
+            "a --revert gives --database, --table and --old-table."
         ) from None
     logs = start_logging(console, inv.switches)
     try:
@@ -146,13 +148,15 @@ def _run(config: GhostConfig, console: Console, *, quiet: bool, stack: bool) -> 
     longest = float(getattr(config, "status_interval_seconds", 10))
     printer = None if quiet else StatusPrinter(console, longest)
     stop = threading.Event()
+    what = f"revert to {config.old_table}" if config.revert else config.alter
     if config.execute:
-        console.out(f"Migrating {target}: {config.alter}")
+        console.out(f"{'Reverting' if config.revert else 'Migrating'} {target}: {what}")
     else:
-        console.out(f"Validating {target} (noop; pass --execute to migrate): {config.alter}")
+        console.out(f"Validating {target} (noop; pass --execute to migrate): {what}")
+    runner = Reverter if config.revert else Migrator
     try:
         with _StopOnSignal(stop):
-            result = Migrator(config, on_progress=printer, stop=stop).run()
+            result = runner(config, on_progress=printer, stop=stop).run()
     except GhostError as exc:
         return _failed(console, exc, stack)
     except Exception as exc:  # noqa: BLE001 - anything else is still reported, not raised

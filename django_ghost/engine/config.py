@@ -93,6 +93,8 @@ class GhostConfig:
     default_retries: int = 60
     checkpoint_seconds: int = 10
     resume: bool = False
+    revert: bool = False
+    old_table: str = ""
     auto_resume_attempts: int = 3
     replica_server_id: int = 0
     heartbeat_interval_millis: int = 100
@@ -150,7 +152,8 @@ class GhostConfig:
     def validate_target(self) -> GhostConfig:
         """Also require what a run needs: a database, a table and an ALTER."""
         self.validate()
-        missing = [n for n in ("database", "table", "alter") if not getattr(self, n).strip()]
+        required = ("database", "table") if self.revert else ("database", "table", "alter")
+        missing = [n for n in required if not getattr(self, n).strip()]
         if missing:
             raise ConfigError(f"Missing required option(s): {', '.join(missing)}.")
         return self
@@ -180,6 +183,10 @@ class GhostConfig:
                 "resume continues an earlier run: it needs execute and excludes "
                 "initially_drop_ghost_table."
             )
+        if self.revert and self.resume:
+            yield "revert and resume exclude each other (a revert starts from the cut-over)."
+        if self.revert != bool(self.old_table):
+            yield "revert and old_table go together: revert=true needs the kept old table's name."
         yield from self._throttle_problems()
         yield from self._topology_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):

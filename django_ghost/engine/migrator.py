@@ -26,12 +26,9 @@ apply consistent). The checksum and the cut-over both wait until the stream has 
 up, so neither holds its lock while a backlog drains.
 
 The topology (topology/discovery.py) decides where each step runs: the binlog stream and
-the lag reading on the *inspector* (``servers.inspector``, a replica in gh-ost's default
-mode), everything else on the *applier* (``servers.main``, the primary). On a primary
-both are one.
-
-The bodies of the steps live in the engine's packages, each given what it needs
-(docs/development.md lists which package holds which step).
+the lag reading on the *inspector* (``servers.inspector``), everything else on the
+*applier* (``servers.main``). The bodies of the steps live in the engine's packages
+(docs/development.md). revert.py runs a revert with these steps.
 """
 
 from __future__ import annotations
@@ -59,6 +56,7 @@ from .apply.streaming import (
     open_writer,
 )
 from .binlog.coordinates import current_position
+from .binlog.events import BinlogPosition
 from .config import GhostConfig
 from .context import MigrationContext
 from .control.operations import Operations
@@ -74,9 +72,9 @@ from .mysql.server import ServerFacts
 from .progress import ProgressSnapshot
 from .result import MigrationResult
 from .sql.alter import ParsedAlter
-from .sql.names import TableNames, table_names
+from .sql.names import TableNames
 from .sql.quote import quote_identifier as q
-from .state import resume
+from .state import resume, revert_checkpoint
 from .state.checkpoint import Checkpoint
 from .state.helper_tables import take_migration_lock
 from .state.resources import Resources
@@ -132,13 +130,7 @@ class Migrator:
         # The server the options name; discover_topology may move the applier to the
         # primary of a replica (Servers.spec).
         self.configured = ConnectionSpec.from_config(config)
-        self.names = table_names(
-            config.table,
-            ghost_template=config.ghost_table_template,
-            changelog_template=config.changelog_table_template,
-            old_template=config.old_table_template,
-            timestamp=time.strftime("%Y%m%d%H%M%S"),
-        )
+        self.names = resume.render_names(config, time.strftime("%Y%m%d%H%M%S"))
         self.reporter = reporting.Reporter(config, self.names, self.context, on_progress)
         self.ops = Operations(
             config,
@@ -152,6 +144,8 @@ class Migrator:
         )
         if hooks is not None:
             self.ops.hooks = CompositeHooks([self.ops.hooks, hooks])
+        # Sessions whose DDL of the table the stream lets pass (a revert's: the cut-over's).
+        self.foreign_sessions: tuple[int, ...] = ()
 
     # -- the algorithm -------------------------------------------------------------------
 
@@ -219,8 +213,8 @@ class Migrator:
             verified = self.verify_checksum(servers, plan, changelog, streaming)
             self.wait_for_cut_over_approval(streaming, checkpoints)
             self.ops.fire("before-cut-over")
-            self.cut_over(servers, changelog, streaming, resources, verifier)
-            self.clean_up(servers.main, resources)
+            cut_over_at = self.cut_over(servers, changelog, streaming, resources, verifier)
+            self.clean_up(servers.main, resources, cut_over_at, streaming)
             # Snapshots are rate-limited: without this one, a progress bar ends on the
             # last mid-copy snapshot instead of "done" at 100%.
             self.reporter.report(force=True)
@@ -278,12 +272,9 @@ class Migrator:
         names it recorded) and the checkpoint to resume from (None for a fresh run)."""
         if self.config.resume:
             self.use_names(resume.resumed_names(servers.main, self.config, self.names))
+        created = functools.partial(resources.table, servers.main)
         return resume.create_or_take_over(
-            servers,
-            self.config,
-            self.names,
-            parsed.statements,
-            lambda table: resources.table(servers.main, table),
+            servers, self.config, self.names, parsed.statements, created
         )
 
     def plan_copy(self, main: Connection, parsed: ParsedAlter, original: TableInfo) -> CopyPlan:
@@ -296,8 +287,7 @@ class Migrator:
     def defer_secondary_indexes(
         self, main: Connection, changelog: Changelog, resumed: Checkpoint | None
     ) -> None:
-        """Copy without the ghost's plain secondary indexes; they are built afterwards,
-        by sorting, which is much faster (see copy/deferred.py)."""
+        """Copy without the ghost's plain secondary indexes (built later: copy/deferred.py)."""
         if resumed is None and self.config.defer_secondary_indexes:
             deferred.defer(main, self.names.ghost, changelog)
 
@@ -309,20 +299,15 @@ class Migrator:
         resumed: Checkpoint | None,
         resources: Resources,
     ) -> Streaming:
-        """Stream the binlog from now (or the checkpoint), beat the heartbeat, start the
-        operator's side (throttler, control socket), open the writer and its applier."""
+        """Stream the binlog, beat the heartbeat, start the throttler and control socket,
+        open the writer and its applier."""
         # Refused before anything starts when the applier's server has no sound fence.
         probe = probe_for(servers.facts, same_server=not servers.topology.split)
-        if resumed is not None:
-            start = resumed.binlog_position
-        else:
-            replicas.wait_for_replica(
-                servers.topology, servers.inspector, changelog, self.names.changelog
-            )
-            start = current_position(servers.inspector)
+        start = self.stream_start(servers, changelog, resumed)
         streamer = open_stream(
             self.reader_factory, servers.topology.inspector, self.context, plan, self.names, start
         )
+        streamer.own_sessions.update(self.foreign_sessions)
         resources.thread(streamer.stop)
         streamer.start()
         heartbeat = open_heartbeat(
@@ -359,6 +344,16 @@ class Migrator:
             stop=self.external_stop,
         )
 
+    def stream_start(
+        self, servers: Servers, changelog: Changelog, resumed: Checkpoint | None
+    ) -> BinlogPosition:
+        """The checkpoint's position on resume, else now (revert.py: the cut-over's)."""
+        if resumed is not None:
+            return resumed.binlog_position
+        names = self.names
+        replicas.wait_for_replica(servers.topology, servers.inspector, changelog, names.changelog)
+        return current_position(servers.inspector)
+
     def verify_applied_keys(
         self, servers: Servers, plan: CopyPlan, streaming: Streaming, resources: Resources
     ) -> KeyVerifier | None:
@@ -386,8 +381,8 @@ class Migrator:
         return open_copy(streaming, plan, ghost=self.names.ghost, restore=restore)
 
     def build_deferred_indexes(self, servers: Servers, streaming: Streaming) -> bool:
-        """Add back the indexes dropped before the copy, online, on their own session
-        while the writer keeps applying changes to the ghost; True if any were built."""
+        """Build the indexes deferred before the copy, online, while the writer keeps
+        applying changes; True if any were built."""
         return deferred.build_deferred(
             servers.main,
             lambda: self.connect_fn(servers.spec),
@@ -398,16 +393,14 @@ class Migrator:
         )
 
     def catch_up(self, streaming: Streaming, *, max_wait: float | None = None) -> None:
-        """Apply the backlog until the stream is near real time (heartbeat lag). Also
-        runs before the checksum's lock and each cut-over attempt (bench/engine_run.py
-        overrides it to time the drain of a backlog)."""
+        """Apply the backlog until the stream is near real time (heartbeat lag); also
+        before the checksum's lock and each cut-over attempt (bench/engine_run.py times it)."""
         streaming.catch_up(max_wait=max_wait)
 
     def verify_checksum(
         self, servers: Servers, plan: CopyPlan, changelog: Changelog, streaming: Streaming
     ) -> bool:
-        """Compare both tables at one consistent point (see verify/verification.py); True once
-        verified, False when checksum is off."""
+        """Compare both tables at one point (verify/verification.py); False when off."""
         if not self.config.checksum:
             return False
         self.context.set_phase("verifying")
@@ -443,8 +436,11 @@ class Migrator:
         streaming: Streaming,
         resources: Resources,
         verifier: KeyVerifier | None,
-    ) -> None:
+    ) -> Any:
+        """Swap the tables; returns the binlog position read under the swap's lock when
+        the old table is kept (for a revert), else None."""
         self.context.set_phase("cutting over")
+        kept = not self.config.ok_to_drop_table and not self.config.test_on_replica
         cut = CutOver(
             servers.spec,
             self.connect_fn,
@@ -455,6 +451,7 @@ class Migrator:
             main_conn=servers.main,
             before_attempt=lambda: self.catch_up(streaming),
             verifier=verifier,
+            position_under_lock=(lambda: current_position(servers.inspector)) if kept else None,
         )
         with replicas.around_cut_over(
             servers, self.config, self.names, self.ops.fire, self.ops.status_printer
@@ -469,9 +466,15 @@ class Migrator:
             # after test_on_replica's swap back.
             resources.keep(self.names.ghost)
         self.context.set_phase("cut over")
+        return cut.position
 
-    def clean_up(self, main: Connection, resources: Resources) -> None:
+    def clean_up(
+        self, main: Connection, resources: Resources, cut_over_at: Any, streaming: Streaming
+    ) -> None:
         resources.stop_threads()
+        if cut_over_at is not None:  # the old table is kept: what a revert starts from
+            own = streaming.streamer.own_sessions
+            revert_checkpoint.record(main, self.names, cut_over_at, self.config.alter, own)
         execute(main, f"DROP TABLE IF EXISTS {q(self.names.changelog)}")
         resources.keep(self.names.changelog)
         if self.config.ok_to_drop_table:

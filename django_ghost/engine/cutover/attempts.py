@@ -77,6 +77,7 @@ class Attempt(abc.ABC):
         changelog: Changelog,
         main_conn: Connection,
         verifier: KeyVerifier | None = None,
+        position_under_lock: Callable[[], Any] | None = None,
     ):
         self.spec = spec
         self.connect = connect
@@ -90,6 +91,10 @@ class Attempt(abc.ABC):
         self.main = main_conn
         self.verifier = verifier
         self.timeout = context.config.cut_over_lock_timeout_seconds
+        self.position_under_lock = position_under_lock
+        self.position: Any = None
+        """The binlog position read under the lock of the attempt that swapped the
+        tables (None unless ``position_under_lock`` is given): a revert streams from it."""
 
     def own_ddl_of(self, conn: Connection) -> int:
         """Let ``conn``'s DDL rename the original without stopping the migration (the
@@ -138,6 +143,10 @@ class Attempt(abc.ABC):
                     # ALTER of the original just before the lock) must stop this swap.
                     if self.context.aborted:
                         raise CutOverAttemptFailed(f"aborted: {self.context.abort_reason}")
+                    # Read while no write reaches the original and before the RENAME:
+                    # every write to the new table is logged after it (docs/revert.md).
+                    if self.position_under_lock is not None:
+                        self.position = self.position_under_lock()
                     return
         except DataError:
             self.context.request_abort("the data does not fit the new schema")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..apply.streaming import Streaming
 from ..context import MigrationContext
@@ -49,6 +50,7 @@ class CutOver:
         sleep: Callable[[float], None] = time.sleep,
         before_attempt: Callable[[], None] | None = None,
         verifier: KeyVerifier | None = None,
+        position_under_lock: Callable[[], Any] | None = None,
     ):
         variant = VARIANTS[context.config.cut_over]
         self.attempt = variant(
@@ -63,9 +65,15 @@ class CutOver:
             changelog=changelog,
             main_conn=main_conn,
             verifier=verifier,
+            position_under_lock=position_under_lock,
         )
         self.sleep = sleep
         self.before_attempt = before_attempt
 
     def run(self) -> None:
         retry(self.attempt, sleep=self.sleep, before_attempt=self.before_attempt)
+
+    @property
+    def position(self) -> Any:
+        """The binlog position read under the lock of the swap (``position_under_lock``)."""
+        return self.attempt.position

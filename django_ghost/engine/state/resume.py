@@ -81,7 +81,7 @@ def resumed_names(conn: Connection, config: GhostConfig, names: TableNames) -> T
         elif timestamp is None:
             candidate = names
         else:  # a checkpoint from before the names were recorded
-            candidate = _render(config, timestamp)
+            candidate = render_names(config, timestamp)
         if checkpoint.alter_sha == fingerprint(config.alter):
             found.insert(0, candidate)
             break
@@ -118,7 +118,7 @@ def _changelog_candidates(
     return found
 
 
-def _render(config: GhostConfig, timestamp: str) -> TableNames:
+def render_names(config: GhostConfig, timestamp: str) -> TableNames:
     return table_names(
         config.table,
         ghost_template=config.ghost_table_template,
