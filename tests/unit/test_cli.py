@@ -214,7 +214,6 @@ def test_parse_args__short_h__help() -> None:
     [
         ("gtid", "GTID"),
         ("checkpoint", "resume"),
-        ("revert", "old table"),
         ("include-triggers", "triggers"),
         ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
         ("statsd-addr", "metrics"),
@@ -279,10 +278,10 @@ def test_main__check_flag_all_known__exit_0() -> None:
 
 
 def test_main__check_flag_with_rejected_flag__exit_2_names_it() -> None:
-    code, _, err = run(["--check-flag", "--chunk-size", "1", "--gtid", "--revert"])
+    code, _, err = run(["--check-flag", "--chunk-size", "1", "--gtid", "--tungsten"])
     assert code == 2
     assert "--gtid is not supported" in err
-    assert "--revert is not supported" in err
+    assert "--tungsten is not supported" in err
 
 
 def test_main__check_flag_with_unknown_flag__exit_2() -> None:
