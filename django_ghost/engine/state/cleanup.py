@@ -25,6 +25,7 @@ from ..sql.names import (
     migration_lock_name,
 )
 from ..sql.quote import quote_identifier as q
+from . import revert_checkpoint
 from .leftovers import (
     FLAG_KIND,
     KINDS,
@@ -200,6 +201,8 @@ def carry_out(
             conn, config.database, plan.table, drop_old=drop_old, templates=templates
         ):
             removed[item.name] = item
+            if item.kind == "old":  # its cut-over checkpoint can no longer be reverted to
+                revert_checkpoint.forget(conn, config.database, item.name)
     for item in plan.drop:
         if item.name in removed or item.kind not in (SOCKET_KIND, FLAG_KIND):
             continue

@@ -170,3 +170,14 @@ def test_revert__ok_to_drop_table__no_checkpoint_revert_refused(db: TestDatabase
 def test_revert__with_resume__config_refused(db: TestDatabase) -> None:
     with pytest.raises(Exception, match="revert and resume exclude each other"):
         revert_config(db, resume=True).validate()  # type: ignore[attr-defined]
+
+
+def test_revert__old_table_dropped_by_cleanup__checkpoint_forgotten(db: TestDatabase) -> None:
+    seed(db, 100, mirror=None)
+    Migrator(make_config(db, "t", ALTER)).run()
+    code, _, err = run_cli(db, "--table=t", "--cleanup", "--drop-old", "--yes")
+    assert code == 0, err
+    assert "_t_del" not in db.tables()
+    assert db.query(f"SELECT COUNT(*) FROM {TABLE}") == [(0,)]
+    with pytest.raises(PreflightError, match="no cut-over checkpoint"):
+        Reverter(revert_config(db)).run()  # type: ignore[arg-type]
