@@ -117,10 +117,16 @@ def format_summary(result: MigrationResult, config: GhostConfig) -> str:
         checksum = "skipped (--checksum=false)"
     if config.ok_to_drop_table:
         old = f"{result.old_table} dropped"
+    elif config.revert:
+        old = f"{result.old_table} kept (the table as it was before the revert)"
     else:
-        old = f"{result.old_table} kept (drop it when no longer needed, or use --ok-to-drop-table)"
+        old = (
+            f"{result.old_table} kept (put it back with --revert --old-table={result.old_table}; "
+            "drop it when no longer needed, or use --ok-to-drop-table)"
+        )
     lines = [
-        f"Migration of {result.database}.{result.table} complete in {result.wall_seconds:.1f}s.",
+        f"{'Revert' if config.revert else 'Migration'} of {result.database}.{result.table} "
+        f"complete in {result.wall_seconds:.1f}s.",
         f"  rows copied:    {result.rows_copied:,} (copy {result.copy_seconds:.1f}s)",
         f"  events applied: {result.events_applied:,}",
         f"  cut-over:       stall {result.cut_over_stall_seconds:.3f}s, "

@@ -78,7 +78,9 @@ def test_cli__execute__adds_column_and_keeps_rows(items: TestDatabase) -> None:
     assert "rows copied:    250" in out
     assert "checksum:       verified" in out
     assert "Copy: " in out  # at least one status line
-    assert sorted(items.tables()) == ["_items_del", "items"]
+    # The old table is kept, with its cut-over checkpoint for a revert (docs/revert.md).
+    assert sorted(items.tables()) == ["_ghost_revert", "_items_del", "items"]
+    assert "--revert --old-table=_items_del" in out
 
 
 def test_cli__execute_with_qualified_alter__database_and_table_from_statement(

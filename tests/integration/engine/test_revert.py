@@ -77,6 +77,7 @@ def test_revert__cli_under_writer__old_schema_and_mirror_rows(db: TestDatabase) 
         writer.finish()
     assert code == 0, err
     assert "Reverting" in out
+    assert "Revert of " in out and "_t_rev_del kept" in out
     assert not writer.failures, writer.failures[:3]
     assert_reverted_like_mirror(db)
 
