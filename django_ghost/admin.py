@@ -19,9 +19,11 @@ class OnlineRunAdmin(admin.ModelAdmin):
         "status",
         "rows_copied",
         "events_applied",
+        "route",
+        "old_table",
         "finished_at",
     )
-    list_filter = ("status", "alias")
+    list_filter = ("status", "route", "alias")
     search_fields = ("table_name", "migration", "statements")
     readonly_fields = [f.name for f in OnlineRun._meta.fields]
 

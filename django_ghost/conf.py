@@ -84,6 +84,9 @@ class DjangoOptions:
     # Resume an interrupted online run of the same ALTER from its checkpoint; False drops
     # its leftovers and starts over (``ghost_migrate --no-resume``).
     resume_interrupted: bool = True
+    # Keep each online run's old table this many seconds, so that migrating backward
+    # reverts to it instead of copying again (docs/revert.md); 0: old tables are dropped.
+    revert_retention_seconds: int = 0
     # Control socket of each online run ({tmpdir}, {alias}, {database}, {table}).
     socket_path_template: str = DEFAULT_SOCKET_PATH_TEMPLATE
     # Postpone flag file of ``ghost_migrate --postpone-cut-over`` (same placeholders).
@@ -97,6 +100,10 @@ class DjangoOptions:
             problems.append(
                 f"unsafe_tables={self.unsafe_tables!r} is unknown; "
                 f"use one of {UNSAFE_TABLE_CHOICES}."
+            )
+        if self.revert_retention_seconds < 0:
+            problems.append(
+                f"revert_retention_seconds={self.revert_retention_seconds} must be >= 0."
             )
         if self.min_table_rows < 0:
             problems.append(f"min_table_rows={self.min_table_rows} must be >= 0.")

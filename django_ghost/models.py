@@ -39,6 +39,9 @@ class OnlineRun(models.Model):
     # The binlog position of the checkpoint this run resumed an interrupted one from
     # (NULL for a run that started from scratch).
     resumed_from = models.CharField(max_length=255, null=True, blank=True)
+    # An online run: the old table it kept, with a cut-over checkpoint, for a revert
+    # (docs/revert.md). A revert run (route "revert"): the old table it put back.
+    old_table = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

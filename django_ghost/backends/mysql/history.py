@@ -103,14 +103,36 @@ class HistoryWriter:
         rows_copied: int = 0,
         events_applied: int = 0,
         error: str = "",
+        old_table: str = "",
     ) -> None:
         if not run_id:
             return
+        # old_table (migration 0004) is written only when there is one, as resumed_from.
+        extra = ", old_table=%s" if old_table else ""
+        values: tuple[Any, ...] = (status, _now(), rows_copied, events_applied, error)
         self._write(
             f"UPDATE {TABLE} SET status=%s, finished_at=%s, rows_copied=%s, events_applied=%s, "
-            "error=%s WHERE id=%s",
-            (status, _now(), rows_copied, events_applied, error, run_id),
+            f"error=%s{extra} WHERE id=%s",
+            (*values, *((old_table,) if old_table else ()), run_id),
         )
+
+    def last_online_run(self, table: str) -> tuple[str, str, str, str] | None:
+        """(route, status, migration, old_table) of this alias's newest online or revert
+        run on ``table``, None when there is none (or the history is unreadable)."""
+        if self._disabled:
+            return None
+        try:
+            cur = self._cursor()
+            cur.execute(
+                f"SELECT route, status, migration, old_table FROM {TABLE} WHERE alias = %s "
+                "AND table_name = %s AND route IN ('online', 'revert') ORDER BY id DESC LIMIT 1",
+                (self._alias, table),
+            )
+            row = cur.fetchone()
+        except MySQLdb.Error as exc:
+            logger.warning("django_ghost could not read its history: %s", exc)
+            return None
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
     def close(self) -> None:
         if self._conn is not None:

@@ -37,6 +37,7 @@ from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import AbortedError, PreflightError
 from django_ghost.engine.migrator import Migrator
 
+from . import revert_route
 from .history import HistoryWriter
 from .interrupted import Decision, InterruptedRunError, decide_for, plan_note
 from .sql import Classified, ClauseKind
@@ -236,9 +237,10 @@ class Router:
         if options.instant_ddl and not self.plan:
             while core and self._try_instant(core[0], table):
                 core = core[1:]
-        if core:
-            self._online(table, core, facts)
+        kept = bool(core) and self._online(table, core, facts)
         self.direct(tail, table, "default change, applied after the copy")
+        if kept and tail and not self.plan:
+            revert_route.reseal(self.connection, self.config, table)
 
     def _try_instant(self, item: Captured, table: str) -> bool:
         """Run ``item`` with ALGORITHM=INSTANT; False when the server cannot."""
@@ -265,7 +267,9 @@ class Router:
         step.done = True
         return True
 
-    def _online(self, table: str, core: list[Captured], facts: TableFacts) -> None:
+    def _online(self, table: str, core: list[Captured], facts: TableFacts) -> bool:
+        """Route ``core`` online (or reverted, refused, direct); True when an online run
+        kept its old table for a revert."""
         problems = facts.problems()
         if any(c.classified.touches_foreign_keys for c in core):
             problems.append("the change adds or drops a foreign key")
@@ -279,7 +283,7 @@ class Router:
                     rows_estimate=facts.rows_estimate,
                     preflight=preflight,
                 )
-                return
+                return False
             step = self._step(
                 table,
                 REFUSED,
@@ -289,7 +293,7 @@ class Router:
                 preflight=preflight,
             )
             if self.plan:
-                return
+                return False
             raise OnlineRefusedError(
                 f"django_ghost refuses to migrate `{table}` online: it "
                 + "; ".join(problems)
@@ -300,6 +304,12 @@ class Router:
                 "blocking ALTER.\nStatements: " + "; ".join(step.statements)
             )
         reason = "online copy through the engine"
+        if self.session.backwards:
+            rows = facts.rows_estimate
+            reverted, note = revert_route.revert_batch(self, table, core, rows, preflight)
+            if reverted:
+                return False
+            reason += f" ({note})"
         if self.config.options.instant_ddl:
             reason += " (not instant)" if not self.plan else " unless ALGORITHM=INSTANT works"
         statements = [c.classified.alter for c in core]
@@ -316,7 +326,7 @@ class Router:
             table, ONLINE, reason, core, rows_estimate=facts.rows_estimate, preflight=preflight
         )
         if self.plan:
-            return
+            return False
         step.result = run_online(
             connection=self.connection,
             config=self.config,
@@ -326,6 +336,7 @@ class Router:
             step=step,
         )
         step.done = True
+        return not step.result.noop and not engine_config.ok_to_drop_table
 
 
 def engine_config_for(
@@ -347,6 +358,12 @@ def engine_config_for(
         approve_renamed_columns=config.engine.approve_renamed_columns
         or any("RENAME COLUMN" in s.upper() for s in statements),
     )
+    if config.options.revert_retention_seconds > 0:
+        # Kept for a revert; an older old table of the table cannot be reverted to any
+        # more (the table changed since its cut-over): this run's replaces it.
+        engine_config = dataclasses.replace(
+            engine_config, ok_to_drop_table=False, initially_drop_old_table=True
+        )
     key = (connection.alias, table)
     if key in session.left_old_tables and not config.engine.ok_to_drop_table:
         # The old table is the backup our own previous run of this command kept; the
@@ -374,6 +391,7 @@ def run_online(
             f"Cannot migrate `{table}` online inside a transaction; set atomic=False on the "
             "RunPython/operation that triggers it."
         )
+    revert_route.expire(connection, config)
     history = HistoryWriter(connection) if config.options.history else None
     decision = _interrupted_run(config, session, engine_config, history)
     engine_config = decision.engine_config(engine_config)
@@ -406,6 +424,7 @@ def run_online(
             status="done",
             rows_copied=int(result.rows_copied),
             events_applied=int(result.events_applied),
+            old_table="" if engine_config.ok_to_drop_table else str(result.old_table),
         )
         history.close()
     return result
@@ -435,9 +454,10 @@ def _interrupted_run(
     return decision
 
 
-def _run_engine(engine_config: Any, session: GhostSession) -> Any:
-    """Run the engine in a worker thread so Ctrl-C can ask it to stop cleanly."""
-    factory = session.migrator_factory or Migrator
+def _run_engine(engine_config: Any, session: GhostSession, factory: Any = None) -> Any:
+    """Run the engine (``factory``, default the session's or Migrator) in a worker thread
+    so Ctrl-C can ask it to stop cleanly."""
+    factory = factory or session.migrator_factory or Migrator
     migrator = factory(engine_config, on_progress=session.progress, stop=session.stop)
     outcome: dict[str, Any] = {}
 

@@ -49,6 +49,8 @@ class GhostSession:
     left_old_tables: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     # "app.name" of the migration being applied, for reports and the history.
     current_migration: str = ""
+    # Whether that migration is being unapplied (a backward migration may revert).
+    backwards: bool = False
 
     def allows(self, alias: str) -> bool:
         return self.aliases is None or alias in self.aliases

@@ -201,8 +201,8 @@ def carry_out(
             conn, config.database, plan.table, drop_old=drop_old, templates=templates
         ):
             removed[item.name] = item
-            if item.kind == "old":  # its cut-over checkpoint can no longer be reverted to
-                revert_checkpoint.forget(conn, config.database, item.name)
+    # The cut-over checkpoints of old tables dropped now or earlier cannot be reverted to.
+    revert_checkpoint.prune(conn, config.database, plan.table)
     for item in plan.drop:
         if item.name in removed or item.kind not in (SOCKET_KIND, FLAG_KIND):
             continue

@@ -11,7 +11,8 @@ server started (those ids mean those sessions only until it restarts).
 
 revert.py (the engine's top layer) reads it (:func:`load_for_revert`) and deletes it
 once the old table is back (:func:`forget`); the leftover clean-up drops the old tables
-whose row is older than a retention (:func:`expired`).
+whose row is older than a retention (:func:`expired`) and forgets those it drops; the
+table is dropped with its last row.
 """
 
 from __future__ import annotations
@@ -156,9 +157,46 @@ def revert_refusal(
 
 
 def forget(conn: Connection, database: str, old: str) -> None:
-    """Delete the checkpoint of ``old`` (reverted, or dropped)."""
-    if helper_tables.table_exists(conn, database, TABLE):
-        execute(conn, f"DELETE FROM {q(TABLE)} WHERE old_table = %s", (old,))
+    """Delete the checkpoint of ``old`` (reverted, or dropped); the table goes with its
+    last row, so a schema keeps it only while an old table can be reverted to."""
+    if not helper_tables.table_exists(conn, database, TABLE):
+        return
+    execute(conn, f"DELETE FROM {q(TABLE)} WHERE old_table = %s", (old,))
+    if not query(conn, f"SELECT 1 FROM {q(TABLE)} LIMIT 1"):
+        execute(conn, f"DROP TABLE IF EXISTS {q(TABLE)}")
+
+
+def reseal(conn: Connection, database: str, table: str) -> None:
+    """Record ``table``'s definition now in its newest checkpoint: for metadata-only
+    changes made right after the cut-over (the default drops Django runs after the copy),
+    which do not change what the revert maps back."""
+    if not helper_tables.table_exists(conn, database, TABLE):
+        return
+    rows = query(
+        conn,
+        f"SELECT old_table, checkpoint FROM {q(TABLE)} WHERE table_name = %s "
+        "ORDER BY created_at DESC LIMIT 1",
+        (table,),
+    )
+    if not rows:
+        return
+    checkpoint = CutOverCheckpoint.from_json(str(rows[0][1]))
+    sealed = dataclasses.replace(checkpoint, table_sha=fingerprint(original_ddl(conn, table)))
+    execute(
+        conn,
+        f"UPDATE {q(TABLE)} SET checkpoint = %s WHERE old_table = %s",
+        (sealed.to_json(), str(rows[0][0])),
+    )
+
+
+def prune(conn: Connection, database: str, table: str) -> None:
+    """Forget the checkpoints of ``table`` whose old table no longer exists."""
+    if not helper_tables.table_exists(conn, database, TABLE):
+        return
+    rows = query(conn, f"SELECT old_table FROM {q(TABLE)} WHERE table_name = %s", (table,))
+    for (old,) in rows:
+        if not helper_tables.table_exists(conn, database, str(old)):
+            forget(conn, database, str(old))
 
 
 def expired(conn: Connection, database: str, retention_seconds: int) -> list[str]:

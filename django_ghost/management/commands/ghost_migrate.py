@@ -52,6 +52,7 @@ from django_ghost.backends.mysql.history import (
     RunTracker,
     TrackedMigrator,
 )
+from django_ghost.backends.mysql.revert_route import REVERT
 from django_ghost.backends.mysql.router import ONLINE, Step
 from django_ghost.backends.mysql.state import GhostSession, activated
 from django_ghost.conf import (
@@ -253,6 +254,7 @@ class Command(migrate.Command):
         session: GhostSession | None = getattr(self, "_session", None)
         if session is not None and migration is not None and action.endswith("_start"):
             session.current_migration = f"{migration.app_label}.{migration.name}"
+            session.backwards = action == "unapply_start"
         return super().migration_progress_callback(action, migration, fake)
 
     # -- reporting ---------------------------------------------------------------------
@@ -288,12 +290,21 @@ class Command(migrate.Command):
         return CommandError("\n".join(lines), returncode=code)
 
     def _summary(self, session: GhostSession, verbosity: int) -> None:
-        online = [s for s in session.events if s.route == ONLINE and s.result is not None]
+        online = [
+            s for s in session.events if s.route in (ONLINE, REVERT) and s.result is not None
+        ]
         if verbosity < 1 or not online:
             return
         self.stdout.write(self.style.MIGRATE_HEADING("Online migrations:"))
         for step in online:
             r = step.result
+            if step.route == REVERT:
+                self.stdout.write(
+                    f"  {step.migration} `{step.table}`: reverted to `{r.ghost_table}`, "
+                    f"{r.events_applied} binlog events applied since the cut-over, "
+                    f"{r.wall_seconds:.1f}s, no row copy"
+                )
+                continue
             resumed = (
                 f" (resumed from its checkpoint at {step.resumed_from})"
                 if step.resumed_from
@@ -364,6 +375,7 @@ class Command(migrate.Command):
         for migration, backwards in plan:
             label = f"{migration.app_label}.{migration.name}"
             session.current_migration = label
+            session.backwards = backwards
             start = len(session.events)
             with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
                 if state is None:
