@@ -336,7 +336,8 @@ class Router:
             step=step,
         )
         step.done = True
-        return not step.result.noop and not engine_config.ok_to_drop_table
+        # Only a run the history records can be reverted under Django (revert_route.py).
+        return self.config.options.history and not engine_config.ok_to_drop_table
 
 
 def engine_config_for(
