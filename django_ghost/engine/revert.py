@@ -19,13 +19,15 @@ Applying by key is idempotent, so a revert that fails can simply be run again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
 
 import MySQLdb
 
-from .errors import ConfigError, GhostError, PreflightError
+from .config import GhostConfig
+from .errors import AbortedError, ConfigError, GhostError, PreflightError
 from .migrator import Migrator
 from .mysql.connection import Connection, execute
 from .result import MigrationResult
@@ -59,7 +61,7 @@ def reverted_names(names: TableNames, old_template: str, old_table: str) -> Tabl
 class Reverter(Migrator):
     """Reverts the migration of ``config.table`` to ``config.old_table`` (``revert=True``)."""
 
-    def __init__(self, config: Any, **kwargs: Any):
+    def __init__(self, config: GhostConfig, **kwargs: Any):
         super().__init__(config, **kwargs)
         self.use_names(reverted_names(self.names, config.old_table_template, config.old_table))
         self.start_at: Any = None
@@ -118,7 +120,10 @@ class Reverter(Migrator):
             return self.reporter.result(started, noop=False, verified=verified, new_table=new_table)
         except BaseException as exc:
             self.context.request_abort(str(exc))
-            self.ops.fire("failure", {"GHOST_ERROR": str(exc)[:1000]})
+            with contextlib.suppress(Exception):
+                self.ops.fire("failure", {"GHOST_ERROR": str(exc)[:1000]})
+            if isinstance(exc, KeyboardInterrupt):
+                raise AbortedError(f"Interrupted; {self.config.table} is untouched.") from None
             raise
         finally:
             resources.release()
