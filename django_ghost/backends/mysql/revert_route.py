@@ -76,16 +76,23 @@ def choose(connection: Any, config: ResolvedConfig, table: str, migration: str) 
             "with a kept old table (revert_retention_seconds keeps them)",
         )
     engine_config = database_config(connection, config)
+    retention = config.options.revert_retention_seconds
     conn = _open(engine_config)
     try:
-        checkpoint = revert_checkpoint.load(conn, engine_config.database, old)
-        why = revert_checkpoint.revert_refusal(
-            conn, conn, engine_config.database, table, old, checkpoint
-        )
+        database = engine_config.database
+        checkpoint = revert_checkpoint.load(conn, database, old)
+        why = revert_checkpoint.revert_refusal(conn, conn, database, table, old, checkpoint)
+        expired = retention > 0 and old in revert_checkpoint.expired(conn, database, retention)
     finally:
         conn.close()
     if why:
         return Choice("", f"no revert: {why}")
+    if expired:
+        return Choice(
+            "",
+            f"no revert: `{old}` was kept longer than revert_retention_seconds={retention} "
+            "(dropped by the next online run)",
+        )
     return Choice(
         old,
         f"revert to `{old}`, kept since {migration}'s cut-over: the changes made since are "
@@ -100,6 +107,8 @@ def revert_batch(
     table: (True, "") when done (or planned), else (False, why not)."""
     from .router import _run_engine, engine_config_for  # the router imports this module
 
+    if not router.plan:
+        expire(router.connection, router.config)
     choice = choose(router.connection, router.config, table, router.migration)
     if not choice.old_table:
         return False, choice.reason

@@ -290,9 +290,7 @@ class Command(migrate.Command):
         return CommandError("\n".join(lines), returncode=code)
 
     def _summary(self, session: GhostSession, verbosity: int) -> None:
-        online = [
-            s for s in session.events if s.route in (ONLINE, REVERT) and s.result is not None
-        ]
+        online = [s for s in session.events if s.route in (ONLINE, REVERT) and s.result is not None]
         if verbosity < 1 or not online:
             return
         self.stdout.write(self.style.MIGRATE_HEADING("Online migrations:"))

@@ -122,3 +122,28 @@ def test_ghost_migrate__backward_after_binlog_purge__normal_route_in_plan_with_r
     assert definition_body(dj.db, TABLE) == definition_body(dj.db, MIRROR)
     assert_same_rows(dj.db, TABLE, MIRROR)
     assert [r["route"] for r in dj.runs()] == ["online", "online"]
+
+
+def test_ghost_migrate__backward_after_retention__old_table_dropped_normal_route(
+    dj: DjangoEnv,
+) -> None:
+    with revert_flow(**KEEP):
+        prepare(dj, rows=300)
+        dj.migrate("testapp", "0002_add_extra")
+        assert OLD in dj.db.tables()
+        # Kept two hours ago, longer than the hour of the retention.
+        dj.db.execute("UPDATE _ghost_revert SET created_at = created_at - 7200")
+        plan = io.StringIO()
+        dj.migrate("testapp", "0001_initial", plan=True, stdout=plan, verbosity=1)
+        assert OLD in dj.db.tables()  # the plan writes nothing
+        dj.migrate("testapp", "0001_initial")
+    assert "no revert: `_testapp_row_del` was kept longer than" in plan.getvalue()
+    # The expired old table was dropped; the one now kept is the backward run's own (the
+    # table with `extra`), with a fresh checkpoint.
+    assert "extra" in definition_body(dj.db, OLD)
+    assert dj.db.query(
+        "SELECT COUNT(*) FROM _ghost_revert WHERE created_at > UNIX_TIMESTAMP() - 600"
+    ) == [(1,)]
+    assert definition_body(dj.db, TABLE) == definition_body(dj.db, MIRROR)
+    assert_same_rows(dj.db, TABLE, MIRROR)
+    assert [r["route"] for r in dj.runs()] == ["online", "online"]
