@@ -214,7 +214,7 @@ class Migrator:
             self.wait_for_cut_over_approval(streaming, checkpoints)
             self.ops.fire("before-cut-over")
             cut_over_at = self.cut_over(servers, changelog, streaming, resources, verifier)
-            self.clean_up(servers.main, resources, cut_over_at, streaming)
+            self.clean_up(servers, resources, cut_over_at, streaming)
             # Snapshots are rate-limited: without this one, a progress bar ends on the
             # last mid-copy snapshot instead of "done" at 100%.
             self.reporter.report(force=True)
@@ -469,12 +469,12 @@ class Migrator:
         return cut.position
 
     def clean_up(
-        self, main: Connection, resources: Resources, cut_over_at: Any, streaming: Streaming
+        self, servers: Servers, resources: Resources, cut_over_at: Any, streaming: Streaming
     ) -> None:
         resources.stop_threads()
+        main, own = servers.main, streaming.streamer.own_sessions
         if cut_over_at is not None:  # the old table is kept: what a revert starts from
-            own = streaming.streamer.own_sessions
-            revert_checkpoint.record(main, self.names, cut_over_at, self.config.alter, own)
+            revert_checkpoint.record(servers, self.names, cut_over_at, self.config.alter, own)
         execute(main, f"DROP TABLE IF EXISTS {q(self.names.changelog)}")
         resources.keep(self.names.changelog)
         if self.config.ok_to_drop_table:

@@ -113,7 +113,7 @@ class Reverter(Migrator):
                 streaming.report()
             self.ops.fire("before-cut-over")
             self.cut_over(servers, changelog, streaming, resources, verifier)
-            self.clean_up(servers.main, resources, None, streaming)
+            self.clean_up(servers, resources, None, streaming)
             revert_checkpoint.forget(servers.main, self.config.database, self.names.ghost)
             self.reporter.report(force=True)
             self.ops.fire("success")

@@ -6,8 +6,9 @@ the binlog position read under the cut-over lock (before the RENAME: every write
 new table after the swap is at or after it, see docs/revert.md), the table, the ALTER,
 a fingerprint of the new table's definition (a revert refuses a table changed since), the
 connection ids of the cut-over's sessions (their RENAME is in the binlog after the
-position; a revert's stream must not take it for another session's DDL) and when the
-server started (those ids mean those sessions only until it restarts).
+position; a revert's stream must not take it for another session's DDL; another
+session's DDL of the table since changed its definition, which the fingerprint refuses)
+and the server_id of the server whose binlog the position is in.
 
 revert.py (the engine's top layer) reads it (:func:`load_for_revert`) and deletes it
 once the old table is back (:func:`forget`); the leftover clean-up drops the old tables
@@ -25,10 +26,11 @@ from collections.abc import Iterable
 from ..binlog.coordinates import binlog_file_exists
 from ..binlog.events import BinlogPosition
 from ..errors import PreflightError
-from ..mysql.connection import Connection, execute, query
+from ..mysql.connection import Connection, execute, query, scalar
 from ..sql.names import TableNames
 from ..sql.quote import quote_identifier as q
-from . import helper_tables, sessions
+from ..topology.preflight import Servers
+from . import helper_tables
 from .checkpoint import fingerprint
 from .resume import original_ddl
 
@@ -54,8 +56,9 @@ class CutOverCheckpoint:
     table_sha: str
     """Fingerprint of the new table's definition right after the swap."""
     sessions: tuple[int, ...] = ()
-    server_started: int = 0
     created: int = 0
+    source_server_id: int = 0
+    """The server_id of the server whose binlog ``position`` is in (the inspector)."""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
@@ -72,15 +75,16 @@ class CutOverCheckpoint:
 
 
 def record(
-    conn: Connection,
+    servers: Servers,
     names: TableNames,
     position: object,
     alter: str,
     own_sessions: Iterable[int],
 ) -> CutOverCheckpoint:
     """Save the cut-over checkpoint of the migration of ``names.original`` whose old
-    table is ``names.old``, swapped at ``position`` by ``own_sessions``."""
-    table, old = names.original, names.old
+    table is ``names.old``, swapped at ``position`` (of the inspector's binlog) by
+    ``own_sessions``."""
+    conn, table, old = servers.main, names.original, names.old
     checkpoint = CutOverCheckpoint(
         table=table,
         old=old,
@@ -88,8 +92,8 @@ def record(
         alter=alter,
         table_sha=fingerprint(original_ddl(conn, table)),
         sessions=tuple(sorted(own_sessions)),
-        server_started=sessions.server_started(conn),
         created=int(time.time()),
+        source_server_id=server_id(servers.inspector),
     )
     execute(conn, _CREATE)
     execute(
@@ -146,6 +150,13 @@ def revert_refusal(
             f"{table} was altered after the cut-over; its changes since cannot be mapped "
             "back through the recorded ALTER. Revert with a reverse migration instead."
         )
+    source = server_id(inspector)
+    if checkpoint.source_server_id and checkpoint.source_server_id != source:
+        return (
+            f"the cut-over position {checkpoint.position} is in the binary log of the server "
+            f"with server_id {checkpoint.source_server_id}, not of this one ({source}): "
+            "revert through the server the migration read its binlog from."
+        )
     if not binlog_file_exists(inspector, checkpoint.binlog_position.file):
         return (
             f"binary log {checkpoint.binlog_position.file}, needed from the cut-over at "
@@ -154,6 +165,10 @@ def revert_refusal(
             "(binlog_expire_logs_seconds); revert with a reverse migration instead."
         )
     return ""
+
+
+def server_id(conn: Connection) -> int:
+    return int(scalar(conn, "SELECT @@server_id"))
 
 
 def forget(conn: Connection, database: str, old: str) -> None:

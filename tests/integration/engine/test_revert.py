@@ -182,3 +182,17 @@ def test_revert__old_table_dropped_by_cleanup__checkpoint_forgotten(db: TestData
     assert TABLE not in db.tables()
     with pytest.raises(PreflightError, match="no cut-over checkpoint"):
         Reverter(revert_config(db)).run()  # type: ignore[arg-type]
+
+
+def test_revert__binlog_of_another_server__refused(db: TestDatabase) -> None:
+    seed(db, 100, mirror=None)
+    Migrator(make_config(db, "t", ALTER)).run()
+    (text,) = db.query(f"SELECT checkpoint FROM {TABLE}")[0]
+    recorded = json.loads(text)
+    assert recorded["source_server_id"] == int(db.query("SELECT @@server_id")[0][0])
+    # As if the migration had read the binlog of another replica.
+    recorded["source_server_id"] += 1000
+    db.execute(f"UPDATE {TABLE} SET checkpoint = %s", (json.dumps(recorded),))
+    with pytest.raises(PreflightError, match="binary log of the server with server_id"):
+        Reverter(revert_config(db)).run()  # type: ignore[arg-type]
+    assert "_t_del" in db.tables() and "_t_rev_del" not in db.tables()

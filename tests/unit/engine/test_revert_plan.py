@@ -103,8 +103,8 @@ def test_cut_over_checkpoint__json__round_trips() -> None:
         alter="ADD COLUMN x INT",
         table_sha="abc",
         sessions=(12, 13),
-        server_started=100,
         created=200,
+        source_server_id=3,
     )
     again = CutOverCheckpoint.from_json(checkpoint.to_json())
     assert again == checkpoint
