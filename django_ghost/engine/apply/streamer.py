@@ -110,7 +110,7 @@ class Streamer:
                 self.context.streamer_position = self.reader.position
         except BaseException as exc:  # noqa: BLE001 - handed to the migrator
             self.error = exc
-            self.context.request_abort(f"binlog stream failed: {exc}")
+            self.context.request_abort(f"binlog stream failed: {exc}", exc)
 
     def _put(self, item: StreamItem) -> None:
         while not self._stop.is_set():

@@ -93,7 +93,7 @@ def open_heartbeat(
         names.changelog,
         context.config.heartbeat_interval_millis / 1000.0,
         connect,
-        lambda exc: context.request_abort(f"heartbeat: {exc}"),
+        lambda exc: context.request_abort(f"heartbeat: {exc}", exc),
         allowed,
     )
 
@@ -133,8 +133,7 @@ class Streaming:
     """The streamer, heartbeat and applier of one run, from the binlog ``start_position``.
 
     ``wait_while_throttled`` blocks while a throttle reason holds (and raises once the
-    migration is aborted); ``report`` writes the status line and progress when due;
-    setting ``stop`` (the caller's event, if any) aborts the migration.
+    migration is aborted); ``report`` writes the status line and progress when due.
     """
 
     context: MigrationContext
@@ -144,7 +143,6 @@ class Streaming:
     start_position: Any
     wait_while_throttled: Callable[[], None]
     report: Callable[[], None]
-    stop: threading.Event | None = None
     after_apply: list[Callable[[], None]] = dataclasses.field(default_factory=list)
     """Run after each stretch of applying (apply_pending): the verification by key's
     background turns (verify/keyed.py), on the migrator's thread like everything here."""
@@ -156,8 +154,6 @@ class Streaming:
 
     def check_abort(self) -> None:
         """Raise if the migration was stopped, aborted, or the stream failed."""
-        if self.stop is not None and self.stop.is_set():
-            self.context.request_abort("stop requested")
         if self.streamer.error is not None:
             raise self.streamer.error
         if self.context.aborted:

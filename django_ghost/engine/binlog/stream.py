@@ -50,7 +50,7 @@ from typing import Any
 import pymysql
 from pymysqlreplication.constants import BINLOG as B
 
-from ..errors import BinlogError
+from ..errors import BinlogConnectionLost, BinlogError
 from ..mysql.connection import ConnectionSpec
 from .events import BinlogEvent, BinlogPosition, RowChange, SchemaChange, TransactionEnd
 from .reader import WatchSpec
@@ -210,7 +210,7 @@ class BinlogStream:
                 return []
             failures += 1
             if failures > self._attempts:
-                raise BinlogError(
+                raise BinlogConnectionLost(
                     f"lost the binlog connection to {self._spec.describe()} and could not "
                     f"reconnect after {self._attempts} attempts: {error}"
                 ) from error
