@@ -66,7 +66,7 @@ from ..binlog.events import BinlogPosition
 from ..context import MigrationContext
 from ..errors import DataError
 from ..mysql.connection import Connection, execute, query
-from ..mysql.dataerrors import ER_DUP_ENTRY, as_data_error
+from ..mysql.dataerrors import DUPLICATE_CONFIRMATIONS, ER_DUP_ENTRY, as_data_error
 from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
@@ -264,6 +264,7 @@ class Applier:
     ) -> None:
         """Delete and re-insert ``keys``; a duplicate on another unique key is a stale ghost
         row, refreshed along with the batch, until the original itself holds it."""
+        misses = 0
         for _ in range(MAX_CONFLICT_ROUNDS):
             try:
                 self._with_retries(
@@ -274,7 +275,8 @@ class Applier:
                 return
             except MySQLdb.IntegrityError as exc:
                 extra = self._colliding_ghost_keys(conn, keys)
-                if not extra:
+                misses = 0 if extra else misses + 1
+                if misses >= DUPLICATE_CONFIRMATIONS:
                     raise self._data_error(exc) from None
                 keys = keys + extra
         self._with_retries(functools.partial(self._write, conn, keys, transactional))
