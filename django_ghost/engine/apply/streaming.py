@@ -11,6 +11,7 @@ each, the turns registered in ``after_apply`` (the verification by key's) run.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
 import time
@@ -28,6 +29,8 @@ from ..table.changelog import Heartbeat
 from ..table.plan import CopyPlan
 from .applier import Applier
 from .streamer import Streamer
+
+log = logging.getLogger(__name__)
 
 ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
 
@@ -200,6 +203,7 @@ class Streaming:
             float(self.context.config.cut_over_lock_timeout_seconds),
         )
         deadline = None if max_wait is None else time.monotonic() + max_wait
+        watch = _Convergence(self.streamer.queue.qsize())
         while True:
             self.check_abort()
             self.wait_while_throttled()
@@ -209,4 +213,32 @@ class Streaming:
                 return
             if deadline is not None and time.monotonic() > deadline:
                 return
+            watch.check(self.streamer.queue.qsize(), lag)
             self.report()
+
+
+class _Convergence:
+    """Warns, every ``PERIOD`` seconds of a catch-up, when the backlog has not shrunk:
+    the writes outpace the apply, and the cut-over waits until they no longer do."""
+
+    PERIOD = 30.0
+
+    def __init__(self, backlog: int):
+        self.since = time.monotonic()
+        self.backlog = backlog
+
+    def check(self, backlog: int, lag: float | None) -> None:
+        if time.monotonic() - self.since < self.PERIOD:
+            return
+        if backlog >= self.backlog > 0:
+            log.warning(
+                "catch-up is not converging: %d row events queued (%d %.0f s ago), "
+                "lag %s; the application writes faster than the apply sustains. The "
+                "cut-over waits until the backlog drains: lower the write load, or "
+                "throttle the migration and retry at a quieter time.",
+                backlog,
+                self.backlog,
+                self.PERIOD,
+                "n/a" if lag is None else f"{lag:.1f}s",
+            )
+        self.since, self.backlog = time.monotonic(), backlog

@@ -10,7 +10,13 @@ import pytest
 
 from django_ghost.engine.apply.applier import KEYS_PER_STATEMENT, Applier
 from django_ghost.engine.apply.fence import SnapshotProbe, VisibilityFence, VisibilityFenceTimeout
-from django_ghost.engine.apply.streamer import Committed, KeyChange, Marker, StreamItem
+from django_ghost.engine.apply.streamer import (
+    Committed,
+    HeartbeatSeen,
+    KeyChange,
+    Marker,
+    StreamItem,
+)
 from django_ghost.engine.binlog.events import BinlogPosition
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
@@ -328,3 +334,22 @@ def test_drain__colliding_value_moved_away_before_the_lookup__retried_not_an_err
 
     inserts = [params for sql, params in writer.statements if sql.startswith("INSERT")]
     assert inserts == [[1]]
+
+
+def test_drain__heartbeat_behind_queued_changes__lag_measured_once_they_are_applied() -> None:
+    applier, writer, _ = make_applier()
+    applier.clock = lambda: 110.0
+
+    applier.drain(feed(KeyChange(((1,),)), HeartbeatSeen(100.0)), max_events=10)
+
+    assert writer.verbs().count("REPLACE") == 1
+    assert applier.context.lag_seconds == 10.0
+
+
+def test_drain__no_heartbeat_taken__lag_unchanged() -> None:
+    applier, _, _ = make_applier()
+    applier.context.lag_seconds = 3.0
+
+    applier.drain(feed(KeyChange(((1,),))), max_events=10)
+
+    assert applier.context.lag_seconds == 3.0
