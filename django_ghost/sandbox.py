@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from django_ghost.engine.mysql.replication import replica_dialect_of
+
 ENGINE_USER = "ghost"
 ENGINE_PASSWORD = "ghost-sandbox"
 REPLICATION_USER = "repl"
@@ -187,7 +189,7 @@ class Sandbox:
                     int(log_pos),
                 ),
             )
-            cur.execute("START SLAVE")
+            cur.execute(replica_dialect_of(conn).start)
         self._wait_replication(replica, timeout)
         return replica
 
@@ -338,12 +340,13 @@ class Sandbox:
         state: dict[str, Any] = {}
         while time.monotonic() < deadline:
             with _connect(replica) as conn:
+                rs = replica_dialect_of(conn)
                 cur = conn.cursor()
-                cur.execute("SHOW SLAVE STATUS")
+                cur.execute(rs.show_status)
                 row = cur.fetchone()
                 names = [d[0] for d in cur.description or ()]
                 state = dict(zip(names, row or (), strict=False))
-            if state.get("Slave_IO_Running") == "Yes" and state.get("Slave_SQL_Running") == "Yes":
+            if rs.text(state, "io_running") == rs.text(state, "sql_running") == "Yes":
                 return
             time.sleep(0.1)
         raise SandboxError(

@@ -61,7 +61,7 @@ def check_server(conn: Connection, config: GhostConfig) -> ServerFacts:
     facts = read_server_facts(conn)
     if config.switch_to_rbr and facts.binlog_format.upper() != "ROW":
         # Before streaming starts: our own binlog client would count as a replica.
-        log.info("%s", switch_to_rbr(conn).describe())
+        log.info("%s", switch_to_rbr(conn, dialect=facts.replica).describe())
         facts = read_server_facts(conn)
     check_binlog(facts)
     check_grants(read_grants(conn), config.database)
@@ -86,7 +86,7 @@ def discover_servers(
         configured,
         conn,
         log_slave_updates=facts.log_slave_updates,
-        status_statement=facts.replica_status_sql(),
+        dialect=facts.replica,
         connect=connect,
     )
     log.info("topology: %s", topology.describe())
