@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from django_ghost.engine.mysql.replication import replica_dialect_of
+from django_ghost.sandbox_tls import TlsFiles, make_certificates
 
 ENGINE_USER = "ghost"
 ENGINE_PASSWORD = "ghost-sandbox"
@@ -138,10 +139,18 @@ def _initialise_datadir(
 class Sandbox:
     """A primary MariaDB server in ``base_dir`` and, optionally, one replica of it."""
 
-    def __init__(self, base_dir: str | os.PathLike[str] | None = None, *, durable: bool = False):
+    def __init__(
+        self,
+        base_dir: str | os.PathLike[str] | None = None,
+        *,
+        durable: bool = False,
+        tls: bool = False,
+    ):
         self._temporary = base_dir is None
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="django-ghost-sandbox-")).resolve()
         self.durable = durable
+        # tls: certificates in <base_dir>/tls and require_secure_transport (sandbox_tls.py).
+        self.tls: TlsFiles | None = make_certificates(self.base_dir / "tls") if tls else None
         self.servers: dict[str, ServerInfo] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -284,6 +293,9 @@ class Sandbox:
         if not mysql_flavor:
             # Writes made locally on the replica must not collide with the primary's GTIDs.
             args.append(f"--gtid-domain-id={server_id - 1}")
+        if self.tls is not None:
+            # performance_schema tells each session's transport (threads.CONNECTION_TYPE).
+            args += [*self.tls.server_args(), "--performance-schema=ON"]
         if not self.durable:
             # Test speed: the sandbox is throwaway, so fsync on every commit buys nothing.
             args += ["--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0"]

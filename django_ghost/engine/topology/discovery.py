@@ -50,7 +50,6 @@ TEST_ON_REPLICA = "test-on-replica"
 MAX_HOPS = 10
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Topology:
     """The two roles of one migration and how they were chosen."""
@@ -131,12 +130,14 @@ def discover(
             option = "migrate_on_replica" if config.migrate_on_replica else "test_on_replica"
             raise PreflightError(
                 f"{option} is set, but {where} doesn't seem to be a replica "
-                f"({dialect.show_status} is empty). Point the host at a replica, or drop the option."
+                f"({dialect.show_status} is empty). Point the host at a replica, or drop the "
+                "option."
             )
         if config.assume_master_host:
             raise PreflightError(
                 f"assume_master_host is set, but {where} is not a replica "
-                f"({dialect.show_status} is empty): its binary log would never carry the primary's changes. Point the host "
+                f"({dialect.show_status} is empty): its binary log would never carry the "
+                "primary's changes. Point the host "
                 "at a replica of that primary, or drop assume_master_host."
             )
         if not config.allow_on_master:
@@ -170,6 +171,7 @@ def _primary_of(
 ) -> ConnectionSpec:
     """Walk up from the replica to the server that is no replica; each hop's statements
     and column names follow that hop's own version (a chain may mix versions)."""
+
     def at(spec: ConnectionSpec, host: str, port: int) -> ConnectionSpec:
         return dataclasses.replace(
             spec.with_host(host, port),

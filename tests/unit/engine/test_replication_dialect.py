@@ -166,6 +166,6 @@ def test_switch_to_rbr__mysql84_replica__restarted_with_replica_statements() -> 
     result = switch_to_rbr(conn)
 
     assert result.replication_restarted
-    assert ["SHOW REPLICAS", "STOP REPLICA", "START REPLICA"] == [
+    assert [
         sql for sql in conn.sent if sql in ("SHOW REPLICAS", "STOP REPLICA", "START REPLICA")
-    ]
+    ] == ["SHOW REPLICAS", "STOP REPLICA", "START REPLICA"]
