@@ -36,7 +36,6 @@ _TOPOLOGY = (
     "primary from the replica's SHOW SLAVE STATUS or takes it from --assume-master-host; "
     "point --host at a replica or at the primary"
 )
-_TLS = "TLS connections are not implemented yet; connect through --socket or over a trusted network"
 _CHECKPOINT = (
     "checkpoints are always written (every --checkpoint-seconds); continue a killed run "
     "with --resume"
@@ -60,11 +59,6 @@ GHOST_FLAGS: dict[str, str] = {
         "django-ghost does not restart replication to check the format; the server must "
         "already log with binlog_format=ROW (or use --switch-to-rbr)"
     ),
-    "ssl": _TLS,
-    "ssl-ca": _TLS,
-    "ssl-cert": _TLS,
-    "ssl-key": _TLS,
-    "ssl-allow-insecure": _TLS,
     "charset": "connections always use utf8mb4, which reads every character set correctly",
     "mysql-timeout": "connection timeouts are not configurable yet",
     "skip-port-validation": (

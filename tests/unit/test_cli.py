@@ -218,8 +218,6 @@ def test_parse_args__short_h__help() -> None:
         ("include-triggers", "triggers"),
         ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
         ("statsd-addr", "metrics"),
-        ("ssl", "TLS"),
-        ("ssl-ca", "TLS"),
         ("allow-master-master", "topologies"),
         ("tungsten", "topologies"),
         ("skip-renamed-columns", "--approve-renamed-columns"),

@@ -236,7 +236,7 @@ def _servers(
             configured,
             inspector,
             log_slave_updates=facts.log_slave_updates,
-            status_statement=facts.replica_status_sql(),
+            dialect=facts.replica,
             connect=open_,
         )
         main = open_(topology.applier) if topology.split else inspector

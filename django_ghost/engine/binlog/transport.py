@@ -38,7 +38,7 @@ from typing import Any
 
 import pymysql
 
-from ..mysql.connection import ConnectionSpec
+from ..mysql.connection import ConnectionSpec, require_encrypted
 from .events import BinlogPosition
 
 COM_BINLOG_DUMP = 0x12
@@ -124,9 +124,19 @@ class DumpConnection:
         }
         if spec.socket:
             kwargs["unix_socket"] = spec.socket
+        if spec.init_command:
+            kwargs["init_command"] = spec.init_command
+        # The same transport as the engine's other sessions: PyMySQL's own default would
+        # try TLS without verifying anything whenever the server offers it.
+        if spec.tls is None:
+            kwargs["ssl_disabled"] = True
+        else:
+            kwargs["ssl"] = spec.tls.ssl_context()
         conn = pymysql.connect(**kwargs)
         self._conn = conn
         try:
+            if spec.tls is not None:
+                require_encrypted(conn, spec, pymysql.err.OperationalError)
             cur = conn.cursor()
             cur.execute("SELECT @@GLOBAL.binlog_checksum, VERSION()")
             checksum, version = cur.fetchone()
