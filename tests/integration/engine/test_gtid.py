@@ -6,12 +6,47 @@ the server's own ``BINLOG_GTID_POS``, and a mirror table every write also went t
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from django_ghost.engine.binlog.coordinates import current_position
 from django_ghost.engine.binlog.events import BinlogPosition, TransactionEnd
-from tests.integration.helpers import drain, open_stream, position, read_all, row_changes
-from tests.plugins.mariadb import TestDatabase
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.errors import PreflightError
+from django_ghost.engine.migrator import Migrator
+from tests.integration.helpers import (
+    NO_KEY_MOVES,
+    REPO,
+    MirroredWriter,
+    Shape,
+    assert_migrated_like_mirror,
+    drain,
+    make_config,
+    open_stream,
+    position,
+    read_all,
+    row_changes,
+    seed,
+)
+from tests.plugins.mariadb import TestDatabase, TestServer, wait_for
+
+ALTER = "ADD COLUMN extra INT NOT NULL DEFAULT 5"
+SHAPE = Shape("id INT PRIMARY KEY, v INT, w VARCHAR(10)", "SELECT seq, seq, 'x'")
+RUNNER = """
+import json, sys
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.migrator import Migrator
+Migrator(GhostConfig(**json.loads(sys.argv[1]))).run()
+"""
 
 
 def gtid_position(db: TestDatabase) -> BinlogPosition:
@@ -70,3 +105,142 @@ def test_binlog_stream__start_by_gtid_only__continues_after_that_transaction(
     assert [e.position for e in resumed if isinstance(e, TransactionEnd)] == [
         e.position for e in ends[3:]
     ]
+
+
+# -- migrations ----------------------------------------------------------------------------
+
+
+def start_engine_process(config: GhostConfig) -> subprocess.Popen[bytes]:
+    """The migration in a child process, so the test can SIGKILL it."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(dataclasses.asdict(config))], env=env
+    )
+
+
+def checkpoint(db: TestDatabase) -> dict[str, Any]:
+    try:
+        rows = db.query("SELECT value FROM _t_ghc WHERE hint = 'checkpoint'")
+    except Exception:  # noqa: BLE001 - the table may not exist yet
+        return {}
+    return json.loads(rows[0][0]) if rows else {}
+
+
+def kill_after_checkpoint(db: TestDatabase, config: GhostConfig, rows: int) -> dict[str, Any]:
+    """Run ``config`` in a child, SIGKILL it once a checkpoint says ``rows`` are copied;
+    the checkpoint it left."""
+    child = start_engine_process(config)
+    try:
+        assert wait_for(
+            lambda: checkpoint(db).get("rows_copied", 0) >= rows, timeout=90, interval=0.1
+        ), "no checkpoint"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    return checkpoint(db)
+
+
+def slow_copy(db: TestDatabase, tmp_path: Path, **options: Any) -> GhostConfig:
+    # 100-row chunks each followed by a pause of 10x its time: the 1 s checkpoints catch
+    # the copy mid-way on any machine.
+    return make_config(
+        db,
+        "t",
+        ALTER,
+        gtid=True,
+        chunk_size=100,
+        nice_ratio=10.0,
+        checkpoint_seconds=1,
+        serve_socket_file=str(tmp_path / "s.sock"),
+        **options,
+    )
+
+
+def test_migrate__gtid_under_mirrored_writes__matches_mirror(db: TestDatabase) -> None:
+    seed(db, 3000, mirror="t_mirror", shape=SHAPE)
+    writer = MirroredWriter(db, mirror="t_mirror", mix=NO_KEY_MOVES)
+    writer.start()
+    try:
+        result = Migrator(make_config(db, "t", ALTER, gtid=True, chunk_size=200)).run()
+    finally:
+        writer.stop.set()
+        writer.join()
+    assert writer.failures == []
+    assert result.checksum_verified and result.events_applied > 0
+    assert_migrated_like_mirror(db, ALTER)
+
+
+def test_resume__gtid_killed_after_checkpoint__resumes_from_gtid_matches_mirror(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 8000, mirror="t_mirror", shape=SHAPE)
+    writer = MirroredWriter(db, mirror="t_mirror", mix=NO_KEY_MOVES)
+    writer.start()
+    try:
+        saved = kill_after_checkpoint(db, slow_copy(db, tmp_path), 2000)
+        # The checkpoint names the GTID position the server gives for its file and offset.
+        file, _, pos = saved["position"].rpartition(":")
+        assert saved["gtid"] == db.scalar("SELECT BINLOG_GTID_POS(%s, %s)", (file, int(pos)))
+        time.sleep(0.5)  # changes keep arriving while nothing runs
+        resumed = Migrator(
+            dataclasses.replace(slow_copy(db, tmp_path), resume=True, nice_ratio=0.0)
+        ).run()
+    finally:
+        writer.stop.set()
+        writer.join()
+    assert writer.failures == []
+    assert resumed.checksum_verified
+    assert resumed.rows_copied >= saved["rows_copied"]
+    assert_migrated_like_mirror(db, ALTER)
+
+
+def test_resume__gtid_checkpoint_without_gtid__refused_naming_remedy(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 8000, mirror=None, shape=SHAPE)
+    kill_after_checkpoint(db, dataclasses.replace(slow_copy(db, tmp_path), gtid=False), 500)
+    with pytest.raises(PreflightError, match="did not stream by GTID"):
+        Migrator(dataclasses.replace(slow_copy(db, tmp_path), resume=True)).run()
+    assert db.checksum("t", "id, v, w", order_by="id")[0] == 8000
+
+
+def replica_caught_up(replica: TestServer, db: TestDatabase) -> None:
+    """Wait until the replica has applied every GTID the primary has written."""
+    target = db.scalar("SELECT @@GLOBAL.gtid_binlog_pos")
+    conn = replica.connect()
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT MASTER_GTID_WAIT(%s, 60)", (target,))
+        assert cur.fetchone()[0] == 0, f"the replica did not reach {target}"
+    finally:
+        conn.close()
+
+
+@pytest.mark.replica
+def test_resume__gtid_binlog_of_replica_after_run_on_primary__matches_mirror(
+    replica_server: TestServer, db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 8000, mirror="t_mirror", shape=SHAPE)
+    writer = MirroredWriter(db, mirror="t_mirror", mix=NO_KEY_MOVES)
+    writer.start()
+    try:
+        saved = kill_after_checkpoint(db, slow_copy(db, tmp_path), 2000)
+        replica_caught_up(replica_server, db)
+        # Resumed reading the replica's binlog (log_slave_updates: the primary's GTIDs in
+        # files and offsets of its own); the tables are still written on the primary.
+        on_replica = dataclasses.replace(
+            slow_copy(db, tmp_path),
+            host=replica_server.host,
+            port=replica_server.port,
+            resume=True,
+            nice_ratio=0.0,
+        )
+        migrator = Migrator(on_replica)
+        resumed = migrator.run()
+    finally:
+        writer.stop.set()
+        writer.join()
+    assert migrator.ops.topology is not None and migrator.ops.topology.mode == "replica"
+    assert writer.failures == []
+    assert resumed.checksum_verified and resumed.rows_copied >= saved["rows_copied"]
+    assert_migrated_like_mirror(db, ALTER)
