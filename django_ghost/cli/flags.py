@@ -243,9 +243,8 @@ OPTION_HELP: dict[str, str] = {
     "default_retries": "Attempts for retried operations (chunk copy, cut-over).",
     "replica_server_id": "server_id used to read the binlog; unique per running migration.",
     "gtid": (
-        "position the binlog stream, checkpoints and resume by GTID (MariaDB: the last "
-        "GTID per domain; MySQL: the executed GTID set) instead of file:pos; a resume may "
-        "then read the binlog of another server of the same replication domains."
+        "Position the binlog stream, checkpoints and resume by GTID instead of file:pos; "
+        "a resume may then read another server of the same replication domains."
     ),
     "heartbeat_interval_millis": "How often the heartbeat is written to the changelog.",
     "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",

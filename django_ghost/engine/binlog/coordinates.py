@@ -35,7 +35,10 @@ def binlog_status_statement(version: str) -> str:
 def _rows(conn: Any, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
     cur = conn.cursor()
     try:
-        cur.execute(sql, params)
+        if params is None:
+            cur.execute(sql)
+        else:
+            cur.execute(sql, params)
         return list(cur.fetchall())
     finally:
         cur.close()

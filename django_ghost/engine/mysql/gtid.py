@@ -69,7 +69,7 @@ class MariaGtidPos:
                 raise _bad(text, "MariaDB", "0-1-100,1-2-5")
             gtid = MariaGtid(*(int(g) for g in match.groups()))
             if gtid.domain in found:
-                raise _bad(text, "MariaDB (one GTID per domain)", "0-1-100,1-2-5")
+                raise _bad(text, "MariaDB", "0-1-100,1-2-5 (one GTID per domain)")
             found[gtid.domain] = gtid
         return cls(tuple(sorted(found.values(), key=lambda g: g.domain)))
 

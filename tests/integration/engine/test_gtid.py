@@ -70,9 +70,7 @@ def test_binlog_stream__by_gtid__same_rows_as_by_file_and_gtid_of_server(
 ) -> None:
     db.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
     start = gtid_position(db)
-    assert start.gtid == db.scalar(
-        "SELECT BINLOG_GTID_POS(%s, %s)", (start.file, start.pos)
-    )
+    assert start.gtid == db.scalar("SELECT BINLOG_GTID_POS(%s, %s)", (start.file, start.pos))
     db.execute("INSERT INTO t VALUES (1, 1), (2, 2)")
     db.execute("UPDATE t SET v = 5 WHERE id = 1")
     db.execute("DELETE FROM t WHERE id = 2")
