@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine.binlog.coordinates import current_position
+from django_ghost.engine.binlog.coordinates import current_position, gtid_start_problem
 from django_ghost.engine.binlog.events import BinlogPosition, TransactionEnd
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import PreflightError
@@ -103,6 +103,49 @@ def test_binlog_stream__start_by_gtid_only__continues_after_that_transaction(
     assert [e.position for e in resumed if isinstance(e, TransactionEnd)] == [
         e.position for e in ends[3:]
     ]
+
+
+def test_binlog_stream__by_gtid_dump_thread_killed__reconnects_after_last_transaction(
+    db: TestDatabase,
+) -> None:
+    db.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+    start = BinlogPosition("", 0, gtid_position(db).gtid)
+    db.execute("INSERT INTO t VALUES (1, 1)")
+    dumps = "SELECT id FROM information_schema.processlist WHERE command = 'Binlog Dump'"
+    before = {r[0] for r in db.query(dumps)}
+    stream = open_stream(db, {"t": ["id", "v"]}, start, by_gtid=True, reconnect_backoff=0.05)
+    try:
+        assert [c.after for c in row_changes(drain(stream, position(db)))] == [(1, 1)]
+        (ours,) = {r[0] for r in db.query(dumps)} - before
+        db.execute(f"KILL {ours}")
+        db.execute("INSERT INTO t VALUES (2, 2)")
+        db.execute("INSERT INTO t VALUES (3, 3)")
+        later = drain(stream, position(db))
+    finally:
+        stream.close()
+    assert stream.reconnects >= 1
+    assert [c.after for c in row_changes(later)] == [(2, 2), (3, 3)]
+    assert stream.position.gtid == db.scalar("SELECT @@GLOBAL.gtid_binlog_pos")
+
+
+@pytest.mark.replica
+def test_gtid_start_problem__replica_behind_checkpoint__names_gtids_and_wait(
+    replica_server: TestServer, db: TestDatabase
+) -> None:
+    replica = replica_server.connect()
+    cur = replica.cursor()
+    try:
+        cur.execute("STOP SLAVE SQL_THREAD")
+        db.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+        wanted = db.scalar("SELECT @@GLOBAL.gtid_binlog_pos")
+        problem = gtid_start_problem(replica, wanted)
+        cur.execute("START SLAVE SQL_THREAD")
+        replica_caught_up(replica_server, db)
+        assert gtid_start_problem(replica, wanted) == ""
+    finally:
+        cur.execute("START SLAVE SQL_THREAD")
+        replica.close()
+    assert "MASTER_GTID_WAIT" in problem and wanted.split(",")[0] in problem
 
 
 # -- migrations ----------------------------------------------------------------------------

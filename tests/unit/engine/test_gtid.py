@@ -11,10 +11,12 @@ from __future__ import annotations
 import struct
 import uuid
 import zlib
+from typing import Any
 
 import pytest
 
 from django_ghost.engine.apply.fence import binlog_order
+from django_ghost.engine.binlog.coordinates import current_position, gtid_start_problem
 from django_ghost.engine.binlog.events import BinlogPosition, TransactionEnd
 from django_ghost.engine.binlog.gtidtrack import (
     BINLOG_THROUGH_GTID,
@@ -279,3 +281,104 @@ def test_checkpoint__without_gtid_resumed_by_gtid__refused_naming_remedy() -> No
     old = Checkpoint.from_json(checkpoint("").to_json().replace(',"gtid":""', ""))
     with pytest.raises(PreflightError, match="Resume without gtid"):
         old.stream_start(gtid=True)
+
+
+# -- server coordinates (a server answering by statement text) --------------------------------
+
+
+class Server:
+    """A DB-API connection whose cursor answers each statement (with its parameters
+    interpolated) from ``answers``."""
+
+    def __init__(self, answers: dict[str, list[tuple[Any, ...]]]):
+        self.answers = answers
+        self.rows: list[tuple[Any, ...]] = []
+
+    def cursor(self) -> Server:
+        return self
+
+    def execute(self, sql: str, params: tuple[Any, ...] | None = None) -> None:
+        text = sql % tuple(repr(p) for p in params) if params else sql
+        self.rows = self.answers[text]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def close(self) -> None:
+        pass
+
+
+MARIADB = {"SELECT VERSION()": [("10.11.6-MariaDB-log",)]}
+MYSQL = {"SELECT VERSION()": [("8.0.36",)]}
+
+
+def test_current_position__mysql_gtid__executed_set_of_same_status_row() -> None:
+    server = Server(
+        {**MYSQL, "SHOW MASTER STATUS": [("binlog.000007", 1234, "", "", f"{U1}:1-5,\n{U2}:1")]}
+    )
+    at = current_position(server, gtid=True)
+    assert (at.coordinates, at.gtid) == ("binlog.000007:1234", f"{U1}:1-5,{U2}:1")
+
+
+def test_current_position__mysql_gtid_off__refused_naming_gtid_mode() -> None:
+    server = Server({**MYSQL, "SHOW MASTER STATUS": [("binlog.000007", 1234, "", "", "")]})
+    with pytest.raises(BinlogError, match="gtid_mode"):
+        current_position(server, gtid=True)
+
+
+def test_current_position__mariadb_gtid__binlog_gtid_pos_of_file_and_offset() -> None:
+    server = Server(
+        {
+            **MARIADB,
+            "SHOW MASTER STATUS": [("binlog.000002", 900, "", "")],
+            "SELECT BINLOG_GTID_POS('binlog.000002', 900)": [("1-2-5,0-1-100",)],
+        }
+    )
+    at = current_position(server, gtid=True)
+    assert (at.coordinates, at.gtid) == ("binlog.000002:900", "0-1-100,1-2-5")
+
+
+def mariadb_server(binlog_pos: str, oldest_list: str) -> Server:
+    return Server(
+        {
+            **MARIADB,
+            "SELECT @@GLOBAL.gtid_binlog_pos": [(binlog_pos,)],
+            "SHOW BINARY LOGS": [("binlog.000009", 4000), ("binlog.000010", 500)],
+            "SHOW BINLOG EVENTS IN 'binlog.000009' LIMIT 4": [
+                ("binlog.000009", 4, "Format_desc", 1, 256, "Server ver: 10.11.6"),
+                ("binlog.000009", 256, "Gtid_list", 1, 300, f"[{oldest_list}]"),
+            ],
+        }
+    )
+
+
+def test_gtid_start_problem__mariadb_binlogs_kept__none() -> None:
+    assert gtid_start_problem(mariadb_server("0-1-200,1-2-9", "0-1-50,1-2-3"), "0-1-100") == ""
+
+
+def test_gtid_start_problem__mariadb_purged_after_position__start_over() -> None:
+    problem = gtid_start_problem(mariadb_server("0-1-200", "0-1-150"), "0-1-100")
+    assert "purged" in problem and "0-1-150" in problem and "binlog_expire" in problem
+
+
+def test_gtid_start_problem__mariadb_server_behind__names_gtid_and_wait() -> None:
+    problem = gtid_start_problem(mariadb_server("0-1-90", ""), "0-1-100")
+    assert "0-1-100" in problem and "MASTER_GTID_WAIT" in problem
+
+
+def mysql_server(executed: str, purged: str) -> Server:
+    return Server(
+        {
+            **MYSQL,
+            "SELECT @@GLOBAL.gtid_executed": [(executed,)],
+            "SELECT @@GLOBAL.gtid_purged": [(purged,)],
+        }
+    )
+
+
+def test_gtid_start_problem__mysql__behind_purged_or_fine() -> None:
+    assert gtid_start_problem(mysql_server(f"{U1}:1-200", f"{U1}:1-50"), f"{U1}:1-100") == ""
+    behind = gtid_start_problem(mysql_server(f"{U1}:1-90", ""), f"{U1}:1-100")
+    assert "WAIT_FOR_EXECUTED_GTID_SET" in behind
+    purged = gtid_start_problem(mysql_server(f"{U1}:1-200", f"{U1}:1-150"), f"{U1}:1-100")
+    assert "purged" in purged and f"{U1}:1-150" in purged
