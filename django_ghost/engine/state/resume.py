@@ -58,7 +58,7 @@ def create_or_take_over(
         return changelog, None
     checkpoint = take_over(servers.main, servers.inspector, config, names)
     changelog = Changelog(servers.main, names.changelog)
-    log.info("resuming from checkpoint at %s", checkpoint.position)
+    log.info("resuming from checkpoint at %s", checkpoint.binlog_position)
     return changelog, checkpoint
 
 

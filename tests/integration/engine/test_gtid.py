@@ -21,7 +21,7 @@ import pytest
 from django_ghost.engine.binlog.coordinates import current_position, gtid_start_problem
 from django_ghost.engine.binlog.events import BinlogPosition, TransactionEnd
 from django_ghost.engine.config import GhostConfig
-from django_ghost.engine.errors import PreflightError
+from django_ghost.engine.errors import BinlogError, PreflightError
 from django_ghost.engine.migrator import Migrator
 from tests.integration.helpers import (
     NO_KEY_MOVES,
@@ -126,6 +126,32 @@ def test_binlog_stream__by_gtid_dump_thread_killed__reconnects_after_last_transa
     assert stream.reconnects >= 1
     assert [c.after for c in row_changes(later)] == [(2, 2), (3, 3)]
     assert stream.position.gtid == db.scalar("SELECT @@GLOBAL.gtid_binlog_pos")
+
+
+def test_binlog_stream__by_gtid_xa__rows_at_commit_and_start_between_refused(
+    db: TestDatabase,
+) -> None:
+    db.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+    start = gtid_position(db)
+    xa = db.connect()
+    try:
+        cur = xa.cursor()
+        for sql in ("XA START 'g1'", "INSERT INTO t VALUES (1, 1)", "XA END 'g1'"):
+            cur.execute(sql)
+        cur.execute("XA PREPARE 'g1'")
+        cur.execute("XA COMMIT 'g1'")
+    finally:
+        xa.close()
+    end = position(db)
+    events = read_by_gtid(db, start, end)
+    prepare, commit = [e.position for e in events if isinstance(e, TransactionEnd)]
+    (row,) = row_changes(events)
+    assert (row.after, row.position) == ((1, 1), commit)
+    for at in (prepare, commit):
+        assert at.gtid == db.scalar("SELECT BINLOG_GTID_POS(%s, %s)", (at.file, at.pos))
+    # Started after the PREPARE, by GTID: its rows were never read, so the stream stops.
+    with pytest.raises(BinlogError, match="was prepared before"):
+        read_by_gtid(db, BinlogPosition("", 0, prepare.gtid), end)
 
 
 @pytest.mark.replica
