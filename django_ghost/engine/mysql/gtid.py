@@ -208,11 +208,3 @@ class GtidSet:
             out.append(struct.pack("<Q", len(intervals)))
             out += [struct.pack("<QQ", lo, hi + 1) for lo, hi in intervals]
         return b"".join(out)
-
-
-GtidPosition = MariaGtidPos | GtidSet
-
-
-def parse_gtid(text: str, *, mariadb: bool) -> GtidPosition:
-    """A GTID position in the flavour's own form."""
-    return MariaGtidPos.parse(text) if mariadb else GtidSet.parse(text)

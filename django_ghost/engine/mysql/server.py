@@ -12,7 +12,6 @@ import re
 
 from ..errors import PreflightError
 from .connection import Connection, query
-from .gtid import GtidPosition, parse_gtid
 
 FENCE_BINLOG_SNAPSHOT = "binlog-snapshot"
 """MariaDB: wait until Binlog_snapshot_position passes the consumed position."""
@@ -87,15 +86,6 @@ class ServerFacts:
                 "OFF_PERMISSIVE and ON_PERMISSIVE)"
             )
         return ""
-
-    def gtid_variable(self) -> str:
-        """The variable naming what the binlog holds by GTID: MariaDB's last GTID per
-        domain, MySQL's executed set."""
-        return "gtid_binlog_pos" if self.is_mariadb else "gtid_executed"
-
-    def gtid_position(self, text: str) -> GtidPosition:
-        """A GTID position in this server's flavour (mysql/gtid.py)."""
-        return parse_gtid(text, mariadb=self.is_mariadb)
 
     def master_status_sql(self) -> str:
         """MySQL 8.4 removed SHOW MASTER STATUS; MariaDB keeps it."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from django_ghost.cli.args import parse_args
 from django_ghost.engine.apply.fence import binlog_order
 from django_ghost.engine.binlog.coordinates import current_position, gtid_start_problem
 from django_ghost.engine.binlog.events import BinlogPosition, TransactionEnd
@@ -32,8 +33,7 @@ from django_ghost.engine.binlog.reader import WatchSpec
 from django_ghost.engine.binlog.stream import BinlogStream
 from django_ghost.engine.errors import BinlogError, PreflightError
 from django_ghost.engine.mysql.connection import ConnectionSpec
-from django_ghost.engine.mysql.gtid import GtidSet, MariaGtid, MariaGtidPos, parse_gtid
-from django_ghost.engine.mysql.server import ServerFacts
+from django_ghost.engine.mysql.gtid import GtidSet, MariaGtid, MariaGtidPos
 from django_ghost.engine.state.checkpoint import Checkpoint
 
 U1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
@@ -143,18 +143,6 @@ def test_gtid_set__encode__dump_request_layout() -> None:
 def test_gtid_set__encode_tagged__refused() -> None:
     with pytest.raises(BinlogError, match="tagged GTIDs"):
         GtidSet.parse(f"{U1}:blue:1").encode()
-
-
-def test_server_facts__gtid_position__flavour_of_server() -> None:
-    def facts(version: str) -> ServerFacts:
-        return ServerFacts(version, True, "ROW", "FULL", "FULL", False, "", "h", 1, 1, "", True)
-
-    maria = facts("10.11.6-MariaDB-log")
-    mysql = facts("8.0.36")
-    assert maria.gtid_position("0-1-5") == MariaGtidPos.parse("0-1-5")
-    assert mysql.gtid_position(f"{U1}:1-5") == GtidSet.parse(f"{U1}:1-5")
-    assert (maria.gtid_variable(), mysql.gtid_variable()) == ("gtid_binlog_pos", "gtid_executed")
-    assert parse_gtid("0-1-5", mariadb=True) == MariaGtidPos.parse("0-1-5")
 
 
 # -- the stream's tracking ---------------------------------------------------------------------
@@ -382,3 +370,7 @@ def test_gtid_start_problem__mysql__behind_purged_or_fine() -> None:
     assert "WAIT_FOR_EXECUTED_GTID_SET" in behind
     purged = gtid_start_problem(mysql_server(f"{U1}:1-200", f"{U1}:1-150"), f"{U1}:1-100")
     assert "purged" in purged and f"{U1}:1-150" in purged
+
+
+def test_parse_args__gtid_flag__engine_option_on() -> None:
+    assert parse_args(["--table=t", "--alter=ADD COLUMN c INT", "--gtid"]).options["gtid"] is True
