@@ -66,10 +66,6 @@ GHOST_FLAGS: dict[str, str] = {
         "drop the flag"
     ),
     "storage-engine": "only InnoDB tables are migrated; drop the flag",
-    "gtid": (
-        "binlog positioning by GTID is not implemented; django-ghost streams from file and "
-        "position, which works on MariaDB and MySQL alike"
-    ),
     "binlogsyncer-max-reconnect-attempts": "binlog reconnect attempts are not configurable yet",
     "allow-setup-metadata-lock-instruments": (
         "not needed: the cut-over identifies the blocked RENAME through the process list"
@@ -240,6 +236,10 @@ OPTION_HELP: dict[str, str] = {
     "dml_batch_size": "Binlog events applied per transaction.",
     "default_retries": "Attempts for retried operations (chunk copy, cut-over).",
     "replica_server_id": "server_id used to read the binlog; unique per running migration.",
+    "gtid": (
+        "Position the binlog stream, checkpoints and resume by GTID instead of file:pos; "
+        "a resume may then read another server of the same replication domains."
+    ),
     "heartbeat_interval_millis": "How often the heartbeat is written to the changelog.",
     "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",
     "cut_over": "Cut-over algorithm: atomic (default) or two-step.",

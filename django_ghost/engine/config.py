@@ -109,6 +109,7 @@ class GhostConfig:
     resume: bool = False
     auto_resume_attempts: int = 3
     replica_server_id: int = 0
+    gtid: bool = False
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
     # -- cut-over --------------------------------------------------------------------------

@@ -313,12 +313,12 @@ class Migrator:
         # Refused before anything starts when the applier's server has no sound fence.
         probe = probe_for(servers.facts, same_server=not servers.topology.split)
         if resumed is not None:
-            start = resumed.binlog_position
+            start = resumed.stream_start(gtid=self.config.gtid)
         else:
             replicas.wait_for_replica(
                 servers.topology, servers.inspector, changelog, self.names.changelog
             )
-            start = current_position(servers.inspector)
+            start = current_position(servers.inspector, gtid=self.config.gtid)
         streamer = open_stream(
             self.reader_factory, servers.topology.inspector, self.context, plan, self.names, start
         )

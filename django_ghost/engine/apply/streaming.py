@@ -47,6 +47,7 @@ def default_reader_factory(
         schema=config.database,
         watch=watch,
         start=start,
+        by_gtid=config.gtid,
     )
 
 

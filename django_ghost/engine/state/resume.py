@@ -22,7 +22,8 @@ from typing import Any
 import MySQLdb
 
 from ..apply.applier import Applier
-from ..binlog.coordinates import binlog_file_exists
+from ..binlog.coordinates import binlog_file_exists, gtid_start_problem
+from ..binlog.events import BinlogPosition
 from ..config import GhostConfig
 from ..context import MigrationContext
 from ..copy.bounds import read_bounds, restore_bounds
@@ -58,7 +59,7 @@ def create_or_take_over(
         return changelog, None
     checkpoint = take_over(servers.main, servers.inspector, config, names)
     changelog = Changelog(servers.main, names.changelog)
-    log.info("resuming from checkpoint at %s", checkpoint.position)
+    log.info("resuming from checkpoint at %s", checkpoint.binlog_position)
     return changelog, checkpoint
 
 
@@ -171,13 +172,23 @@ def take_over(
         raise PreflightError(
             f"Cannot resume: {config.table} changed since the earlier run. Start over."
         )
+    _check_binlog_kept(inspector, config, checkpoint)
+    return checkpoint
+
+
+def _check_binlog_kept(inspector: Connection, config: GhostConfig, checkpoint: Checkpoint) -> None:
+    """The binlog from the checkpoint on is still on the server it is read from."""
+    if config.gtid:
+        problem = gtid_start_problem(inspector, checkpoint.stream_start(gtid=True).gtid)
+        if problem:
+            raise PreflightError(f"Cannot resume from GTID {checkpoint.gtid}: {problem}.")
+        return
     if not binlog_file_exists(inspector, checkpoint.binlog_position.file):
         raise PreflightError(
             f"Cannot resume: binary log {checkpoint.binlog_position.file} needed from "
             f"position {checkpoint.binlog_position} has been purged. Start over, and keep binlogs "
             "longer (binlog_expire_logs_seconds) for long migrations."
         )
-    return checkpoint
 
 
 def _cut_over_sessions(conn: Connection, changelog: str) -> tuple[int, ...]:
@@ -291,7 +302,8 @@ def save_checkpoint(
         first=chunker.first,
         copy_done=chunker.done,
         has_range=has_range,
-        position=str(position),
+        position=position.coordinates if isinstance(position, BinlogPosition) else str(position),
+        gtid=getattr(position, "gtid", ""),
         rows_copied=context.rows_copied,
         events_applied=context.events_applied,
         alter_sha=fingerprint(config.alter),
