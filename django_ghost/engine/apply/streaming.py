@@ -150,6 +150,9 @@ class Streaming:
     after_apply: list[Callable[[], None]] = dataclasses.field(default_factory=list)
     """Run after each stretch of applying (apply_pending): the verification by key's
     background turns (verify/keyed.py), on the migrator's thread like everything here."""
+    settled: list[Callable[[], bool]] = dataclasses.field(default_factory=list)
+    """What the catch-up waits for besides a small lag: the verification by key's set
+    small enough to verify under the cut-over lock (verify/keyed.py)."""
 
     @property
     def writer(self) -> Connection:
@@ -210,7 +213,12 @@ class Streaming:
             self.wait_while_throttled()
             self.apply_pending(budget_seconds=0.2, wait=0.05)
             lag = self.context.lag_seconds
-            if lag is not None and lag < limit and self.streamer.queue.qsize() < 1000:
+            if (
+                lag is not None
+                and lag < limit
+                and self.streamer.queue.qsize() < 1000
+                and all(check() for check in self.settled)
+            ):
                 return
             if deadline is not None and time.monotonic() > deadline:
                 return
