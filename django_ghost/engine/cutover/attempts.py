@@ -93,7 +93,7 @@ class Attempt(abc.ABC):
         self.main = main_conn
         self.verifier = verifier
         self.timeout = context.config.cut_over_lock_timeout_seconds
-        self.carried: list[str] = []
+        self.ghost_may_have_triggers = False
 
     def own_ddl_of(self, conn: Connection) -> int:
         """Let ``conn``'s DDL rename the original without stopping the migration (the
@@ -190,7 +190,9 @@ class Attempt(abc.ABC):
     def carry_triggers(self, conn: Connection) -> None:
         """Give the ghost the original's triggers, on ``conn`` (the lock session when it
         holds the ghost, as in the two-step cut-over); after the final apply."""
-        self.carried = carry_triggers(
+        # Set first: a failure half-way leaves some triggers on the ghost, to be dropped.
+        self.ghost_may_have_triggers = True
+        carry_triggers(
             conn,
             self.context.config,
             original=self.original,
@@ -202,20 +204,20 @@ class Attempt(abc.ABC):
         """After a failed attempt, before anything is applied to the ghost again: a
         trigger left on it would fire on the apply's writes. If they cannot be dropped,
         the migration stops rather than apply through them."""
-        if not self.carried:
+        if not self.ghost_may_have_triggers:
             return
         try:
             drop_triggers_on(self.main, self.ghost)
         except MySQLdb.Error as exc:
             self.context.request_abort(f"could not drop the triggers from {self.ghost}: {exc}")
             raise CutOverError(
-                f"The cut-over attempt failed after creating the triggers "
-                f"({', '.join(self.carried)}) on the ghost table {self.ghost}, and dropping "
-                f"them failed ({exc}); the migration stops so that they never fire on the "
-                f"migration's own writes. The original table {self.original} is intact."
+                f"The cut-over attempt failed after creating triggers on the ghost table "
+                f"{self.ghost}, and dropping them failed ({exc}); the migration stops so "
+                "that they never fire on the migration's own writes. The original table "
+                f"{self.original} is intact."
             ) from exc
         finally:
-            self.carried = []
+            self.ghost_may_have_triggers = False
 
     def exists(self, table: str) -> bool:
         return bool(
