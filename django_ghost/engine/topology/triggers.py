@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ..config import GhostConfig
 from ..errors import PreflightError
 from ..mysql.connection import Connection, scalar
-from ..sql.names import ghost_trigger_name
+from ..sql.names import cutover_names, ghost_trigger_name, original_table_of
 from ..sql.quote import MAX_IDENTIFIER_LENGTH
 from ..table.triggers import Trigger, read_triggers, triggers_named
 
@@ -108,7 +108,11 @@ def check_triggers(conn: Connection, config: GhostConfig, grants: Sequence[str])
     if not triggers:
         return
     names = new_trigger_names(triggers, config)
-    taken = triggers_named(conn, config.database, list(names.values()))
+    taken = {
+        name: table
+        for name, table in triggers_named(conn, config.database, list(names.values())).items()
+        if not _is_our_ghost(table, config)
+    }
     problems = name_problems(names, taken, table=config.table)
     current_user = str(scalar(conn, "SELECT CURRENT_USER()"))
     problems += definer_problems(triggers, grants, current_user, config.database)
@@ -117,6 +121,16 @@ def check_triggers(conn: Connection, config: GhostConfig, grants: Sequence[str])
             f"The triggers of `{config.database}`.`{config.table}` cannot be carried to the "
             "new table: " + "; ".join(problems) + ". Nothing was changed."
         )
+
+
+def _is_our_ghost(table: str, config: GhostConfig) -> bool:
+    """Whether ``table`` is a ghost of this migration's table (under its own name or the
+    atomic cut-over's): triggers on it are an interrupted run's, which a resume or
+    initially_drop_ghost_table drops, and a fresh run refuses anyway while it exists."""
+    if table == cutover_names(config.table)[0]:
+        return True
+    owner = original_table_of(table, [config.ghost_table_template], tables=[config.table])
+    return owner == config.table
 
 
 def _privileges(grants: Sequence[str], database: str) -> tuple[set[str], set[str]]:

@@ -9,6 +9,9 @@ audit log (row by row, in firing order) and its stats must equal the mirror's.
 
 from __future__ import annotations
 
+import json
+import signal
+from pathlib import Path
 from typing import Any
 
 import MySQLdb
@@ -27,6 +30,7 @@ from tests.integration.helpers import (
     make_config,
     rows_md5,
     seed,
+    spawn_cli,
 )
 from tests.plugins.mariadb import TestDatabase, wait_for
 
@@ -206,6 +210,54 @@ def test_migrate__twice_with_suffix_removal__names_alternate(db: TestDatabase) -
     assert sorted(_trigger_rows(db, "t")) == names
     db.execute("INSERT INTO t (id, v, w) VALUES (9000, 1, 'x')")
     assert db.scalar("SELECT COUNT(*) FROM t_audit WHERE id = 9000") == 2
+
+
+def test_resume__trigger_left_on_the_ghost__dropped_before_applying(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    _tables_with_triggers(db, rows=3000)
+    flag = tmp_path / "postpone"
+    flag.touch()
+    writer = MirroredWriter(db)
+    writer.start()
+    try:
+        first = spawn_cli(
+            db,
+            "--table=t",
+            f"--alter={ALTER}",
+            "--execute",
+            "--include-triggers",
+            "--trigger-suffix=_new",
+            "--checkpoint-seconds=1",
+            "--chunk-size=200",
+            f"--postpone-cut-over-flag-file={flag}",
+        )
+        assert wait_for(lambda: _copy_done(db), timeout=90), "the copy never finished"
+        first.send_signal(signal.SIGKILL)
+        first.communicate()
+        # What a run killed between creating the triggers on the ghost and the RENAME
+        # leaves: the resumed run's apply must not fire it.
+        db.execute(
+            "CREATE TRIGGER t_ai_new AFTER INSERT ON _t_gho FOR EACH ROW "
+            "INSERT INTO t_audit (op, id, v) VALUES ('I', NEW.id, NEW.v)"
+        )
+        flag.unlink()
+        Migrator(_config(db, resume=True, chunk_size=200)).run()
+        assert wait_for(lambda: writer.writes > 2000)
+    finally:
+        writer.finish()
+    assert writer.failures == []
+    assert_migrated_like_mirror(db, ALTER)
+    assert_same_rows(db, "t_audit", "t_mirror_audit", key=("seq",))
+    assert len(_trigger_rows(db, "t")) == 7
+
+
+def _copy_done(db: TestDatabase) -> bool:
+    try:
+        rows = db.query("SELECT value FROM _t_ghc WHERE hint = 'checkpoint'")
+    except MySQLdb.Error:
+        return False
+    return bool(rows) and bool(json.loads(rows[0][0]).get("copy_done"))
 
 
 # -- refusals: the original untouched --------------------------------------------------
