@@ -20,10 +20,11 @@ import pytest
 from django_ghost.engine.cutover import triggers as cutover_triggers
 from django_ghost.engine.cutover.atomic import AtomicAttempt
 from django_ghost.engine.cutover.attempts import CutOverAttemptFailed
-from django_ghost.engine.errors import ConfigError, PreflightError
+from django_ghost.engine.errors import ConfigError, GhostError, PreflightError
 from django_ghost.engine.migrator import Migrator
 from tests.integration.helpers import (
     MirroredWriter,
+    Run,
     Shape,
     assert_migrated_like_mirror,
     assert_same_rows,
@@ -258,6 +259,25 @@ def _copy_done(db: TestDatabase) -> bool:
     except MySQLdb.Error:
         return False
     return bool(rows) and bool(json.loads(rows[0][0]).get("copy_done"))
+
+
+def test_migrate__trigger_created_on_original_mid_run__stopped_original_keeps_it(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 500, shape=SHAPE, mirror=None)
+    flag = tmp_path / "postpone"
+    flag.touch()
+    run = Run(make_config(db, "t", ALTER, postpone_cut_over_flag_file=str(flag)))
+    run.start()
+    assert wait_for(run.postponed, timeout=60), run.error
+    db.execute("CREATE TRIGGER t_late BEFORE INSERT ON t FOR EACH ROW SET NEW.d = 0")
+    flag.unlink()
+    run.join(timeout=60)
+    assert not run.is_alive()
+    assert isinstance(run.error, GhostError) and "changed by another statement" in str(run.error)
+    assert "`extra`" not in db.show_create("t")
+    assert list(_trigger_rows(db, "t")) == ["t_late"]
+    assert sorted(db.tables()) == ["t"]
 
 
 # -- refusals: the original untouched --------------------------------------------------
