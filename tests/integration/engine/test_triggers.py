@@ -197,6 +197,26 @@ def test_migrate__triggers__fire_on_the_new_table(db: TestDatabase, cut_over: st
     )
 
 
+def test_migrate__trigger_of_another_definer__definer_kept(db: TestDatabase) -> None:
+    seed(db, 200, shape=SHAPE, mirror=None)
+    owner = f"trg_{db.name[-20:]}"
+    db.execute("CREATE USER %s@'%%'", (owner,))
+    try:
+        db.execute(
+            f"CREATE DEFINER=`{owner}`@`%` TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW "
+            "SET NEW.d = NEW.v * 2"
+        )
+        Migrator(_config(db)).run()
+        definer = db.scalar(
+            "SELECT DEFINER FROM information_schema.TRIGGERS "
+            "WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 't_bi_new' "
+            "AND EVENT_OBJECT_TABLE = 't'"
+        )
+        assert definer == f"{owner}@%"
+    finally:
+        db.execute("DROP USER %s@'%%'", (owner,))
+
+
 def test_migrate__twice_with_suffix_removal__names_alternate(db: TestDatabase) -> None:
     _tables_with_triggers(db, rows=200)
     names = sorted(_trigger_rows(db, "t"))
