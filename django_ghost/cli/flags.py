@@ -41,7 +41,6 @@ _CHECKPOINT = (
     "with --resume"
 )
 _METRICS = "metrics export is not implemented; read the status lines instead"
-_TRIGGERS = "tables with triggers are refused; drop the triggers, migrate, then re-create them"
 _ROWCOUNT = "the row count is estimated from table statistics; exact counting is not implemented"
 _NOT_IN_ENGINE = "this engine version has no such option yet"
 _HOOKS = f"hooks: {_NOT_IN_ENGINE}"
@@ -84,9 +83,6 @@ GHOST_FLAGS: dict[str, str] = {
         "it leaves the renamed column without data; use --approve-renamed-columns, which "
         "carries the data over"
     ),
-    "include-triggers": _TRIGGERS,
-    "trigger-suffix": _TRIGGERS,
-    "remove-trigger-suffix-if-exists": _TRIGGERS,
     "attempt-instant-ddl": (
         "not implemented yet; for a change MariaDB can do instantly, run ALTER TABLE ... "
         "ALGORITHM=INSTANT directly"
@@ -229,6 +225,14 @@ OPTION_HELP: dict[str, str] = {
     "discard_foreign_keys": "Migrate a child table; the new table has no foreign keys.",
     "allow_nullable_unique_key": "Accept a unique key with NULLable columns as the copy key.",
     "allow_zero_in_date": "Allow zero dates (0000-00-00) while copying and applying.",
+    "include_triggers": (
+        "Migrate a table with triggers: they are created on the new table, renamed with "
+        "--trigger-suffix, at the cut-over."
+    ),
+    "trigger_suffix": "Suffix of the new table's trigger names (letters, digits, _; e.g. _new).",
+    "remove_trigger_suffix_if_exists": (
+        "A trigger whose name already ends with --trigger-suffix loses it instead."
+    ),
     "chunk_size": "Rows per copy chunk.",
     "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
     "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",

@@ -12,6 +12,7 @@ live in :class:`django_ghost.engine.context.MigrationContext`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -98,6 +99,10 @@ class GhostConfig:
     allow_nullable_unique_key: bool = False
     allow_zero_in_date: bool = False
     switch_to_rbr: bool = False
+    # -- triggers (docs/triggers.md) -------------------------------------------------------
+    include_triggers: bool = False
+    trigger_suffix: str = ""
+    remove_trigger_suffix_if_exists: bool = False
     # -- row copy and binlog apply ---------------------------------------------------------
     chunk_size: int = 5000
     chunk_time_target_millis: int = 0
@@ -198,6 +203,7 @@ class GhostConfig:
         yield from self._throttle_problems()
         yield from self._tls_problems()
         yield from self._topology_problems()
+        yield from self._trigger_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
             yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."
         if len(self.serve_socket_file.encode()) > 107:
@@ -230,6 +236,27 @@ class GhostConfig:
                 yield f"{name} needs ssl (--ssl): TLS is off, so it would be ignored."
         if bool(self.ssl_cert) != bool(self.ssl_key):
             yield "ssl_cert and ssl_key go together: give both, or neither."
+
+    def _trigger_problems(self) -> Iterable[str]:
+        # gh-ost's rules (go/cmd/gh-ost/main.go): the new table's triggers need names of
+        # their own, since the original's stay taken until the old table is dropped.
+        if self.include_triggers and not self.trigger_suffix:
+            yield (
+                "include_triggers needs trigger_suffix (flag --trigger-suffix, e.g. _new): "
+                "the new table's triggers are created under their names plus that suffix."
+            )
+        if self.trigger_suffix and not self.include_triggers:
+            yield "trigger_suffix is only used with include_triggers; set both or neither."
+        if self.remove_trigger_suffix_if_exists and not self.include_triggers:
+            yield (
+                "remove_trigger_suffix_if_exists is only used with include_triggers and "
+                "trigger_suffix; set them too, or drop it."
+            )
+        if self.trigger_suffix and not re.fullmatch(r"[0-9A-Za-z_]+", self.trigger_suffix):
+            yield (
+                f"trigger_suffix={self.trigger_suffix!r} may hold only letters, digits and "
+                "underscores (0-9, a-z, A-Z, _)."
+            )
 
     def _throttle_problems(self) -> Iterable[str]:
         # The throttler and the control socket parse with the same functions.

@@ -214,7 +214,6 @@ def test_parse_args__short_h__help() -> None:
     [
         ("checkpoint", "resume"),
         ("revert", "old table"),
-        ("include-triggers", "triggers"),
         ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
         ("statsd-addr", "metrics"),
         ("allow-master-master", "topologies"),
@@ -240,6 +239,25 @@ def test_parse_args__topology_flags__parsed_as_options() -> None:
     ).options
     assert options["test_on_replica"] is True
     assert (options["assume_master_host"], options["master_user"]) == ("db1:3307", "u")
+
+
+def test_parse_args__trigger_flags__parsed_as_options() -> None:
+    options = parse_args(
+        [
+            *TARGET,
+            "--include-triggers",
+            "--trigger-suffix=_ght",
+            "--remove-trigger-suffix-if-exists",
+        ]
+    ).options
+    assert (options["include_triggers"], options["trigger_suffix"]) == (True, "_ght")
+    assert options["remove_trigger_suffix_if_exists"] is True
+
+
+def test_main__include_triggers_without_suffix__exit_2_naming_the_flag() -> None:
+    code, _, err = run([*TARGET, "--include-triggers"])
+    assert code == 2
+    assert "include_triggers needs trigger_suffix (flag --trigger-suffix" in err
 
 
 def test_parse_args__rejected_flag_without_value__refused_by_name() -> None:

@@ -11,7 +11,8 @@ flushed together (one operation's, by default). Routing, in order:
 4. table estimated below ``min_table_rows``                -> direct
 5. statements the server accepts with ``ALGORITHM=INSTANT`` (probed one by one from the
    head, under a short ``lock_wait_timeout``)              -> instant
-6. tables with foreign keys (either side), triggers or no non-null unique key
+6. tables with foreign keys (either side), triggers (unless ``include_triggers``) or
+   no non-null unique key
                                                           -> refuse, or direct when
                                                              ``unsafe_tables="direct"``
 7. the rest                                               -> one engine run (all its
@@ -92,12 +93,17 @@ class TableFacts:
     triggers: int
     unique_keys: tuple[str, ...]
 
-    def problems(self) -> list[str]:
+    def problems(self, *, include_triggers: bool = False) -> list[str]:
+        """Why the table cannot go online; triggers are no reason with include_triggers
+        (the engine carries them to the new table and checks their names first)."""
         out = []
         if self.foreign_keys:
             out.append(f"has {self.foreign_keys} foreign key(s) (as child or parent)")
-        if self.triggers:
-            out.append(f"has {self.triggers} trigger(s)")
+        if self.triggers and not include_triggers:
+            out.append(
+                f"has {self.triggers} trigger(s) (GHOST include_triggers and trigger_suffix "
+                "carry them over)"
+            )
         if not self.unique_keys:
             out.append("has no unique key over NOT NULL columns")
         return out
@@ -266,10 +272,12 @@ class Router:
         return True
 
     def _online(self, table: str, core: list[Captured], facts: TableFacts) -> None:
-        problems = facts.problems()
+        problems = facts.problems(include_triggers=self.config.engine.include_triggers)
         if any(c.classified.touches_foreign_keys for c in core):
             problems.append("the change adds or drops a foreign key")
-        preflight = problems or ["ok: no foreign keys, no triggers, unique key present"]
+        preflight = problems or [
+            "ok: no foreign keys, no triggers (or include_triggers), unique key present"
+        ]
         if problems:
             if self.config.options.unsafe_tables == "direct":
                 self.direct(

@@ -30,6 +30,7 @@ from ..copy.bounds import read_bounds, restore_bounds
 from ..copy.chunker import Chunker
 from ..copy.copier import Copier
 from ..cutover.attempts import SESSIONS_HINT
+from ..cutover.triggers import drop_triggers_on
 from ..errors import BinlogConnectionLost, GhostError, PreflightError
 from ..mysql.connection import Connection, execute, query
 from ..sql import builder
@@ -58,6 +59,9 @@ def create_or_take_over(
         changelog = helper_tables.create(servers.main, config, names, statements, created)
         return changelog, None
     checkpoint = take_over(servers.main, servers.inspector, config, names)
+    # A run killed between creating the triggers on the ghost and the swap left them
+    # there; they must not fire on the apply's writes (cutover/triggers.py).
+    drop_triggers_on(servers.main, names.ghost)
     changelog = Changelog(servers.main, names.changelog)
     log.info("resuming from checkpoint at %s", checkpoint.binlog_position)
     return changelog, checkpoint

@@ -1,7 +1,7 @@
 """The migration's first steps, which only read: connect to the server it was pointed
 at and check it, find the topology (discovery.py) and, when that splits the roles, open
 and check the applier too; parse the ALTER and inspect the original table (the checks
-themselves are in inspector.py).
+themselves are in inspector.py, those of its triggers in triggers.py).
 
 :class:`Servers` says where each later step runs: the binlog stream and the lag reading
 on the inspector, everything else on the applier.
@@ -24,6 +24,7 @@ from ..table.info import TableInfo, read_table
 from .discovery import Topology, discover
 from .inspector import check_binlog, check_grants, check_renames, check_table, read_grants
 from .rbr import switch_to_rbr
+from .triggers import check_triggers
 
 log = logging.getLogger("django_ghost")
 # Access denied (MariaDB's answer to clear text under require_secure_transport), and
@@ -123,6 +124,8 @@ def check_alter(config: GhostConfig) -> ParsedAlter:
 def inspect_table(conn: Connection, config: GhostConfig, parsed: ParsedAlter) -> TableInfo:
     """The original table, once it can be migrated with ``parsed``."""
     original = check_table(read_table(conn, config.database, config.table), config)
+    if original.triggers:
+        check_triggers(conn, config, read_grants(conn))
     for old in parsed.renamed_columns:
         if not original.has_column(old):
             raise UnsupportedAlterError(
