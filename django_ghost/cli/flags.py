@@ -97,19 +97,8 @@ GHOST_FLAGS: dict[str, str] = {
     "include-triggers": _TRIGGERS,
     "trigger-suffix": _TRIGGERS,
     "remove-trigger-suffix-if-exists": _TRIGGERS,
-    "attempt-instant-ddl": (
-        "not implemented yet; for a change MariaDB can do instantly, run ALTER TABLE ... "
-        "ALGORITHM=INSTANT directly"
-    ),
-    "analyze-ghost-table-before-cutover": (
-        "not implemented yet; run ANALYZE TABLE on the table after the migration"
-    ),
     "skip-strict-mode": (
         "the copy always runs in strict SQL mode so that no value is silently truncated"
-    ),
-    "panic-on-warnings": (
-        "not needed: the copy runs in strict SQL mode (a lossy conversion fails instead of "
-        "warning) and a checksum verifies the new table before cut-over"
     ),
     # -- row copy, count -------------------------------------------------------------------
     "exact-rowcount": _ROWCOUNT,
@@ -239,6 +228,10 @@ OPTION_HELP: dict[str, str] = {
     "discard_foreign_keys": "Migrate a child table; the new table has no foreign keys.",
     "allow_nullable_unique_key": "Accept a unique key with NULLable columns as the copy key.",
     "allow_zero_in_date": "Allow zero dates (0000-00-00) while copying and applying.",
+    "attempt_instant_ddl": (
+        "First try the ALTER with ALGORITHM=INSTANT on the table itself; if the server "
+        "does it, nothing is copied. Otherwise the online migration runs."
+    ),
     "chunk_size": "Rows per copy chunk.",
     "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
     "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",
@@ -248,6 +241,10 @@ OPTION_HELP: dict[str, str] = {
     "replica_server_id": "server_id used to read the binlog; unique per running migration.",
     "heartbeat_interval_millis": "How often the heartbeat is written to the changelog.",
     "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",
+    "panic_on_warnings": (
+        "Abort when a copy or apply statement raises a warning or note (a value rounded "
+        "or truncated by the new column type); the original stays untouched."
+    ),
     "cut_over": "Cut-over algorithm: atomic (default) or two-step.",
     "cut_over_lock_timeout_seconds": "Lock wait timeout of each cut-over attempt.",
     "cut_over_exponential_backoff": "Wait exponentially longer between cut-over attempts.",
@@ -259,6 +256,10 @@ OPTION_HELP: dict[str, str] = {
         "under the cut-over lock."
     ),
     "postpone_cut_over_flag_file": "While this file exists the cut-over waits.",
+    "analyze_ghost_table_before_cutover": (
+        "Run ANALYZE TABLE on the new table before the cut-over, so its index statistics "
+        "are fresh when it takes the traffic."
+    ),
     "exact_rowcount": "Count the rows with COUNT(*) for an exact progress figure.",
     "status_interval_seconds": "Longest gap between two status lines.",
     "max_load": "Throttle while a status variable reaches its limit: 'Threads_running=25,...'.",

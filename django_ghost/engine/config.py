@@ -84,6 +84,7 @@ class GhostConfig:
     allow_nullable_unique_key: bool = False
     allow_zero_in_date: bool = False
     switch_to_rbr: bool = False
+    attempt_instant_ddl: bool = False
     # -- row copy and binlog apply ---------------------------------------------------------
     chunk_size: int = 5000
     chunk_time_target_millis: int = 0
@@ -97,6 +98,7 @@ class GhostConfig:
     replica_server_id: int = 0
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
+    panic_on_warnings: bool = False
     # -- cut-over --------------------------------------------------------------------------
     cut_over: str = "atomic"
     cut_over_lock_timeout_seconds: int = 3
@@ -106,6 +108,7 @@ class GhostConfig:
     checksum_chunk_size: int = 10000
     verify_applied_keys: bool = True
     postpone_cut_over_flag_file: str = ""
+    analyze_ghost_table_before_cutover: bool = False
     # -- progress --------------------------------------------------------------------------
     exact_rowcount: bool = False
     status_interval_seconds: int = 10

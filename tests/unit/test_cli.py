@@ -216,7 +216,6 @@ def test_parse_args__short_h__help() -> None:
         ("checkpoint", "resume"),
         ("revert", "old table"),
         ("include-triggers", "triggers"),
-        ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
         ("statsd-addr", "metrics"),
         ("ssl", "TLS"),
         ("ssl-ca", "TLS"),
