@@ -73,8 +73,9 @@ def test_batch_copy_retry__hook_fails__ignored_and_migration_completes(
     seed(db, 300)
     hooks_dir = tmp_path / "hooks"
     hooks_dir.mkdir()
+    log = tmp_path / "log"
     script = hooks_dir / "gh-ost-on-batch-copy-retry"
-    script.write_text(f'#!/bin/sh\necho "$GH_OST_LAST_BATCH_COPY_ERROR" >> {tmp_path}/log\nexit 1\n')
+    script.write_text(f'#!/bin/sh\necho "$GH_OST_LAST_BATCH_COPY_ERROR" >> {log}\nexit 1\n')
     script.chmod(0o755)
     blocker = db.connect(autocommit=False)
     hooks = HookRecorder(
@@ -94,7 +95,7 @@ def test_batch_copy_retry__hook_fails__ignored_and_migration_completes(
         Migrator(config, hooks=hooks).run()
     finally:
         blocker.close()
-    assert (tmp_path / "log").read_text().startswith("1205: Lock wait timeout")
+    assert log.read_text().startswith("1205: Lock wait timeout")
     assert_migrated_like_mirror(db, "ADD COLUMN x INT")
 
 

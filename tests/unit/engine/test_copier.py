@@ -1,12 +1,18 @@
-"""The copier runs the visibility fence before each chunk's read (copy/copier.py)."""
+"""The copier (copy/copier.py) runs the visibility fence before each chunk's read, tells
+each retried chunk's error (the batch-copy-retry hook) and, with panic_on_warnings,
+stops on a chunk's warning."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import MySQLdb
+import pytest
+
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.copy.copier import Copier
+from django_ghost.engine.errors import DataError
 from django_ghost.engine.sql.builder import KeyColumn
 from django_ghost.engine.sql.columns import Column
 from django_ghost.engine.table.info import TableInfo, UniqueKey
@@ -72,3 +78,65 @@ def test_copy_next__fence_given__runs_before_the_chunk_reads() -> None:
 
     assert log.entries == ["fence", "INSERT"]
     assert copier.context.rows_copied == 3
+
+
+class FailsTwice(Log):
+    """A writer whose first two INSERTs time out on a row lock; warnings on request."""
+
+    def __init__(self, warnings: int = 0) -> None:
+        super().__init__()
+        self.failures = 2
+        self.warnings = warnings
+
+    def execute(self, sql: str, params: Any = None) -> int:
+        if sql.startswith("INSERT") and self.failures:
+            self.failures -= 1
+            raise MySQLdb.OperationalError(1205, "Lock wait timeout exceeded")
+        if sql == "SHOW WARNINGS":
+            self.rows = [("Note", 1265, "Data truncated for column 'd' at row 2")]
+        return super().execute(sql, params)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def warning_count(self) -> int:
+        return self.warnings
+
+
+def copier_on(conn: Log, on_retry: Any = None, **options: Any) -> Copier:
+    plan = build_plan(table("t"), table("_t_gho"), renamed={}, dropped=frozenset())
+    return Copier(
+        conn,  # type: ignore[arg-type]
+        plan,
+        OneChunk(),  # type: ignore[arg-type]
+        MigrationContext(GhostConfig(database="s", table="t", alter="FORCE", **options)),
+        ghost_table="_t_gho",
+        key=(KeyColumn("id", "id", plan.original.column("id")),),
+        lock_clause="",
+        sleep=lambda seconds: None,
+        on_retry=on_retry,
+    )
+
+
+def test_copy_next__lock_wait_timeouts__each_retry_reported_then_copied() -> None:
+    retries: list[str] = []
+    copier = copier_on(FailsTwice(), on_retry=retries.append)
+    assert copier.copy_next()
+    assert retries == ["1205: Lock wait timeout exceeded"] * 2
+    assert copier.context.rows_copied == 3
+
+
+@pytest.mark.parametrize("panic", [True, False])
+def test_copy_next__chunk_raises_a_note__data_error_only_with_panic_on_warnings(
+    panic: bool,
+) -> None:
+    conn = FailsTwice(warnings=1)
+    conn.failures = 0
+    copier = copier_on(conn, panic_on_warnings=panic)
+    if not panic:
+        assert copier.copy_next()
+        assert "SHOW" not in conn.entries
+        return
+    with pytest.raises(DataError, match=r"panic_on_warnings: a copy chunk raised 1 warning"):
+        copier.copy_next()
+    assert conn.entries == ["INSERT", "SHOW"]
