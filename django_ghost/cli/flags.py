@@ -36,7 +36,6 @@ _TOPOLOGY = (
     "primary from the replica's SHOW SLAVE STATUS or takes it from --assume-master-host; "
     "point --host at a replica or at the primary"
 )
-_TLS = "TLS connections are not implemented yet; connect through --socket or over a trusted network"
 _CHECKPOINT = (
     "checkpoints are always written (every --checkpoint-seconds); continue a killed run "
     "with --resume"
@@ -60,11 +59,6 @@ GHOST_FLAGS: dict[str, str] = {
         "django-ghost does not restart replication to check the format; the server must "
         "already log with binlog_format=ROW (or use --switch-to-rbr)"
     ),
-    "ssl": _TLS,
-    "ssl-ca": _TLS,
-    "ssl-cert": _TLS,
-    "ssl-key": _TLS,
-    "ssl-allow-insecure": _TLS,
     "charset": "connections always use utf8mb4, which reads every character set correctly",
     "mysql-timeout": "connection timeouts are not configurable yet",
     "skip-port-validation": (
@@ -72,10 +66,6 @@ GHOST_FLAGS: dict[str, str] = {
         "drop the flag"
     ),
     "storage-engine": "only InnoDB tables are migrated; drop the flag",
-    "gtid": (
-        "binlog positioning by GTID is not implemented; django-ghost streams from file and "
-        "position, which works on MariaDB and MySQL alike"
-    ),
     "binlogsyncer-max-reconnect-attempts": "binlog reconnect attempts are not configurable yet",
     "allow-setup-metadata-lock-instruments": (
         "not needed: the cut-over identifies the blocked RENAME through the process list"
@@ -239,6 +229,10 @@ OPTION_HELP: dict[str, str] = {
     "dml_batch_size": "Binlog events applied per transaction.",
     "default_retries": "Attempts for retried operations (chunk copy, cut-over).",
     "replica_server_id": "server_id used to read the binlog; unique per running migration.",
+    "gtid": (
+        "Position the binlog stream, checkpoints and resume by GTID instead of file:pos; "
+        "a resume may then read another server of the same replication domains."
+    ),
     "heartbeat_interval_millis": "How often the heartbeat is written to the changelog.",
     "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",
     "panic_on_warnings": (

@@ -48,6 +48,11 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
 }
 
 
+def _help(default: Any, text: str) -> Any:
+    """A field with its help line (cli/flags.py shows it)."""
+    return dataclasses.field(default=default, metadata={"help": text})
+
+
 @dataclasses.dataclass(frozen=True)
 class GhostConfig:
     """Options of one online migration. Defaults are the safe choice."""
@@ -59,6 +64,15 @@ class GhostConfig:
     user: str = ""
     password: str = dataclasses.field(default="", repr=False)
     database: str = ""
+    # TLS for every session, the binlog dump's too (gh-ost's --ssl*; docs/settings.md).
+    ssl: bool = _help(False, "Use TLS on every connection (verifying the server's certificate).")
+    ssl_ca: str = _help("", "CA certificate file (PEM) for --ssl; default: the system's CAs.")
+    ssl_cert: str = _help("", "Client certificate file (PEM) for --ssl; needs --ssl-key.")
+    ssl_key: str = _help("", "Client private key file (PEM) for --ssl; needs --ssl-cert.")
+    ssl_allow_insecure: bool = _help(
+        False, "With --ssl: skip verifying the server's certificate and host name."
+    )
+    init_command: str = _help("", "SQL run first on every engine connection (as mysqlclient's).")
     table: str = ""
     alter: str = ""
     execute: bool = False
@@ -96,6 +110,7 @@ class GhostConfig:
     resume: bool = False
     auto_resume_attempts: int = 3
     replica_server_id: int = 0
+    gtid: bool = False
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
     panic_on_warnings: bool = False
@@ -184,6 +199,7 @@ class GhostConfig:
                 "initially_drop_ghost_table."
             )
         yield from self._throttle_problems()
+        yield from self._tls_problems()
         yield from self._topology_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
             yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."
@@ -209,6 +225,14 @@ class GhostConfig:
                 )
         elif self.master_user or self.master_password:
             yield "master_user and master_password need assume_master_host."
+
+    def _tls_problems(self) -> Iterable[str]:
+        # gh-ost: every --ssl-* flag requires --ssl; a client certificate needs its key.
+        for name in ("ssl_ca", "ssl_cert", "ssl_key", "ssl_allow_insecure"):
+            if getattr(self, name) and not self.ssl:
+                yield f"{name} needs ssl (--ssl): TLS is off, so it would be ignored."
+        if bool(self.ssl_cert) != bool(self.ssl_key):
+            yield "ssl_cert and ssl_key go together: give both, or neither."
 
     def _throttle_problems(self) -> Iterable[str]:
         # The throttler and the control socket parse with the same functions.

@@ -23,7 +23,7 @@ import MySQLdb
 from ..context import MigrationContext
 from ..errors import DataError, GhostError
 from ..mysql.connection import Connection, execute
-from ..mysql.dataerrors import as_data_error, raise_on_warnings
+from ..mysql.dataerrors import DUPLICATE_CONFIRMATIONS, as_data_error, raise_on_warnings
 from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
@@ -108,6 +108,7 @@ class Copier:
     def _copy_resolving_conflicts(self, sql: str) -> int:
         """Copy the chunk; on a duplicate key, refresh the stale ghost rows it collided
         with and try again, so only a duplicate that exists in the data stops the copy."""
+        misses = 0
         for _ in range(MAX_CONFLICT_ROUNDS):
             try:
                 return self._execute_with_retries(sql)
@@ -120,7 +121,8 @@ class Copier:
                     lower="lo",
                     upper="hi",
                 )
-                if not self.resolve_conflicts(cond):
+                misses = 0 if self.resolve_conflicts(cond) else misses + 1
+                if misses >= DUPLICATE_CONFIRMATIONS:
                     raise
         return self._execute_with_retries(sql)
 

@@ -13,6 +13,11 @@ import MySQLdb
 from ..errors import DataError
 
 ER_DUP_ENTRY = 1062
+# A duplicate-key error is taken for a duplicate in the data only after this many
+# attempts in a row found no stale ghost row to refresh. The lookup reads the original
+# later than the failed statement did; a writer may have moved the colliding value away
+# in between, and then the lookup finds nothing although the next attempt succeeds.
+DUPLICATE_CONFIRMATIONS = 3
 ER_BAD_NULL = 1048
 ER_DATA_TOO_LONG = 1406
 ER_WARN_DATA_OUT_OF_RANGE = 1264

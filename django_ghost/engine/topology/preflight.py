@@ -26,6 +26,9 @@ from .inspector import check_binlog, check_grants, check_renames, check_table, r
 from .rbr import switch_to_rbr
 
 log = logging.getLogger("django_ghost")
+# Access denied (MariaDB's answer to clear text under require_secure_transport), and
+# MySQL's ER_SECURE_TRANSPORT_REQUIRED.
+ACCESS_DENIED_ERRNOS = (1045, 3159)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +53,14 @@ def open_session(connect: Callable[..., Connection], spec: ConnectionSpec) -> Co
     try:
         return connect(spec)
     except MySQLdb.Error as exc:
+        hint = ""
+        if spec.tls is None and exc.args and exc.args[0] in ACCESS_DENIED_ERRNOS:
+            hint = (
+                ". If the server requires TLS (require_secure_transport=ON) it refuses "
+                "clear-text sessions this way: give ssl (--ssl, or OPTIONS['ssl'] under Django)"
+            )
         raise PreflightError(
-            f"Cannot connect to {spec.describe()}: {exc.args[-1] if exc.args else exc}"
+            f"Cannot connect to {spec.describe()}: {exc.args[-1] if exc.args else exc}{hint}"
         ) from None
 
 
@@ -61,7 +70,7 @@ def check_server(conn: Connection, config: GhostConfig) -> ServerFacts:
     facts = read_server_facts(conn)
     if config.switch_to_rbr and facts.binlog_format.upper() != "ROW":
         # Before streaming starts: our own binlog client would count as a replica.
-        log.info("%s", switch_to_rbr(conn).describe())
+        log.info("%s", switch_to_rbr(conn, dialect=facts.replica).describe())
         facts = read_server_facts(conn)
     check_binlog(facts)
     check_grants(read_grants(conn), config.database)
@@ -86,7 +95,7 @@ def discover_servers(
         configured,
         conn,
         log_slave_updates=facts.log_slave_updates,
-        status_statement=facts.replica_status_sql(),
+        dialect=facts.replica,
         connect=connect,
     )
     log.info("topology: %s", topology.describe())

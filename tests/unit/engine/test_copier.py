@@ -1,6 +1,6 @@
-"""The copier (copy/copier.py) runs the visibility fence before each chunk's read, tells
-each retried chunk's error (the batch-copy-retry hook) and, with panic_on_warnings,
-stops on a chunk's warning."""
+"""The copier (copy/copier.py): the visibility fence before each chunk's read, a
+duplicate-key error taken for real only when confirmed, each retried chunk's error told
+(the batch-copy-retry hook) and, with panic_on_warnings, a chunk's warning stops it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.copy.copier import Copier
 from django_ghost.engine.errors import DataError
+from django_ghost.engine.mysql.dataerrors import DUPLICATE_CONFIRMATIONS
 from django_ghost.engine.sql.builder import KeyColumn
 from django_ghost.engine.sql.columns import Column
 from django_ghost.engine.table.info import TableInfo, UniqueKey
@@ -78,6 +79,53 @@ def test_copy_next__fence_given__runs_before_the_chunk_reads() -> None:
 
     assert log.entries == ["fence", "INSERT"]
     assert copier.context.rows_copied == 3
+
+
+class Duplicates(Log):
+    """The chunk's INSERT fails ``failures`` times with a duplicate-key error."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def execute(self, sql: str, params: Any = None) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise MySQLdb.IntegrityError(1062, "Duplicate entry '5' for key 'uv'")
+        return super().execute(sql, params)
+
+
+def copier_resolving(conn: Log, lookups: list[int]) -> Copier:
+    plan = build_plan(table("t"), table("_t_gho"), renamed={}, dropped=frozenset())
+    return Copier(
+        conn,  # type: ignore[arg-type]
+        plan,
+        OneChunk(),  # type: ignore[arg-type]
+        MigrationContext(GhostConfig(database="s", table="t", alter="FORCE")),
+        ghost_table="_t_gho",
+        key=(KeyColumn("id", "id", plan.original.column("id")),),
+        lock_clause="",
+        resolve_conflicts=lambda cond: lookups.append(0) or 0,
+    )
+
+
+def test_copy_next__duplicate_whose_value_moved_before_the_lookup__retried_and_copied() -> None:
+    conn, lookups = Duplicates(failures=1), []
+    copier = copier_resolving(conn, lookups)
+
+    assert copier.copy_next()
+
+    assert conn.entries == ["INSERT"]
+    assert lookups == [0]
+
+
+def test_copy_next__duplicate_in_the_data__data_error_after_confirmations() -> None:
+    conn, lookups = Duplicates(failures=10), []
+    copier = copier_resolving(conn, lookups)
+
+    with pytest.raises(DataError, match="[Dd]uplicate"):
+        copier.copy_next()
+    assert len(lookups) == DUPLICATE_CONFIRMATIONS
 
 
 class FailsTwice(Log):
