@@ -83,19 +83,8 @@ GHOST_FLAGS: dict[str, str] = {
         "it leaves the renamed column without data; use --approve-renamed-columns, which "
         "carries the data over"
     ),
-    "attempt-instant-ddl": (
-        "not implemented yet; for a change MariaDB can do instantly, run ALTER TABLE ... "
-        "ALGORITHM=INSTANT directly"
-    ),
-    "analyze-ghost-table-before-cutover": (
-        "not implemented yet; run ANALYZE TABLE on the table after the migration"
-    ),
     "skip-strict-mode": (
         "the copy always runs in strict SQL mode so that no value is silently truncated"
-    ),
-    "panic-on-warnings": (
-        "not needed: the copy runs in strict SQL mode (a lossy conversion fails instead of "
-        "warning) and a checksum verifies the new table before cut-over"
     ),
     # -- row copy, count -------------------------------------------------------------------
     "exact-rowcount": _ROWCOUNT,
@@ -233,6 +222,10 @@ OPTION_HELP: dict[str, str] = {
     "remove_trigger_suffix_if_exists": (
         "A trigger whose name already ends with --trigger-suffix loses it instead."
     ),
+    "attempt_instant_ddl": (
+        "First try the ALTER with ALGORITHM=INSTANT on the table itself; if the server "
+        "does it, nothing is copied. Otherwise the online migration runs."
+    ),
     "chunk_size": "Rows per copy chunk.",
     "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
     "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",
@@ -246,6 +239,10 @@ OPTION_HELP: dict[str, str] = {
     ),
     "heartbeat_interval_millis": "How often the heartbeat is written to the changelog.",
     "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",
+    "panic_on_warnings": (
+        "Abort when a copy or apply statement raises a warning or note (a value rounded "
+        "or truncated by the new column type); the original stays untouched."
+    ),
     "cut_over": "Cut-over algorithm: atomic (default) or two-step.",
     "cut_over_lock_timeout_seconds": "Lock wait timeout of each cut-over attempt.",
     "cut_over_exponential_backoff": "Wait exponentially longer between cut-over attempts.",
@@ -257,6 +254,10 @@ OPTION_HELP: dict[str, str] = {
         "under the cut-over lock."
     ),
     "postpone_cut_over_flag_file": "While this file exists the cut-over waits.",
+    "analyze_ghost_table_before_cutover": (
+        "Run ANALYZE TABLE on the new table before the cut-over, so its index statistics "
+        "are fresh when it takes the traffic."
+    ),
     "exact_rowcount": "Count the rows with COUNT(*) for an exact progress figure.",
     "status_interval_seconds": "Longest gap between two status lines.",
     "max_load": "Throttle while a status variable reaches its limit: 'Threads_running=25,...'.",

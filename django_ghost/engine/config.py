@@ -103,6 +103,7 @@ class GhostConfig:
     include_triggers: bool = False
     trigger_suffix: str = ""
     remove_trigger_suffix_if_exists: bool = False
+    attempt_instant_ddl: bool = False
     # -- row copy and binlog apply ---------------------------------------------------------
     chunk_size: int = 5000
     chunk_time_target_millis: int = 0
@@ -117,6 +118,7 @@ class GhostConfig:
     gtid: bool = False
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
+    panic_on_warnings: bool = False
     # -- cut-over --------------------------------------------------------------------------
     cut_over: str = "atomic"
     cut_over_lock_timeout_seconds: int = 3
@@ -126,6 +128,7 @@ class GhostConfig:
     checksum_chunk_size: int = 10000
     verify_applied_keys: bool = True
     postpone_cut_over_flag_file: str = ""
+    analyze_ghost_table_before_cutover: bool = False
     # -- progress --------------------------------------------------------------------------
     exact_rowcount: bool = False
     status_interval_seconds: int = 10

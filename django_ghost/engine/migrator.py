@@ -63,8 +63,8 @@ from .control.operations import Operations
 from .copy import deferred
 from .copy.copier import Copier
 from .copy.loop import copy_rows, open_copy
-from .cutover.attempts import CutOverVerificationFailed
 from .cutover.cutover import CutOver
+from .cutover.instant import attempt_instant
 from .errors import AbortedError
 from .hooks import CompositeHooks, Hooks
 from .mysql.connection import Connection, ConnectionSpec, connect, execute
@@ -190,6 +190,8 @@ class Migrator:
             parsed = check_alter(self.config)
             original = self.inspect_original(servers, parsed)
             take_migration_lock(resources.session(self.connect_fn(servers.spec)), self.config)
+            if attempt_instant(servers, self.config, parsed):
+                return self.instant_done(started, servers.main)
             changelog, resumed = self.create_changelog_and_ghost(servers, parsed, resources)
             plan = self.plan_copy(servers.main, parsed, original)
             new_table = show_create_table(servers.main, self.names.ghost)
@@ -222,7 +224,7 @@ class Migrator:
             # Snapshots are rate-limited: without this one, a progress bar ends on the
             # last mid-copy snapshot instead of "done" at 100%.
             self.reporter.report(force=True)
-            self.ops.fire("success")
+            self.ops.fire("success", {"GHOST_INSTANT_DDL": "false"})
             return self.reporter.result(started, noop=False, verified=verified, new_table=new_table)
         except BaseException as exc:
             self.context.request_abort(str(exc))
@@ -241,6 +243,16 @@ class Migrator:
             resources.release()
 
     # -- steps ---------------------------------------------------------------------------
+
+    def instant_done(self, started: float, main: Connection) -> MigrationResult:
+        """The ALTER was done in place with ALGORITHM=INSTANT: nothing to copy."""
+        self.context.set_phase("done")
+        self.reporter.report(force=True)
+        self.ops.fire("success", {"GHOST_INSTANT_DDL": "true"})
+        table = show_create_table(main, self.names.original)
+        return self.reporter.result(
+            started, noop=False, verified=False, new_table=table, instant=True
+        )
 
     def connect(self, spec: ConnectionSpec, resources: Resources) -> Connection:
         return resources.session(open_session(self.connect_fn, spec))
@@ -353,8 +365,9 @@ class Migrator:
             heartbeat,
             applier,
             start,
-            wait_while_throttled=self.ops.wait_while_throttled,
+            throttle_wait=self.ops.wait_while_throttled,
             report=self._report_progress,
+            copy_retry=self.ops.batch_copy_retry,
         )
 
     def verify_applied_keys(
@@ -442,7 +455,6 @@ class Migrator:
         resources: Resources,
         verifier: KeyVerifier | None,
     ) -> None:
-        self.context.set_phase("cutting over")
         cut = CutOver(
             servers.spec,
             self.connect_fn,
@@ -454,19 +466,9 @@ class Migrator:
             before_attempt=lambda: self.catch_up(streaming),
             verifier=verifier,
         )
-        with replicas.around_cut_over(
-            servers, self.config, self.names, self.ops.fire, self.ops.status_printer
-        ):
-            try:
-                cut.run()
-            except CutOverVerificationFailed:
-                # Kept for inspection, as the error says: the release must not drop it.
-                resources.keep(self.names.ghost)
-                raise
-            # Swapped in: the ghost's name is gone, or holds the migrated table again
-            # after test_on_replica's swap back.
-            resources.keep(self.names.ghost)
-        self.context.set_phase("cut over")
+        cut.swap_in(
+            servers, fire=self.ops.fire, status_printer=self.ops.status_printer, keep=resources.keep
+        )
 
     def clean_up(self, main: Connection, resources: Resources) -> None:
         resources.stop_threads()

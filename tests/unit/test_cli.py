@@ -214,7 +214,6 @@ def test_parse_args__short_h__help() -> None:
     [
         ("checkpoint", "resume"),
         ("revert", "old table"),
-        ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
         ("statsd-addr", "metrics"),
         ("allow-master-master", "topologies"),
         ("tungsten", "topologies"),
@@ -611,6 +610,12 @@ def test_format_summary__checksum_off_old_dropped__says_so() -> None:
     )
     assert "skipped (--checksum=false)" in text
     assert "_orders_del dropped" in text
+
+
+def test_format_summary__instant__says_nothing_copied_no_old_table() -> None:
+    text = format_summary(result(instant=True, rows_copied=0), GhostConfig())
+    assert "ALGORITHM=INSTANT" in text and "nothing was copied" in text
+    assert "_orders_del" not in text and "checksum" not in text
 
 
 def test_new_table_structure__ghost_name__shown_as_original() -> None:

@@ -35,6 +35,7 @@ from typing import Any
 
 from django_ghost.conf import ResolvedConfig
 from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.cutover.instant import try_instant
 from django_ghost.engine.errors import AbortedError, PreflightError
 from django_ghost.engine.migrator import Migrator
 
@@ -47,8 +48,6 @@ DIRECT = "direct"
 INSTANT = "instant"
 ONLINE = "online"
 REFUSED = "refused"
-# Server errors meaning "this ALTER cannot run with ALGORITHM=INSTANT (right now)".
-NOT_INSTANT_ERRORS = frozenset({1845, 1846, 4092, 1205})
 
 
 class OnlineRefusedError(PreflightError):
@@ -247,26 +246,14 @@ class Router:
         self.direct(tail, table, "default change, applied after the copy")
 
     def _try_instant(self, item: Captured, table: str) -> bool:
-        """Run ``item`` with ALGORITHM=INSTANT; False when the server cannot."""
-        from django.db import DatabaseError
-
+        """Run ``item`` with ALGORITHM=INSTANT (the engine's attempt_instant_ddl probe,
+        engine/cutover/instant.py); False when the server cannot."""
         classified = item.classified
         if ClauseKind.ALGORITHM in classified.clause_kinds or classified.touches_foreign_keys:
             return False
         timeout = self.config.options.instant_lock_wait_timeout
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT @@SESSION.lock_wait_timeout")
-            previous = int(cursor.fetchone()[0])
-            cursor.execute(f"SET SESSION lock_wait_timeout = {int(timeout)}")
-            try:
-                cursor.execute(f"{classified.alter}, ALGORITHM=INSTANT")
-            except DatabaseError as exc:
-                code = exc.args[0] if exc.args else None
-                if code in NOT_INSTANT_ERRORS:
-                    return False
-                raise
-            finally:
-                cursor.execute(f"SET SESSION lock_wait_timeout = {previous}")
+        if not try_instant(self.connection, classified.alter, lock_wait_timeout=timeout):
+            return False
         step = self._step(table, INSTANT, "server applied it with ALGORITHM=INSTANT", [item])
         step.done = True
         return True
@@ -354,6 +341,9 @@ def engine_config_for(
         # Django's RenameField is explicit: the rename is intended.
         approve_renamed_columns=config.engine.approve_renamed_columns
         or any("RENAME COLUMN" in s.upper() for s in statements),
+        # The router has probed ALGORITHM=INSTANT already (instant_ddl), one statement at a
+        # time: the engine trying again could only fail again.
+        attempt_instant_ddl=config.engine.attempt_instant_ddl and not config.options.instant_ddl,
     )
     key = (connection.alias, table)
     if key in session.left_old_tables and not config.engine.ok_to_drop_table:

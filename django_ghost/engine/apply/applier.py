@@ -67,7 +67,12 @@ from ..binlog.events import BinlogPosition
 from ..context import MigrationContext
 from ..errors import DataError
 from ..mysql.connection import Connection, execute, query
-from ..mysql.dataerrors import DUPLICATE_CONFIRMATIONS, ER_DUP_ENTRY, as_data_error
+from ..mysql.dataerrors import (
+    DUPLICATE_CONFIRMATIONS,
+    ER_DUP_ENTRY,
+    as_data_error,
+    raise_on_warnings,
+)
 from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
@@ -242,7 +247,14 @@ class Applier:
 
     def _retrying(self, conn: Connection, sql: str, keys: list[tuple[Any, ...]]) -> None:
         params = [value for key in keys for value in key]
-        self._with_retries(lambda: execute(conn, sql, params))
+        self._with_retries(lambda: self._execute(conn, sql, params))
+
+    def _execute(self, conn: Connection, sql: str, params: Sequence[Any]) -> None:
+        """One write to the ghost; with panic_on_warnings, any warning it raised stops
+        the migration (inside a batch's transaction, before its COMMIT)."""
+        execute(conn, sql, params)
+        if self.context.config.panic_on_warnings:
+            raise_on_warnings(conn, self.plan.original.name, "applying a binlog change")
 
     def _with_retries(
         self, statement: Callable[[], object], *, keep_duplicates: bool = False
@@ -298,8 +310,8 @@ class Applier:
         if transactional:
             execute(conn, "BEGIN")
         try:
-            execute(conn, delete, params)
-            execute(conn, insert, params)
+            self._execute(conn, delete, params)
+            self._execute(conn, insert, params)
             if transactional:
                 execute(conn, "COMMIT")
         except BaseException:

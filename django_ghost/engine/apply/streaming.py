@@ -136,8 +136,10 @@ def zero_date_modes(config: GhostConfig) -> tuple[str, ...]:
 class Streaming:
     """The streamer, heartbeat and applier of one run, from the binlog ``start_position``.
 
-    ``wait_while_throttled`` blocks while a throttle reason holds (and raises once the
-    migration is aborted); ``report`` writes the status line and progress when due.
+    ``throttle_wait`` blocks while a throttle reason holds (and raises once the migration
+    is aborted), calling the function it is given at each wake-up; ``report`` writes the
+    status line and progress when due; ``copy_retry`` is told the error of each copy
+    chunk that is retried (the batch-copy-retry hook).
     """
 
     context: MigrationContext
@@ -145,8 +147,9 @@ class Streaming:
     heartbeat: Heartbeat
     applier: Applier
     start_position: Any
-    wait_while_throttled: Callable[[], None]
+    throttle_wait: Callable[[Callable[[], None]], None]
     report: Callable[[], None]
+    copy_retry: Callable[[str], None] | None = None
     after_apply: list[Callable[[], None]] = dataclasses.field(default_factory=list)
     """Run after each stretch of applying (apply_pending): the verification by key's
     background turns (verify/keyed.py), on the migrator's thread like everything here."""
@@ -158,6 +161,10 @@ class Streaming:
     def writer(self) -> Connection:
         """The writer session (the applier's), which also copies the chunks."""
         return self.applier.conn
+
+    def wait_while_throttled(self) -> None:
+        """Block while throttled, reporting progress (status line, hook) meanwhile."""
+        self.throttle_wait(self.report)
 
     def check_abort(self) -> None:
         """Raise if the migration was stopped, aborted, or the stream failed."""

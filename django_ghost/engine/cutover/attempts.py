@@ -6,7 +6,9 @@ Under its lock an attempt (atomic.py, two_step.py) does the same three things:
 1. It writes a sentinel state row to the changelog and the writer applies every binlog
    change queued before it; the ghost now equals the frozen original.
 2. It carries AUTO_INCREMENT over, so ids deleted at the top of the original are never
-   handed out again.
+   handed out again; unless the ALTER sets ``AUTO_INCREMENT=N`` itself (``carry_counter``
+   false): the ghost got N with the ALTER, and the copy and the apply raised it past
+   the highest key they wrote, which is what the server's own ALTER gives.
 3. It verifies by key every key applied since the background verification last saw
    it (verify/keyed.py), the final drain's included; a key that differs is re-applied
    and compared again. A key that still differs fails the migration, not the attempt
@@ -94,6 +96,7 @@ class Attempt(abc.ABC):
         self.verifier = verifier
         self.timeout = context.config.cut_over_lock_timeout_seconds
         self.ghost_may_have_triggers = False
+        self.carry_counter = True
 
     def own_ddl_of(self, conn: Connection) -> int:
         """Let ``conn``'s DDL rename the original without stopping the migration (the
@@ -156,6 +159,8 @@ class Attempt(abc.ABC):
         )
 
     def carry_auto_increment(self, lock_conn: Connection) -> None:
+        if not self.carry_counter:
+            return
         rows = query(
             lock_conn,
             "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "

@@ -38,7 +38,7 @@ def streaming(settled_after: int) -> tuple[Streaming, list[int]]:
         None,  # type: ignore[arg-type]
         Applier(),  # type: ignore[arg-type]
         None,
-        wait_while_throttled=lambda: None,
+        throttle_wait=lambda tick: None,
         report=lambda: None,
     )
     s.settled.append(settled)
