@@ -153,6 +153,9 @@ def run(
         revert=True,
         old_table=old_table,
         resume=False,
+        # From the cut-over's file position; triggers are not carried (docs/revert.md).
+        gtid=False,
+        include_triggers=False,
         # The table swapped out holds the schema being migrated away from: not kept.
         ok_to_drop_table=True,
         initially_drop_old_table=True,
