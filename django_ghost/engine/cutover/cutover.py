@@ -72,8 +72,9 @@ class CutOver:
             position_under_lock=position_under_lock,
         )
         # The user's AUTO_INCREMENT=N stands; the original's counter is carried over only
-        # when the ALTER sets none (as gh-ost does).
-        self.attempt.carry_counter = parse_alter(context.config.alter).auto_increment is None
+        # when the ALTER sets none (as gh-ost does); a revert (no ALTER) always carries it.
+        alter = context.config.alter
+        self.attempt.carry_counter = not alter or parse_alter(alter).auto_increment is None
         self.context = context
         self.names = names
         self.sleep = sleep
