@@ -46,6 +46,8 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
     "serve_tcp_port": (0, 65535),
     "hooks_status_interval": (1, 86_400),
     "nice_ratio": (0, 100),
+    "mysql_timeout": (0, 86_400),
+    "binlogsyncer_max_reconnect_attempts": (0, 1_000_000),
 }
 
 
@@ -78,6 +80,9 @@ class GhostConfig:
     alter: str = ""
     execute: bool = False
     allow_on_master: bool = True
+    charset: str = "utf8mb4"
+    mysql_timeout: float = 0.0
+    storage_engine: str = "innodb"
     # -- replication topology (docs/topologies.md) -----------------------------------------
     assume_master_host: str = ""
     master_user: str = ""
@@ -85,6 +90,11 @@ class GhostConfig:
     migrate_on_replica: bool = False
     test_on_replica: bool = False
     test_on_replica_skip_replica_stop: bool = False
+    allow_master_master: bool = False
+    tungsten: bool = False
+    aliyun_rds: bool = False
+    gcp: bool = False
+    azure: bool = False
     # -- tables ----------------------------------------------------------------------------
     ghost_table_template: str = "_{table}_gho"
     changelog_table_template: str = "_{table}_ghc"
@@ -92,6 +102,8 @@ class GhostConfig:
     initially_drop_ghost_table: bool = False
     initially_drop_old_table: bool = False
     ok_to_drop_table: bool = False
+    force_table_names: str = ""
+    timestamp_old_table: bool = False
     # -- what the ALTER may do -------------------------------------------------------------
     approve_renamed_columns: bool = False
     skip_foreign_key_checks: bool = False
@@ -119,6 +131,7 @@ class GhostConfig:
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
     panic_on_warnings: bool = False
+    binlogsyncer_max_reconnect_attempts: int = 5
     # -- cut-over --------------------------------------------------------------------------
     cut_over: str = "atomic"
     cut_over_lock_timeout_seconds: int = 3
@@ -131,6 +144,7 @@ class GhostConfig:
     analyze_ghost_table_before_cutover: bool = False
     # -- progress --------------------------------------------------------------------------
     exact_rowcount: bool = False
+    concurrent_rowcount: bool = True
     status_interval_seconds: int = 10
     # -- throttling ------------------------------------------------------------------------
     max_load: str = ""
@@ -205,6 +219,7 @@ class GhostConfig:
             )
         yield from self._throttle_problems()
         yield from self._tls_problems()
+        yield from _compatibility_problems(self)
         yield from self._topology_problems()
         yield from self._trigger_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
@@ -279,6 +294,61 @@ class GhostConfig:
             k: ("********" if k in SECRET_OPTIONS and v else v)
             for k, v in dataclasses.asdict(self).items()
         }
+
+
+STORAGE_ENGINES = ("innodb",)
+# The server refuses these as character_set_client: their characters are not ASCII-based.
+NO_CLIENT_CHARSETS = frozenset({"ucs2", "utf16", "utf16le", "utf32"})
+CLOUD_OPTIONS = ("aliyun_rds", "gcp", "azure")
+
+
+def parse_charsets(text: str) -> list[tuple[str, str]]:
+    """gh-ost's ``--charset`` list (``utf8mb4,utf8,latin1``) as ``[(charset, collation)]``
+    in the order connections try them; an item may be a collation (``utf8mb4_general_ci``),
+    which names its charset. Empty text is utf8mb4. Raises ConfigError."""
+    result = []
+    for raw in (text or "utf8mb4").split(","):
+        item = raw.strip().lower()
+        if not item.replace("_", "").isalnum() or not item.isascii() or len(item) > 64:
+            raise ConfigError(
+                f"charset={text!r}: {raw.strip()!r} is not a character set or collation "
+                "name; e.g. charset=utf8mb4 or charset=utf8mb4,utf8,latin1."
+            )
+        charset, _, rest = item.partition("_")
+        if charset in NO_CLIENT_CHARSETS:
+            raise ConfigError(
+                f"charset={text!r}: {charset} cannot be a connection character set (the "
+                "server refuses it for clients); use utf8mb4."
+            )
+        result.append((charset, item if rest else ""))
+    return result
+
+
+def _compatibility_problems(config: GhostConfig) -> Iterable[str]:
+    """gh-ost's options whose values this engine cannot honour."""
+    if config.storage_engine.strip().lower() not in STORAGE_ENGINES:
+        yield (
+            f"storage_engine={config.storage_engine!r}: django_ghost migrates InnoDB tables "
+            "only (gh-ost's experimental rocksdb mode is not implemented); convert the "
+            "table with ALTER TABLE ... ENGINE=InnoDB, or use gh-ost itself for it."
+        )
+    try:
+        parse_charsets(config.charset)
+    except ConfigError as exc:
+        yield str(exc)
+    prefix = config.force_table_names
+    if prefix and ("\x00" in prefix or len(prefix) > 64 or prefix.strip() != prefix):
+        yield (
+            f"force_table_names={prefix!r} must be a table name (1 to 64 characters, no "
+            "NUL, no surrounding spaces)."
+        )
+    old = config.old_table_template
+    if config.timestamp_old_table and "{timestamp}" not in old and old != "_{table}_del":
+        yield (
+            f"timestamp_old_table renames the old table _{{table}}_<timestamp>_del, but "
+            f"old_table_template={old!r} gives it another name: put {{timestamp}} in the "
+            "template instead (e.g. '_{table}_{timestamp}_old')."
+        )
 
 
 def option_names() -> tuple[str, ...]:
