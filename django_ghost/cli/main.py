@@ -206,7 +206,9 @@ def _cleanup(
             console.out("Give --table to drop one table's leftovers.")
             return EXIT_OK
         drop_old = bool(switches.get("drop-old"))
-        plan = plan_cleanup(found, config.table, drop_old=drop_old)
+        # A run with --force-table-names left tables named after that name.
+        owner = config.force_table_names or config.table
+        plan = plan_cleanup(found, owner, drop_old=drop_old)
         for notice in plan.notices():
             console.out(notice)
         if not plan.drop:

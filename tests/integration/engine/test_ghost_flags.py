@@ -5,6 +5,7 @@ cloud flags' server identity, against the sandbox."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import time
 from collections.abc import Mapping
@@ -14,16 +15,19 @@ from typing import Any
 import MySQLdb
 import pytest
 
+from django_ghost.cli.main import main
+from django_ghost.engine.errors import PreflightError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.mysql.connection import ConnectionSpec, connect, scalar
 from tests.integration.helpers import (
     AUTO_INCREMENT,
     MirroredWriter,
+    Run,
     assert_migrated_like_mirror,
     make_config,
     seed,
 )
-from tests.plugins.mariadb import TestDatabase
+from tests.plugins.mariadb import TestDatabase, wait_for
 
 ALTER = "ADD COLUMN x INT"
 
@@ -178,3 +182,55 @@ def test_migrate__cloud_flag__hooks_name_the_server_by_its_address(
     hostname = db.scalar("SELECT @@hostname")
     assert plain == f"{hostname}:{db.scalar('SELECT @@port')}"
     assert on_cloud == f"{server.host}:{server.port}"
+
+
+def cli(db: TestDatabase, *flags: str) -> tuple[int, str, str]:
+    server = db.server
+    out, err = io.StringIO(), io.StringIO()
+    connection = [f"--host={server.host}", f"--port={server.port}", f"--user={server.user}"]
+    code = main(
+        [*connection, f"--database={db.name}", *flags],
+        environ={"GHOST_PASSWORD": server.password},
+        stdout=out,
+        stderr=err,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cleanup__forced_names_of_a_running_migration__not_listed_nor_dropped(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 1000, shape=AUTO_INCREMENT)
+    flag = tmp_path / "postpone"
+    config = make_config(
+        db, "t", ALTER, force_table_names="tmpx", postpone_cut_over_flag_file=str(flag)
+    )
+    run = Run(dataclasses.replace(config, serve_socket_file=str(tmp_path / "s.sock")))
+    run.start()
+    try:
+        assert wait_for(run.postponed, timeout=60)
+        code, out, err = cli(db, "--cleanup")
+        assert code == 0, err
+        assert "_tmpx_gho" not in out
+        for table in ("--table=tmpx", "--table=t"):
+            code, _, err = cli(db, table, "--force-table-names=tmpx", "--cleanup", "--yes")
+            assert code == 1 and "is running" in err
+        assert {"_tmpx_gho", "_tmpx_ghc"} <= set(db.tables())
+        other = make_config(db, "t_mirror", ALTER, force_table_names="tmpx")
+        with pytest.raises(PreflightError, match="helper table names of .*tmpx is running"):
+            Migrator(other).run()
+    finally:
+        flag.unlink(missing_ok=True)
+        run.join(timeout=60)
+    assert run.error is None, run.error
+    assert_migrated_like_mirror(db, ALTER)
+
+
+def test_cleanup__forced_names_left_over__dropped_as_the_tables(db: TestDatabase) -> None:
+    seed(db, 50, shape=AUTO_INCREMENT)
+    db.execute("CREATE TABLE _tmpx_gho LIKE t")
+    db.execute("CREATE TABLE _tmpx_ghc (id INT PRIMARY KEY)")
+    code, out, err = cli(db, "--table=t", "--force-table-names=tmpx", "--cleanup", "--yes")
+    assert code == 0, err
+    assert "Dropped: " in out
+    assert sorted(db.tables()) == ["t", "t_mirror"]
