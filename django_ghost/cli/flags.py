@@ -162,7 +162,7 @@ OPTION_HELP: dict[str, str] = {
         "Connection character set(s), comma-separated, the first the server accepts "
         "(gh-ost: utf8mb4,utf8,latin1); a collation names its charset."
     ),
-    "mysql_timeout": "Connect, read and write timeout of every connection, seconds (0: off).",
+    "mysql_timeout": "Connect, read and write timeout of each connection, s (0: driver defaults).",
     "storage_engine": "Storage engine of the table: only innodb (gh-ost's rocksdb is refused).",
     "assume_master_host": "--host is a replica: migrate on this primary (host[:port]).",
     "master_user": "User for the primary given with --assume-master-host.",
