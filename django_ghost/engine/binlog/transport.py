@@ -40,7 +40,7 @@ from typing import Any
 import pymysql
 import pymysql.charset
 
-from ..config import parse_charsets
+from ..charsets import parse_charsets
 from ..mysql.connection import ConnectionSpec, require_encrypted
 from .events import BinlogPosition
 from .gtidtrack import COM_BINLOG_DUMP, dump_request

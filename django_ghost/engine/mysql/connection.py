@@ -26,7 +26,8 @@ from typing import Any
 import MySQLdb
 import MySQLdb.cursors
 
-from ..config import GhostConfig, parse_charsets
+from ..charsets import parse_charsets
+from ..config import GhostConfig
 from ..errors import ConfigError
 
 Connection = Any  # MySQLdb.connections.Connection; typed loosely as the stubs are partial

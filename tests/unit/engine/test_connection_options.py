@@ -12,7 +12,8 @@ import pytest
 from django_ghost.engine.binlog.events import BinlogPosition
 from django_ghost.engine.binlog.stream import BinlogStream
 from django_ghost.engine.binlog.transport import StreamLost, dump_charset
-from django_ghost.engine.config import GhostConfig, parse_charsets
+from django_ghost.engine.charsets import parse_charsets
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import BinlogError, ConfigError
 from django_ghost.engine.mysql import connection
 from django_ghost.engine.mysql.connection import ConnectionSpec
