@@ -72,7 +72,7 @@ from .mysql.server import ServerFacts
 from .progress import ProgressSnapshot
 from .result import MigrationResult
 from .sql.alter import ParsedAlter
-from .sql.names import TableNames, table_names
+from .sql.names import TableNames, names_of
 from .sql.quote import quote_identifier as q
 from .state import resume
 from .state.checkpoint import Checkpoint
@@ -128,13 +128,7 @@ class Migrator:
         # The server the options name; discover_topology may move the applier to the
         # primary of a replica (Servers.spec).
         self.configured = ConnectionSpec.from_config(config)
-        self.names = table_names(
-            config.table,
-            ghost_template=config.ghost_table_template,
-            changelog_template=config.changelog_table_template,
-            old_template=config.old_table_template,
-            timestamp=time.strftime("%Y%m%d%H%M%S"),
-        )
+        self.names = names_of(config, timestamp=time.strftime("%Y%m%d%H%M%S"))
         self.reporter = reporting.Reporter(config, self.names, self.context, on_progress)
         self.ops = Operations(
             config,
