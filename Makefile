@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := mariadb-server libmariadb-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo deps venv lint typecheck imports unit integration sandbox-stop bench stress clean
+.PHONY: test demo deps venv lint typecheck imports unit integration sandbox-stop bench stress clean docs-cli
 
 test: venv lint typecheck imports
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -42,6 +42,10 @@ typecheck: venv
 
 imports: venv
 	$(VENV)/bin/lint-imports
+
+# Regenerate the flag tables of docs/cli.md from the code (a unit test fails when stale).
+docs-cli: venv
+	$(PY) -m django_ghost.cli.docs
 
 # Only the tests that need no server, by choice: say so, so that green is not mistaken
 # for the whole suite.

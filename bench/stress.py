@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         "--engine-verify",
         choices=("on", "off", "alternate"),
         default="alternate",
-        help="the engine's checksum and cut-over row count check (default: off every "
-        "second run, so that the replay alone judges those cut-overs)",
+        help="the engine's own checksum (default: off every "
+        "second run, so that the replay and the verification by key judge those cut-overs)",
     )
     parser.add_argument("--logs", default="", help="keep the CLI runs' output here")
     parser.add_argument("--dir", default="", help="sandbox directory (default: a temp dir)")

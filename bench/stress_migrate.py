@@ -74,8 +74,8 @@ class Knobs:
     nice_ratio: float = 0.0
     timeout: float = 900.0
     checksum: bool = True
-    """False: the engine's own verification (checksum, row count under the cut-over lock)
-    is off, so the replay alone judges what the cut-over swaps in."""
+    """False: the engine's own checksum is off (the verification by key stays on),
+    so that the replay and the verification by key judge what the cut-over swaps in."""
 
     def options(self) -> dict[str, Any]:
         return {

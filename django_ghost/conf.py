@@ -45,8 +45,11 @@ from django_ghost.engine.errors import ConfigError
 BATCH_CHOICES = ("operation", "migration")
 UNSAFE_TABLE_CHOICES = ("refuse", "direct")
 # Chosen per run by the router: setting them in a layer would be a mistake. ``resume``
-# is decided per table from what an interrupted run left (``resume_interrupted``).
-PER_RUN_OPTIONS = frozenset({"table", "alter", "execute", "resume", "revert", "old_table"})
+# is decided per table from what an interrupted run left (``resume_interrupted``);
+# ``force_table_names`` names one table's helper tables (every table would share them).
+PER_RUN_OPTIONS = frozenset(
+    {"table", "alter", "execute", "resume", "force_table_names", "revert", "old_table"}
+)
 # Engine options whose default differs under Django. Migrations run one after another
 # on the same tables; a kept `_<t>_del` table would make the next run on that table
 # refuse to start. The cut-over only happens after the checksum verified the copy.

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from django_ghost.cli.flags import (
+    NO_EFFECT_FLAGS,
     PASSWORD_ENVIRONMENT,
     Flag,
     all_flags,
+    notice_message,
     rejected_flags,
     rejection_message,
     unknown_message,
@@ -235,6 +237,11 @@ def resolve(
 ) -> Resolved:
     """Merge option file, environment, alter-derived names and flags into a config."""
     warnings: list[str] = []
+    if inv.switches.get("assume-rbr") and inv.options.get("switch_to_rbr"):
+        raise UsageError(
+            "--switch-to-rbr and --assume-rbr are mutually exclusive (as in gh-ost): "
+            "--assume-rbr says the server already logs rows; drop one of them."
+        )
     if "password" in inv.options:
         if inv.switches.get("ask-pass"):
             raise UsageError("give either --password or --ask-pass, not both.")
@@ -262,6 +269,15 @@ def resolve(
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     return Resolved(config, origin, warnings)
+
+
+def notices(inv: Invocation) -> list[str]:
+    """One line per gh-ost flag given that changes nothing here, saying why."""
+    return [
+        notice_message(name, NO_EFFECT_FLAGS[name][1])
+        for name in dict.fromkeys(inv.given)
+        if name in NO_EFFECT_FLAGS and inv.switches.get(name)
+    ]
 
 
 def _names_from_alter(options: Mapping[str, Any]) -> dict[str, str]:

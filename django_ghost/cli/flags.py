@@ -6,14 +6,18 @@ added to the engine becomes a flag without touching the CLI. This module holds w
 fields cannot say:
 
 - ``OPTION_HELP``: one line of help per option (a field's ``metadata["help"]`` wins);
-- ``GHOST_FLAGS``: every flag gh-ost has, each with the reason django-ghost does not
-  take it yet. A gh-ost flag whose option the engine gains is supported from then on:
-  the reason here is only shown while no field of that name exists;
+- ``GHOST_FLAGS``: the gh-ost flags django-ghost refuses, each with the reason and what
+  to do instead. A flag whose option the engine gains leaves it (a test checks that no
+  entry is shadowed by an option);
+- ``NO_EFFECT_FLAGS``: gh-ost flags accepted although they change nothing for this
+  engine, each with why (said in a notice when given);
 - ``CLI_ONLY_FLAGS``: flags of the command itself (help, password prompt, option file,
   clean-up mode).
 
+Every flag of gh-ost's own ``--help`` is one of these or an option (tests/unit/cli).
+
 From these it builds the flag table (:func:`all_flags`, :func:`rejected_flags`), the help
-text (:func:`render_help`) and the rows of docs/cli.md's table (:func:`iter_flag_rows`).
+text (:func:`render_help`) and the rows of docs/cli.md's tables (:func:`iter_flag_rows`).
 """
 
 from __future__ import annotations
@@ -29,105 +33,65 @@ from typing import Any
 from django_ghost.engine.config import GhostConfig
 
 PROG = "django-ghost"
+NO_EFFECT_GROUP = "gh-ost flags that change nothing here"
 
 # Reasons shared by several gh-ost flags.
-_TOPOLOGY = (
-    "master-master and cloud-specific topologies are not handled: django-ghost finds the "
-    "primary from the replica's SHOW SLAVE STATUS or takes it from --assume-master-host; "
-    "point --host at a replica or at the primary"
-)
-_CHECKPOINT = (
-    "checkpoints are always written (every --checkpoint-seconds); continue a killed run "
-    "with --resume"
-)
 _METRICS = "metrics export is not implemented; read the status lines instead"
-_ROWCOUNT = "the row count is estimated from table statistics; exact counting is not implemented"
-_NOT_IN_ENGINE = "this engine version has no such option yet"
-_HOOKS = f"hooks: {_NOT_IN_ENGINE}"
-_THROTTLE = f"throttling control: {_NOT_IN_ENGINE}"
-_CONTROL = f"the interactive control interface: {_NOT_IN_ENGINE}"
+_MDL_CHECK = (
+    "the atomic cut-over confirms that its RENAME waits for the table's metadata lock "
+    "through information_schema.PROCESSLIST and never reads "
+    "performance_schema.metadata_locks"
+)
 
 GHOST_FLAGS: dict[str, str] = {
-    # -- connection and topology ---------------------------------------------------------
-    "aliyun-rds": _TOPOLOGY,
-    "azure": _TOPOLOGY,
-    "gcp": _TOPOLOGY,
-    "allow-master-master": _TOPOLOGY,
-    "tungsten": _TOPOLOGY,
-    "assume-rbr": (
-        "django-ghost does not restart replication to check the format; the server must "
-        "already log with binlog_format=ROW (or use --switch-to-rbr)"
-    ),
-    "charset": "connections always use utf8mb4, which reads every character set correctly",
-    "mysql-timeout": "connection timeouts are not configurable yet",
-    "skip-port-validation": (
-        "django-ghost does not compare @@port with --port, so there is nothing to skip; "
-        "drop the flag"
-    ),
-    "storage-engine": "only InnoDB tables are migrated; drop the flag",
-    "binlogsyncer-max-reconnect-attempts": "binlog reconnect attempts are not configurable yet",
-    "allow-setup-metadata-lock-instruments": (
-        "not needed: the cut-over identifies the blocked RENAME through the process list"
-    ),
-    "skip-metadata-lock-check": (
-        "not needed: the cut-over identifies the blocked RENAME through the process list"
-    ),
-    # -- tables ----------------------------------------------------------------------------
-    "force-table-names": (
-        "use --ghost-table-template, --changelog-table-template and --old-table-template "
-        "(e.g. --ghost-table-template=_myprefix_gho)"
-    ),
-    "timestamp-old-table": "use --old-table-template='_{table}_{timestamp}_del'",
     # -- ALTER analysis --------------------------------------------------------------------
     "skip-renamed-columns": (
         "it leaves the renamed column without data; use --approve-renamed-columns, which "
         "carries the data over"
     ),
     "skip-strict-mode": (
-        "the copy always runs in strict SQL mode so that no value is silently truncated"
+        "the copy and the apply always run in strict SQL mode, so that a value the new "
+        "table cannot hold stops the migration instead of being truncated into it; fix "
+        "those values or widen the new column (for zero dates use --allow-zero-in-date)"
     ),
-    # -- row copy, count -------------------------------------------------------------------
-    "exact-rowcount": _ROWCOUNT,
-    "concurrent-rowcount": _ROWCOUNT,
-    # -- throttling ------------------------------------------------------------------------
-    "max-load": _THROTTLE,
-    "critical-load": _THROTTLE,
-    "critical-load-interval-millis": _THROTTLE,
-    "critical-load-hibernate-seconds": _THROTTLE,
-    "throttle-query": _THROTTLE,
-    "throttle-http": _THROTTLE,
-    "throttle-http-interval-millis": _THROTTLE,
-    "throttle-http-timeout-millis": _THROTTLE,
-    "ignore-http-errors": _THROTTLE,
-    "throttle-flag-file": _THROTTLE,
-    "throttle-additional-flag-file": _THROTTLE,
-    "throttle-control-replicas": _THROTTLE,
-    "replication-lag-query": "deprecated in gh-ost too; use --max-lag-millis",
-    # -- cut-over and control ------------------------------------------------------------
-    "postpone-cut-over-flag-file": f"postponing the cut-over: {_NOT_IN_ENGINE}",
-    "panic-flag-file": f"the panic flag file: {_NOT_IN_ENGINE} (stop with Ctrl-C or SIGTERM)",
-    "force-named-cut-over": _CONTROL,
-    "force-named-panic": _CONTROL,
-    "serve-socket-file": _CONTROL,
-    "serve-tcp-port": _CONTROL,
-    "initially-drop-socket-file": _CONTROL,
-    # -- hooks -----------------------------------------------------------------------------
-    "hooks-path": _HOOKS,
-    "hooks-hint": _HOOKS,
-    "hooks-hint-owner": _HOOKS,
-    "hooks-hint-token": _HOOKS,
-    "hooks-status-interval": _HOOKS,
-    # -- checkpoint, resume, revert --------------------------------------------------------
-    "checkpoint": _CHECKPOINT,
     # -- metrics ---------------------------------------------------------------------------
     "statsd-addr": _METRICS,
     "statsd-tags": _METRICS,
     "runtime-metrics-interval": _METRICS,
 }
-"""Every gh-ost flag django-ghost may not have, with why and what to do instead.
+"""The gh-ost flags django-ghost refuses, with why and what to do instead.
 
 gh-ost's own command-line flags that django-ghost implements in the CLI itself
-(``--conf``, ``--ask-pass``, ``--help`` ...) are in ``CLI_ONLY_FLAGS``, not here."""
+(``--conf``, ``--ask-pass``, ``--help`` ...) are in ``CLI_ONLY_FLAGS``, and those it
+accepts without effect in ``NO_EFFECT_FLAGS``, not here. An entry whose flag the engine
+gains must go (a test checks that every reason here can be shown)."""
+
+
+NO_EFFECT_FLAGS: dict[str, tuple[str, str]] = {
+    # flag: (kind, why it changes nothing). Accepted so that gh-ost command lines run
+    # unchanged; a one-line notice on stderr says so.
+    "assume-rbr": (
+        "bool",
+        "django-ghost never restarts replication to make sure it logs rows: it reads "
+        "@@binlog_format, which must already be ROW (or use --switch-to-rbr)",
+    ),
+    "skip-port-validation": (
+        "bool",
+        "django-ghost does not compare @@port with --port, so there is nothing to skip",
+    ),
+    "skip-metadata-lock-check": ("bool", _MDL_CHECK),
+    "allow-setup-metadata-lock-instruments": ("bool", _MDL_CHECK),
+    "checkpoint": (
+        "bool",
+        "checkpoints are always written, every --checkpoint-seconds; continue a killed "
+        "run with --resume",
+    ),
+    "replication-lag-query": (
+        "str",
+        "deprecated in gh-ost, which ignores it too: the lag is read from the changelog "
+        "heartbeat and compared with --max-lag-millis",
+    ),
+}
 
 
 CLI_ONLY_FLAGS: dict[str, tuple[str, str]] = {
@@ -193,6 +157,12 @@ OPTION_HELP: dict[str, str] = {
     ),
     "execute": "Really migrate. Without it, only validate and print the new table (noop).",
     "allow_on_master": "Allow migrating when --host is a primary (default); false: refuse.",
+    "charset": (
+        "Connection character set(s), comma-separated, the first the server accepts "
+        "(gh-ost: utf8mb4,utf8,latin1); a collation names its charset."
+    ),
+    "mysql_timeout": "Connect, read and write timeout of each connection, s (0: driver defaults).",
+    "storage_engine": "Storage engine of the table: only innodb (gh-ost's rocksdb is refused).",
     "assume_master_host": "--host is a replica: migrate on this primary (host[:port]).",
     "master_user": "User for the primary given with --assume-master-host.",
     "master_password": "Password for the primary given with --assume-master-host.",
@@ -201,12 +171,28 @@ OPTION_HELP: dict[str, str] = {
         "As --migrate-on-replica, but stop replication, swap and swap back: both tables stay."
     ),
     "test_on_replica_skip_replica_stop": "With --test-on-replica, keep replication running.",
+    "allow_master_master": (
+        "Allow a master-master (active-passive) topology: the co-master nearest to --host "
+        "is migrated on."
+    ),
+    "tungsten": (
+        "Tungsten replication: do not require log_slave_updates; with --assume-master-host "
+        "inspect --host as its replica."
+    ),
+    "aliyun_rds": "On Aliyun RDS: name the server by --host:--port, not @@hostname:@@port.",
+    "gcp": "On Google Cloud SQL: name the server by --host:--port, not @@hostname:@@port.",
+    "azure": "On Azure Database for MySQL: name the server by --host:--port, not @@hostname.",
     "ghost_table_template": "Name of the ghost table; {table} and {timestamp} are replaced.",
     "changelog_table_template": "Name of the changelog table.",
     "old_table_template": "Name the original table gets after the cut-over.",
     "initially_drop_ghost_table": "Drop a ghost table left by an earlier run first.",
     "initially_drop_old_table": "Drop an old table left by an earlier run first.",
     "ok_to_drop_table": "Drop the old table after a successful cut-over.",
+    "force_table_names": (
+        "Base name of the ghost, changelog and old tables instead of the table's name "
+        "(_<name>_gho, ...)."
+    ),
+    "timestamp_old_table": "Name the old table _<table>_<YYYYMMDDhhmmss>_del (start time).",
     "approve_renamed_columns": (
         "Accept column renames (CHANGE old new, RENAME COLUMN); their data is carried over."
     ),
@@ -243,6 +229,9 @@ OPTION_HELP: dict[str, str] = {
         "Abort when a copy or apply statement raises a warning or note (a value rounded "
         "or truncated by the new column type); the original stays untouched."
     ),
+    "binlogsyncer_max_reconnect_attempts": (
+        "Reconnects of the binlog stream in a row before the migration fails (0: unlimited)."
+    ),
     "cut_over": "Cut-over algorithm: atomic (default) or two-step.",
     "cut_over_lock_timeout_seconds": "Lock wait timeout of each cut-over attempt.",
     "cut_over_exponential_backoff": "Wait exponentially longer between cut-over attempts.",
@@ -259,6 +248,7 @@ OPTION_HELP: dict[str, str] = {
         "are fresh when it takes the traffic."
     ),
     "exact_rowcount": "Count the rows with COUNT(*) for an exact progress figure.",
+    "concurrent_rowcount": "With --exact-rowcount, count while copying; false: count first.",
     "status_interval_seconds": "Longest gap between two status lines.",
     "max_load": "Throttle while a status variable reaches its limit: 'Threads_running=25,...'.",
     "critical_load": "Abort when a status variable reaches its limit: 'Threads_running=200'.",
@@ -304,6 +294,8 @@ class Flag:
     option: str | None = None
     """The GhostConfig field, None for flags of the command itself."""
     default: Any = None
+    notice: str = ""
+    """For a gh-ost flag that changes nothing here: why (said when it is given)."""
 
     @property
     def takes_value(self) -> bool:
@@ -365,6 +357,9 @@ def all_flags() -> dict[str, Flag]:
     flags = option_flags()
     for name, (kind, text) in CLI_ONLY_FLAGS.items():
         flags.setdefault(name, Flag(name=name, kind=kind, help=text, group=PROG))
+    for name, (kind, why) in NO_EFFECT_FLAGS.items():
+        text = f"Accepted for gh-ost's command lines; changes nothing: {why}."
+        flags.setdefault(name, Flag(name, kind, text, NO_EFFECT_GROUP, notice=why))
     return flags
 
 
@@ -375,7 +370,11 @@ def rejected_flags() -> dict[str, str]:
 
 
 def rejection_message(name: str, why: str) -> str:
-    return f"gh-ost flag --{name} is not supported by django-ghost yet: {why}."
+    return f"gh-ost flag --{name} is not supported by django-ghost: {why}."
+
+
+def notice_message(name: str, why: str) -> str:
+    return f"notice: --{name} changes nothing here: {why}."
 
 
 def unknown_message(name: str) -> str:
@@ -412,7 +411,7 @@ def render_help() -> str:
     rejected = rejected_flags()
     lines += [
         "",
-        "gh-ost flags not supported yet (refused with the reason):",
+        "gh-ost flags not supported (refused with the reason):",
         _wrap(", ".join(f"--{n}" for n in sorted(rejected)), indent="  "),
         "",
         "Password sources, first found wins: --password or --ask-pass, --conf FILE,",
@@ -447,9 +446,14 @@ def _wrap(text: str, indent: str) -> str:
 
 
 def iter_flag_rows() -> Iterator[tuple[str, str, str]]:
-    """(flag, status, note) rows: the flag table of docs/cli.md is generated from these."""
+    """(flag, status, note) rows: the flag tables of docs/cli.md are generated from these
+    (cli/docs.py). Status: option, command, no effect or rejected."""
     for flag in all_flags().values():
-        status = "supported" if flag.option is not None else f"{PROG} only"
-        yield f"--{flag.name}", status, flag.help
+        if flag.option is not None:
+            yield f"--{flag.name}", "option", flag.help
+        elif flag.notice:
+            yield f"--{flag.name}", "no effect", flag.notice
+        else:
+            yield f"--{flag.name}", "command", flag.help
     for name, why in sorted(rejected_flags().items()):
         yield f"--{name}", "rejected", why

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from django_ghost import __version__
-from django_ghost.cli.args import UsageError, parse_args, resolve
+from django_ghost.cli.args import UsageError, notices, parse_args, resolve
 from django_ghost.cli.flags import PASSWORD_ENVIRONMENT, PROG, flag_name, render_help
 from django_ghost.cli.output import (
     Console,
@@ -124,6 +124,9 @@ def _main(
     console.add_secret(config.password)
     for warning in resolved.warnings:
         console.err(f"{PROG}: warning: {warning}")
+    if not inv.switches.get("quiet"):
+        for notice in notices(inv):
+            console.err(f"{PROG}: {notice}")
     if inv.switches.get("show-config"):
         console.out(show_config(resolved))
         return EXIT_OK
@@ -207,7 +210,9 @@ def _cleanup(
             console.out("Give --table to drop one table's leftovers.")
             return EXIT_OK
         drop_old = bool(switches.get("drop-old"))
-        plan = plan_cleanup(found, config.table, drop_old=drop_old)
+        # A run with --force-table-names left tables named after that name.
+        owner = config.force_table_names or config.table
+        plan = plan_cleanup(found, owner, drop_old=drop_old)
         for notice in plan.notices():
             console.out(notice)
         if not plan.drop:

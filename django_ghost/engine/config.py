@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .charsets import parse_charsets
 from .errors import ConfigError
 
 SECRET_OPTIONS = frozenset({"password", "master_password"})
@@ -46,6 +47,8 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
     "serve_tcp_port": (0, 65535),
     "hooks_status_interval": (1, 86_400),
     "nice_ratio": (0, 100),
+    "mysql_timeout": (0, 86_400),
+    "binlogsyncer_max_reconnect_attempts": (0, 1_000_000),
 }
 
 
@@ -78,6 +81,9 @@ class GhostConfig:
     alter: str = ""
     execute: bool = False
     allow_on_master: bool = True
+    charset: str = "utf8mb4"
+    mysql_timeout: float = 0.0
+    storage_engine: str = "innodb"
     # -- replication topology (docs/topologies.md) -----------------------------------------
     assume_master_host: str = ""
     master_user: str = ""
@@ -85,6 +91,11 @@ class GhostConfig:
     migrate_on_replica: bool = False
     test_on_replica: bool = False
     test_on_replica_skip_replica_stop: bool = False
+    allow_master_master: bool = False
+    tungsten: bool = False
+    aliyun_rds: bool = False
+    gcp: bool = False
+    azure: bool = False
     # -- tables ----------------------------------------------------------------------------
     ghost_table_template: str = "_{table}_gho"
     changelog_table_template: str = "_{table}_ghc"
@@ -92,6 +103,8 @@ class GhostConfig:
     initially_drop_ghost_table: bool = False
     initially_drop_old_table: bool = False
     ok_to_drop_table: bool = False
+    force_table_names: str = ""
+    timestamp_old_table: bool = False
     # -- what the ALTER may do -------------------------------------------------------------
     approve_renamed_columns: bool = False
     skip_foreign_key_checks: bool = False
@@ -121,6 +134,7 @@ class GhostConfig:
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
     panic_on_warnings: bool = False
+    binlogsyncer_max_reconnect_attempts: int = 5
     # -- cut-over --------------------------------------------------------------------------
     cut_over: str = "atomic"
     cut_over_lock_timeout_seconds: int = 3
@@ -133,6 +147,7 @@ class GhostConfig:
     analyze_ghost_table_before_cutover: bool = False
     # -- progress --------------------------------------------------------------------------
     exact_rowcount: bool = False
+    concurrent_rowcount: bool = True
     status_interval_seconds: int = 10
     # -- throttling ------------------------------------------------------------------------
     max_load: str = ""
@@ -217,6 +232,7 @@ class GhostConfig:
             )
         yield from self._throttle_problems()
         yield from self._tls_problems()
+        yield from _compatibility_problems(self)
         yield from self._topology_problems()
         yield from self._trigger_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
@@ -291,6 +307,37 @@ class GhostConfig:
             k: ("********" if k in SECRET_OPTIONS and v else v)
             for k, v in dataclasses.asdict(self).items()
         }
+
+
+STORAGE_ENGINES = ("innodb",)
+CLOUD_OPTIONS = ("aliyun_rds", "gcp", "azure")
+
+
+def _compatibility_problems(config: GhostConfig) -> Iterable[str]:
+    """gh-ost's options whose values this engine cannot honour."""
+    if config.storage_engine.strip().lower() not in STORAGE_ENGINES:
+        yield (
+            f"storage_engine={config.storage_engine!r}: django_ghost migrates InnoDB tables "
+            "only (gh-ost's experimental rocksdb mode is not implemented); convert the "
+            "table with ALTER TABLE ... ENGINE=InnoDB, or use gh-ost itself for it."
+        )
+    try:
+        parse_charsets(config.charset)
+    except ConfigError as exc:
+        yield str(exc)
+    prefix = config.force_table_names
+    if prefix and ("\x00" in prefix or len(prefix) > 64 or prefix.strip() != prefix):
+        yield (
+            f"force_table_names={prefix!r} must be a table name (1 to 64 characters, no "
+            "NUL, no surrounding spaces)."
+        )
+    old = config.old_table_template
+    if config.timestamp_old_table and "{timestamp}" not in old and old != "_{table}_del":
+        yield (
+            f"timestamp_old_table renames the old table _{{table}}_<timestamp>_del, but "
+            f"old_table_template={old!r} gives it another name: put {{timestamp}} in the "
+            "template instead (e.g. '_{table}_{timestamp}_old')."
+        )
 
 
 def option_names() -> tuple[str, ...]:

@@ -70,7 +70,7 @@ from .mysql.server import ServerFacts
 from .progress import ProgressSnapshot
 from .result import MigrationResult
 from .sql.alter import ParsedAlter
-from .sql.names import TableNames
+from .sql.names import TableNames, names_of
 from .sql.quote import quote_identifier as q
 from .state import resume, revert_checkpoint
 from .state.checkpoint import Checkpoint
@@ -126,7 +126,7 @@ class Migrator:
         # The server the options name; discover_topology may move the applier to the
         # primary of a replica (Servers.spec).
         self.configured = ConnectionSpec.from_config(config)
-        self.names = resume.render_names(config, time.strftime("%Y%m%d%H%M%S"))
+        self.names = names_of(config, timestamp=time.strftime("%Y%m%d%H%M%S"))
         self.reporter = reporting.Reporter(config, self.names, self.context, on_progress)
         self.ops = Operations(
             config,

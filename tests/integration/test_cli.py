@@ -215,3 +215,35 @@ def test_cli__console_script_with_conf_file__noop_succeeds(
     assert "`note` int(11)" in done.stdout or "`note` int" in done.stdout
     assert server.password not in done.stdout + done.stderr
     assert items.tables() == ["items"]
+
+
+def test_cli__gh_ost_command_line__runs_unchanged(items: TestDatabase) -> None:
+    """A gh-ost invocation with its compatibility flags: accepted, each no-effect flag
+    noted once, the migration done with the forced and timestamped helper names."""
+    before = items.checksum("items", "id, name, qty", "id")
+    code, out, err = run(
+        items,
+        f"--database={items.name}",
+        "--table=items",
+        "--alter=ADD COLUMN note INT",
+        "--assume-rbr",
+        "--skip-port-validation",
+        "--checkpoint",
+        "--skip-metadata-lock-check",
+        "--charset=utf8mb4,utf8,latin1",
+        "--mysql-timeout=30",
+        "--storage-engine=innodb",
+        "--force-table-names=itm",
+        "--timestamp-old-table",
+        "--exact-rowcount",
+        "--concurrent-rowcount=false",
+        "--binlogsyncer-max-reconnect-attempts=0",
+        "--execute",
+    )
+    assert code == 0, err
+    assert err.count("notice:") == 4
+    old = [name for name in items.tables() if name != "items"]
+    assert len(old) == 1 and old[0].startswith("_itm_") and old[0].endswith("_del"), old
+    assert items.checksum(old[0], "id, name, qty", "id") == before
+    assert items.checksum("items", "id, name, qty", "id") == before
+    assert "`note` int" in items.show_create("items")

@@ -31,31 +31,6 @@ from django_ghost.engine.result import MigrationResult
 
 TARGET = ["--database=shop", "--table=orders", "--alter=ADD COLUMN note INT"]
 
-# Every flag of gh-ost's inventory (research/ghost-features.md section 1): each must be
-# either accepted or refused by name, never "unknown".
-GHOST_OST_FLAGS = """
-aliyun-rds allow-master-master allow-nullable-unique-key allow-on-master
-allow-setup-metadata-lock-instruments allow-zero-in-date alter analyze-ghost-table-before-cutover
-approve-renamed-columns ask-pass assume-master-host assume-rbr attempt-instant-ddl azure
-binlogsyncer-max-reconnect-attempts charset check-flag checkpoint checkpoint-seconds chunk-size
-concurrent-rowcount conf critical-load critical-load-hibernate-seconds
-critical-load-interval-millis cut-over cut-over-exponential-backoff cut-over-lock-timeout-seconds
-database debug default-retries discard-foreign-keys dml-batch-size exact-rowcount execute
-exponential-backoff-max-interval force-named-cut-over force-named-panic force-table-names gcp
-gtid heartbeat-interval-millis help hooks-hint hooks-hint-owner hooks-hint-token hooks-path
-hooks-status-interval host ignore-http-errors include-triggers initially-drop-ghost-table
-initially-drop-old-table initially-drop-socket-file master-password master-user max-lag-millis
-max-load migrate-on-replica mysql-timeout nice-ratio ok-to-drop-table old-table panic-flag-file
-panic-on-warnings password port postpone-cut-over-flag-file quiet remove-trigger-suffix-if-exists
-replica-server-id replication-lag-query resume revert runtime-metrics-interval serve-socket-file
-serve-tcp-port skip-foreign-key-checks skip-metadata-lock-check skip-port-validation
-skip-renamed-columns skip-strict-mode ssl ssl-allow-insecure ssl-ca ssl-cert ssl-key stack
-statsd-addr statsd-tags storage-engine switch-to-rbr table test-on-replica
-test-on-replica-skip-replica-stop throttle-additional-flag-file throttle-control-replicas
-throttle-flag-file throttle-http throttle-http-interval-millis throttle-http-timeout-millis
-throttle-query timestamp-old-table trigger-suffix tungsten user verbose version
-""".split()  # noqa: SIM905 - a wrapped block reads like the inventory it mirrors
-
 
 def run(argv: list[str], **kwargs: object) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -87,11 +62,6 @@ def test_option_flags__field_types__become_flag_kinds() -> None:
 
 def test_rejected_flags__config_fields__never_rejected() -> None:
     assert not set(rejected_flags()) & set(all_flags())
-
-
-def test_rejected_flags__gh_ost_inventory__every_flag_accepted_or_rejected() -> None:
-    known = set(all_flags()) | set(rejected_flags())
-    assert [name for name in GHOST_OST_FLAGS if name not in known] == []
 
 
 def test_parse_args__issue_flags__all_accepted() -> None:
@@ -212,13 +182,9 @@ def test_parse_args__short_h__help() -> None:
 @pytest.mark.parametrize(
     ("flag", "reason"),
     [
-        ("checkpoint", "resume"),
         ("statsd-addr", "metrics"),
-        ("allow-master-master", "topologies"),
-        ("tungsten", "topologies"),
         ("skip-renamed-columns", "--approve-renamed-columns"),
-        ("force-table-names", "--ghost-table-template"),
-        ("timestamp-old-table", "--old-table-template"),
+        ("skip-strict-mode", "strict SQL mode"),
     ],
 )
 def test_parse_args__rejected_gh_ost_flag__refused_by_name_with_reason(
@@ -227,7 +193,7 @@ def test_parse_args__rejected_gh_ost_flag__refused_by_name_with_reason(
     with pytest.raises(UsageError) as raised:
         parse_args([f"--{flag}=x"])
     message = str(raised.value)
-    assert message.startswith(f"gh-ost flag --{flag} is not supported by django-ghost yet: ")
+    assert message.startswith(f"gh-ost flag --{flag} is not supported by django-ghost: ")
     assert reason in message
 
 
@@ -259,8 +225,8 @@ def test_main__include_triggers_without_suffix__exit_2_naming_the_flag() -> None
 
 
 def test_parse_args__rejected_flag_without_value__refused_by_name() -> None:
-    with pytest.raises(UsageError, match=r"gh-ost flag --tungsten is not supported"):
-        parse_args([*TARGET, "--tungsten"])
+    with pytest.raises(UsageError, match=r"gh-ost flag --skip-strict-mode is not supported"):
+        parse_args([*TARGET, "--skip-strict-mode"])
 
 
 def test_parse_args__misspelled_flag__suggests_closest() -> None:
@@ -277,10 +243,10 @@ def test_parse_args__unrelated_unknown_flag__no_suggestion() -> None:
 
 
 def test_main__rejected_flag__exit_2_message_on_stderr() -> None:
-    code, out, err = run([*TARGET, "--tungsten"])
+    code, out, err = run([*TARGET, "--skip-renamed-columns"])
     assert code == 2
     assert out == ""
-    assert "gh-ost flag --tungsten is not supported by django-ghost yet" in err
+    assert "gh-ost flag --skip-renamed-columns is not supported by django-ghost:" in err
 
 
 # -- --check-flag, --help, --version ------------------------------------------------------------
@@ -292,10 +258,12 @@ def test_main__check_flag_all_known__exit_0() -> None:
 
 
 def test_main__check_flag_with_rejected_flag__exit_2_names_it() -> None:
-    code, _, err = run(["--check-flag", "--chunk-size", "1", "--tungsten", "--aliyun-rds"])
+    code, _, err = run(
+        ["--check-flag", "--chunk-size", "1", "--skip-renamed-columns", "--skip-strict-mode"]
+    )
     assert code == 2
-    assert "--tungsten is not supported" in err
-    assert "--aliyun-rds is not supported" in err
+    assert "--skip-renamed-columns is not supported" in err
+    assert "--skip-strict-mode is not supported" in err
 
 
 def test_main__check_flag_with_unknown_flag__exit_2() -> None:
@@ -311,8 +279,8 @@ def test_main__help__grouped_by_config_sections_and_lists_every_flag() -> None:
     assert "\ncut-over:\n" in out
     for name in all_flags():
         assert f"--{name}" in out
-    assert "--tungsten" in out.split("not supported yet")[1]
-    assert "--gtid" in out.split("not supported yet")[0]
+    assert "--skip-renamed-columns" in out.split("gh-ost flags not supported")[1]
+    assert "--gtid" in out.split("gh-ost flags not supported")[0]
 
 
 def test_main__version__prints_version() -> None:
@@ -660,3 +628,65 @@ def test_stop_on_signal__sigterm__sets_stop_event_and_restores_handler() -> None
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.wait(2.0)
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+# -- gh-ost flags that change nothing here --------------------------------------------------
+
+
+def test_main__no_effect_flags__accepted_with_one_notice_each() -> None:
+    code, out, err = run(
+        [
+            *TARGET,
+            "--assume-rbr",
+            "--checkpoint",
+            "--replication-lag-query=select 1",
+            "--show-config",
+        ]
+    )
+    assert code == 0 and "--chunk-size" in out
+    notices = [line for line in err.splitlines() if "notice:" in line]
+    assert len(notices) == 3
+    assert "--assume-rbr changes nothing here: " in notices[0]
+    assert "--checkpoint changes nothing here: checkpoints are always written" in notices[1]
+
+
+def test_main__no_effect_flag_set_false_or_quiet__no_notice() -> None:
+    _, _, err = run([*TARGET, "--skip-port-validation=false", "--show-config"])
+    assert "notice" not in err
+    _, _, err = run([*TARGET, "--skip-metadata-lock-check", "--quiet", "--show-config"])
+    assert "notice" not in err
+
+
+def test_main__assume_rbr_with_switch_to_rbr__usage_error() -> None:
+    code, _, err = run([*TARGET, "--assume-rbr", "--switch-to-rbr", "--show-config"])
+    assert code == 2
+    assert "--switch-to-rbr and --assume-rbr are mutually exclusive" in err
+
+
+def test_parse_args__gh_ost_options_of_this_engine__parsed_as_options() -> None:
+    options = parse_args(
+        [
+            *TARGET,
+            "--charset=utf8mb4,utf8,latin1",
+            "--mysql-timeout=2.5",
+            "--force-table-names=tmp",
+            "--timestamp-old-table",
+            "--storage-engine=innodb",
+            "--binlogsyncer-max-reconnect-attempts=0",
+            "--concurrent-rowcount=false",
+            "--allow-master-master",
+            "--aliyun-rds",
+        ]
+    ).options
+    assert options["charset"] == "utf8mb4,utf8,latin1"
+    assert options["mysql_timeout"] == 2.5
+    assert (options["force_table_names"], options["timestamp_old_table"]) == ("tmp", True)
+    assert options["binlogsyncer_max_reconnect_attempts"] == 0
+    assert options["concurrent_rowcount"] is False
+    assert options["allow_master_master"] and options["aliyun_rds"]
+
+
+def test_main__storage_engine_rocksdb__usage_error_saying_why() -> None:
+    code, _, err = run([*TARGET, "--storage-engine=rocksdb"])
+    assert code == 2
+    assert "InnoDB tables only" in err

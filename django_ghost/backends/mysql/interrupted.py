@@ -45,7 +45,13 @@ from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import GhostError, PreflightError
 from django_ghost.engine.mysql.connection import Connection, ConnectionSpec, connect, query
 from django_ghost.engine.mysql.server import read_server_facts
-from django_ghost.engine.sql.names import SENTRY_COMMENT, TableNames, cutover_names, table_names
+from django_ghost.engine.sql.names import (
+    SENTRY_COMMENT,
+    TableNames,
+    cutover_names,
+    names_of,
+    templates_of,
+)
 from django_ghost.engine.state.checkpoint import HINT, Checkpoint, fingerprint
 from django_ghost.engine.state.cleanup import drop_leftovers, refuse_if_running
 from django_ghost.engine.state.leftovers import SOCKET_KIND, remove_stale_socket
@@ -137,19 +143,9 @@ def find(conn: Connection, config: GhostConfig) -> Leftovers | None:
     Only the changelog marks tables as the engine's (leftovers.py): without it the run
     is fresh, and the engine itself refuses a stray ghost table as before.
     """
-    templates = (
-        config.ghost_table_template,
-        config.changelog_table_template,
-        config.old_table_template,
-    )
-    if any("{timestamp}" in template for template in templates):
+    if any("{timestamp}" in template for template in templates_of(config)):
         return None
-    names = table_names(
-        config.table,
-        ghost_template=templates[0],
-        changelog_template=templates[1],
-        old_template=templates[2],
-    )
+    names = names_of(config)
     swap_ghost, swap_old = cutover_names(config.table)
     candidates = (names.ghost, names.changelog, swap_ghost, swap_old)
     rows = query(

@@ -48,6 +48,7 @@ def default_reader_factory(
         watch=watch,
         start=start,
         by_gtid=config.gtid,
+        reconnect_attempts=config.binlogsyncer_max_reconnect_attempts,
     )
 
 

@@ -97,6 +97,8 @@ MARIADB_COMPRESSED_TYPES = frozenset(range(165, 172))
 
 _IGNORED_QUERIES = (b"BEGIN", b"SAVEPOINT", b"RELEASE")
 _MAP_CACHE_LIMIT = 10_000
+MAX_RECONNECT_SLEEP = 5.0
+"""Longest wait between two reconnects (the backoff doubles up to it)."""
 _MISSING: Any = object()
 
 
@@ -216,7 +218,8 @@ class BinlogStream:
             if self._closed.is_set():
                 return []
             failures += 1
-            if failures > self._attempts:
+            # 0 means unlimited, as gh-ost's --binlogsyncer-max-reconnect-attempts=0.
+            if 0 < self._attempts < failures:
                 raise BinlogConnectionLost(
                     f"lost the binlog connection to {self._spec.describe()} and could not "
                     f"reconnect after {self._attempts} attempts: {error}"
@@ -227,7 +230,7 @@ class BinlogStream:
                 self._resume,
                 failures,
             )
-            time.sleep(self._backoff * 2 ** (failures - 1))
+            time.sleep(min(MAX_RECONNECT_SLEEP, self._backoff * 2 ** min(failures - 1, 16)))
             self.reconnects += 1
 
     def _connect(self) -> None:

@@ -38,7 +38,9 @@ import time
 from typing import Any
 
 import pymysql
+import pymysql.charset
 
+from ..charsets import parse_charsets
 from ..mysql.connection import ConnectionSpec, require_encrypted
 from .events import BinlogPosition
 from .gtidtrack import COM_BINLOG_DUMP, dump_request
@@ -85,6 +87,15 @@ def _error_from_payload(payload: bytes) -> ServerError:
     return ServerError(errno, rest.decode("utf-8", "replace"))
 
 
+def dump_charset(charsets: str) -> str:
+    """The first of the ``charset`` option's character sets the driver knows; the dump
+    itself carries bytes, so only the few statements before it use it."""
+    for charset, _collation in parse_charsets(charsets):
+        if pymysql.charset.charset_by_name(charset) is not None:
+            return charset
+    return "utf8mb4"
+
+
 class DumpConnection:
     """One COM_BINLOG_DUMP session; :meth:`next_event` yields raw event bytes."""
 
@@ -120,9 +131,9 @@ class DumpConnection:
             "port": spec.port,
             "user": spec.user,
             "password": spec.password,
-            "charset": "utf8mb4",
+            "charset": dump_charset(spec.charset),
             "autocommit": True,
-            "connect_timeout": self.connect_timeout,
+            "connect_timeout": spec.timeout or self.connect_timeout,
         }
         if spec.socket:
             kwargs["unix_socket"] = spec.socket

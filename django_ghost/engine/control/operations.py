@@ -2,9 +2,9 @@
 
 Builds the throttler, the control socket and the hooks for one migration, and owns the
 small loops around them: the status line (and status hook) every few seconds, the
-postpone-cut-over gate, the panic flag, and the concurrent exact row count. The
-migrator only calls :meth:`Operations.start`, :meth:`tick`, :meth:`wait_for_cut_over`
-and :meth:`stop`.
+postpone-cut-over gate, the panic flag, and the exact row count (concurrent with the
+copy unless concurrent_rowcount is false). The migrator only calls
+:meth:`Operations.start`, :meth:`tick`, :meth:`wait_for_cut_over` and :meth:`stop`.
 """
 
 from __future__ import annotations
@@ -209,7 +209,10 @@ class Operations:
             force_named_panic=self.config.force_named_panic,
         )
         self.server.start()
-        if self.config.exact_rowcount:
+        if self.config.exact_rowcount and not self.config.concurrent_rowcount:
+            # gh-ost's --concurrent-rowcount=false: count first, then copy.
+            self._count_rows()
+        elif self.config.exact_rowcount:
             self._count_thread = threading.Thread(
                 target=self._count_rows, daemon=True, name="ghost-rowcount"
             )

@@ -16,6 +16,10 @@ from ..sql import builder
 from ..sql.builder import KeyColumn
 
 _NUMERIC = ("tinyint", "smallint", "mediumint", "int", "bigint", "year", "enum", "set", "bit")
+# MariaDB's own data types (10.5+ INET6, 10.7+ UUID, 11.3+ INET4) read and compare as
+# their text form; a binary string is taken for their raw bytes (16 for a UUID), so the
+# hex round trip of other binaries would compare with nothing.
+_TEXT_FORM = ("uuid", "inet6", "inet4")
 
 
 def _save_expr(column: KeyColumn, variable: str) -> str:
@@ -25,6 +29,7 @@ def _save_expr(column: KeyColumn, variable: str) -> str:
         "datetime",
         "timestamp",
         "time",
+        *_TEXT_FORM,
     ):
         return f"CAST({variable} AS CHAR)"
     return f"HEX({variable})"
@@ -36,7 +41,7 @@ def _restore_expr(column: KeyColumn) -> str:
         return "CAST(%s AS UNSIGNED)" if col.unsigned else "CAST(%s AS SIGNED)"
     if col.data_type == "decimal":
         return f"CAST(%s AS DECIMAL({col.numeric_precision or 65},{col.numeric_scale or 0}))"
-    if col.data_type in ("date", "datetime", "timestamp", "time"):
+    if col.data_type in ("date", "datetime", "timestamp", "time", *_TEXT_FORM):
         return "%s"
     if col.is_string:
         return f"CONVERT(UNHEX(%s) USING {col.charset}) COLLATE {col.collation}"

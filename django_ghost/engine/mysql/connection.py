@@ -1,6 +1,9 @@
 """ConnectionSpec and connect(): every engine connection is opened here.
 
-Each session gets the engine's settings at connect time: REPEATABLE READ (set with
+Each session uses the connection character set of the ``charset`` option (gh-ost's
+``--charset`` list: the first one the server and the driver accept) and, with
+``mysql_timeout``, that connect, read and write timeout. It gets the engine's settings
+at connect time: REPEATABLE READ (set with
 ``SET SESSION TRANSACTION ISOLATION LEVEL`` because ``transaction_isolation`` does not
 exist before MariaDB 11.1), the requested time zone, and a strict sql_mode with
 ``NO_AUTO_VALUE_ON_ZERO`` so that copied zeros in AUTO_INCREMENT columns stay zeros.
@@ -14,6 +17,7 @@ that is not encrypted fails with error 2026 rather than carrying on in clear tex
 from __future__ import annotations
 
 import dataclasses
+import math
 import ssl
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +26,7 @@ from typing import Any
 import MySQLdb
 import MySQLdb.cursors
 
+from ..charsets import parse_charsets
 from ..config import GhostConfig
 from ..errors import ConfigError
 
@@ -85,6 +90,10 @@ class ConnectionSpec:
     database: str = ""
     tls: TlsSettings | None = None
     init_command: str = ""
+    charset: str = "utf8mb4"
+    """gh-ost's --charset: character sets (or collations) to try, comma-separated."""
+    timeout: float = 0.0
+    """gh-ost's --mysql-timeout: connect, read and write timeout in seconds (0: defaults)."""
 
     @classmethod
     def from_config(cls, config: GhostConfig) -> ConnectionSpec:
@@ -98,6 +107,8 @@ class ConnectionSpec:
             database=config.database,
             tls=TlsSettings.from_config(config),
             init_command=config.init_command,
+            charset=config.charset,
+            timeout=config.mysql_timeout,
         )
 
     def describe(self) -> str:
@@ -124,13 +135,16 @@ def connect(
         "port": spec.port,
         "user": spec.user,
         "password": spec.password,
-        "charset": "utf8mb4",
         "autocommit": autocommit,
         "connect_timeout": connect_timeout,
         # bytes parameters are sent as _binary'...' so the server never charset-validates
         # raw key values taken from the binlog.
         "binary_prefix": True,
     }
+    if spec.timeout > 0:
+        # The driver counts whole seconds; a fraction must not become "no timeout".
+        seconds = max(1, math.ceil(spec.timeout))
+        params.update(connect_timeout=seconds, read_timeout=seconds, write_timeout=seconds)
     if spec.socket:
         params["unix_socket"] = spec.socket
     if spec.database:
@@ -139,7 +153,7 @@ def connect(
         params["init_command"] = spec.init_command
     if spec.tls is not None:
         params.update(spec.tls.mysqlclient_params())
-    conn: Connection = MySQLdb.connect(**params)
+    conn = _connect_with_charset(params, spec.charset)
     if spec.tls is not None:
         try:
             require_encrypted(conn, spec, MySQLdb.OperationalError)
@@ -175,6 +189,39 @@ def require_encrypted(conn: Any, spec: ConnectionSpec, error: type[Exception]) -
             "the server does not offer TLS. Configure it with ssl_cert/ssl_key/ssl_ca (and "
             "have_ssl=YES), or drop the ssl options.",
         )
+
+
+# Client errors meaning the character set itself was refused (CR_CANT_READ_CHARSET and
+# the server's ER_UNKNOWN_CHARACTER_SET), as opposed to the server being unreachable.
+_CHARSET_ERRORS = (2019, 1115)
+
+
+def _connect_with_charset(params: dict[str, Any], charsets: str) -> Connection:
+    """Connect with the first of ``charsets`` the driver and the server accept, as
+    gh-ost's driver does with its --charset list; the last refusal is raised."""
+    candidates = parse_charsets(charsets)
+    for index, (charset, collation) in enumerate(candidates):
+        last = index == len(candidates) - 1
+        try:
+            conn: Connection = MySQLdb.connect(charset=charset, **params)
+        except MySQLdb.OperationalError as exc:
+            if last or not exc.args or exc.args[0] not in _CHARSET_ERRORS:
+                raise
+            continue
+        except LookupError:  # a charset the driver has no Python codec for
+            if last:
+                raise
+            continue
+        if collation:
+            try:
+                execute(conn, f"SET NAMES {charset} COLLATE {collation}")
+            except MySQLdb.Error:
+                conn.close()
+                if last:
+                    raise
+                continue
+        return conn
+    raise AssertionError("parse_charsets returns at least one charset")
 
 
 def query(conn: Connection, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:

@@ -20,6 +20,7 @@ import re
 import string
 from collections.abc import Iterable
 
+from ..config import GhostConfig
 from ..errors import ConfigError
 from .quote import MAX_IDENTIFIER_LENGTH
 
@@ -27,6 +28,8 @@ DEFAULT_GHOST_TEMPLATE = "_{table}_gho"
 DEFAULT_CHANGELOG_TEMPLATE = "_{table}_ghc"
 DEFAULT_OLD_TEMPLATE = "_{table}_del"
 DEFAULT_TEMPLATES = (DEFAULT_GHOST_TEMPLATE, DEFAULT_CHANGELOG_TEMPLATE, DEFAULT_OLD_TEMPLATE)
+TIMESTAMPED_OLD_TEMPLATE = "_{table}_{timestamp}_del"
+"""gh-ost's --timestamp-old-table: _<table>_<YYYYMMDDhhmmss>_del."""
 
 SENTRY_COMMENT = "django-ghost-cut-over-sentry"
 """The table comment of the atomic cut-over's sentry (the empty table that holds the old
@@ -119,8 +122,11 @@ def table_names(
     changelog_template: str = DEFAULT_CHANGELOG_TEMPLATE,
     old_template: str = DEFAULT_OLD_TEMPLATE,
     timestamp: str = "",
+    base: str = "",
 ) -> TableNames:
-    """Render the helper table names of ``table``; ConfigError if they cannot be distinct."""
+    """Render the helper table names of ``table``; ConfigError if they cannot be distinct.
+
+    ``base`` replaces the table's name in ``{table}`` (gh-ost's --force-table-names)."""
     if not table or len(table) > MAX_IDENTIFIER_LENGTH or "\x00" in table:
         raise ConfigError(
             f"{table!r} is not a valid table name (1 to {MAX_IDENTIFIER_LENGTH} characters, "
@@ -138,7 +144,7 @@ def table_names(
                 f"Table name template {template!r} uses {{timestamp}} but no timestamp was "
                 "given; pass the migration's start time."
             )
-    names = TableNames(table, *(_render(t, table, timestamp) for t in templates))
+    names = TableNames(table, *(_render(t, base or table, timestamp) for t in templates))
     # Compared case-insensitively: with lower_case_table_names=1 (macOS, Windows) names
     # that differ only in case are the same table.
     folded = [name.casefold() for name in (names.original, *names.helpers)]
@@ -148,6 +154,29 @@ def table_names(
             "other and from the table; make the ghost, changelog and old templates differ."
         )
     return names
+
+
+def templates_of(config: GhostConfig) -> tuple[str, str, str]:
+    """The ghost, changelog and old templates ``config`` asks for, with gh-ost's
+    --timestamp-old-table applied."""
+    old = config.old_table_template
+    if config.timestamp_old_table and "{timestamp}" not in old:
+        old = TIMESTAMPED_OLD_TEMPLATE
+    return config.ghost_table_template, config.changelog_table_template, old
+
+
+def names_of(config: GhostConfig, timestamp: str = "") -> TableNames:
+    """The helper table names of the migration ``config`` describes: its templates,
+    rendered with gh-ost's --force-table-names as the base name when it is given."""
+    ghost, changelog, old = templates_of(config)
+    return table_names(
+        config.table,
+        ghost_template=ghost,
+        changelog_template=changelog,
+        old_template=old,
+        timestamp=timestamp,
+        base=config.force_table_names,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,15 +20,11 @@ from collections.abc import Callable, Iterable, Sequence
 from ..config import GhostConfig
 from ..errors import PreflightError
 from ..mysql.connection import Connection, execute, scalar
-from ..sql.names import (
-    DEFAULT_TEMPLATES,
-    migration_lock_name,
-)
+from ..sql.names import DEFAULT_TEMPLATES, migration_lock_name, templates_of
 from ..sql.quote import quote_identifier as q
 from . import revert_checkpoint
 from .leftovers import (
     FLAG_KIND,
-    KINDS,
     SOCKET_KIND,
     Leftover,
     find_leftovers,
@@ -120,8 +116,7 @@ def drop_leftovers(
 def template_sets(config: GhostConfig) -> list[tuple[str, ...]]:
     """The configured helper-table templates, then the defaults: a run under other
     settings may have left default names."""
-    configured = tuple(getattr(config, f"{kind}_table_template") for kind in KINDS)
-    return list(dict.fromkeys((configured, DEFAULT_TEMPLATES)))
+    return list(dict.fromkeys((templates_of(config), DEFAULT_TEMPLATES)))
 
 
 def list_leftovers(

@@ -22,15 +22,19 @@ from ..table.changelog import Changelog, create_table_sql
 
 def take_migration_lock(conn: Connection, config: GhostConfig) -> None:
     """A server-side named lock, held by ``conn`` until it closes: a second migration of
-    the same table is refused."""
-    name = migration_lock_name(config.database, config.table)
-    if scalar(conn, "SELECT GET_LOCK(%s, 0)", (name,)) != 1:
-        holder = scalar(conn, "SELECT IS_USED_LOCK(%s)", (name,))
-        raise PreflightError(
-            f"Another migration of {config.database}.{config.table} is running "
-            f"(it holds the lock {name!r}, connection id {holder}). Wait for it to finish, "
-            "or stop it."
-        )
+    the same table is refused. With force_table_names, the forced name's lock too: its
+    helper tables are named after it, so another run using that name (or the clean-up
+    of that name's leftovers) must wait."""
+    for owner in dict.fromkeys((config.table, config.force_table_names or config.table)):
+        name = migration_lock_name(config.database, owner)
+        if scalar(conn, "SELECT GET_LOCK(%s, 0)", (name,)) != 1:
+            holder = scalar(conn, "SELECT IS_USED_LOCK(%s)", (name,))
+            what = "of" if owner == config.table else "with the helper table names of"
+            raise PreflightError(
+                f"Another migration {what} {config.database}.{owner} is running "
+                f"(it holds the lock {name!r}, connection id {holder}). Wait for it to "
+                "finish, or stop it."
+            )
 
 
 def create(

@@ -35,7 +35,7 @@ from ..errors import BinlogConnectionLost, GhostError, PreflightError
 from ..mysql.connection import Connection, execute, query
 from ..sql import builder
 from ..sql.builder import KeyColumn
-from ..sql.names import TableNames, cutover_names, match_helper_table, table_names
+from ..sql.names import TableNames, cutover_names, match_helper_table, names_of
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
 from ..topology.preflight import Servers
@@ -87,7 +87,7 @@ def resumed_names(conn: Connection, config: GhostConfig, names: TableNames) -> T
         elif timestamp is None:
             candidate = names
         else:  # a checkpoint from before the names were recorded
-            candidate = render_names(config, timestamp)
+            candidate = _render(config, timestamp)
         if checkpoint.alter_sha == fingerprint(config.alter):
             found.insert(0, candidate)
             break
@@ -116,22 +116,17 @@ def _changelog_candidates(
         "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
         (config.database,),
     ):
-        match = match_helper_table(str(table), (template,), tables=(config.table,))
-        if match and match.table == config.table and match.name != names.changelog:
+        base = config.force_table_names or config.table
+        match = match_helper_table(str(table), (template,), tables=(base,))
+        if match and match.table == base and match.name != names.changelog:
             others.append((match.timestamp or "", match.name))
     # Timestamps render as %Y%m%d%H%M%S: the newest sorts last.
     found += [(name, stamp) for stamp, name in sorted(others, reverse=True)]
     return found
 
 
-def render_names(config: GhostConfig, timestamp: str) -> TableNames:
-    return table_names(
-        config.table,
-        ghost_template=config.ghost_table_template,
-        changelog_template=config.changelog_table_template,
-        old_template=config.old_table_template,
-        timestamp=timestamp,
-    )
+def _render(config: GhostConfig, timestamp: str) -> TableNames:
+    return names_of(config, timestamp)
 
 
 def take_over(

@@ -12,6 +12,13 @@ gh-ost's topologies, decided once from the server the configuration names:
   reach the replica's binlog only with ``log_slave_updates``, so it is required.
 - **primary** (the configured server has no replication): both roles on one server, which
   ``allow_on_master`` (default true here, as the Django path connects to the primary) permits.
+- **master-master** (``allow_master_master``, active-passive only): the walk up from the
+  replica comes back to a server it has seen; the applier is that server, the co-master
+  nearest to the inspected one, which every change reaching the inspector passes through
+  (the configured server itself when it is a co-master: then both roles stay on it).
+- **tungsten** (``tungsten``): Tungsten replicates with ordinary sessions, so a replica
+  shows no ``SHOW SLAVE STATUS`` and logs what it applies whatever ``log_slave_updates``
+  says; with ``assume_master_host`` the configured server is inspected as a replica.
 - **migrate-on-replica**: both roles on the replica, with replication running; the primary
   is untouched and the replica ends up with the new table.
 - **test-on-replica**: as migrate-on-replica, but replication is stopped before the cut-over,
@@ -133,6 +140,10 @@ def discover(
                 f"({dialect.show_status} is empty). Point the host at a replica, or drop the "
                 "option."
             )
+        if config.assume_master_host and config.tungsten:
+            log.info("tungsten: %s is inspected as a replica of the assumed master", where)
+            applier = _primary_of(config, configured, status, connect, dialect)
+            return Topology(REPLICA, applier, configured)
         if config.assume_master_host:
             raise PreflightError(
                 f"assume_master_host is set, but {where} is not a replica "
@@ -140,15 +151,11 @@ def discover(
                 "primary's changes. Point the host "
                 "at a replica of that primary, or drop assume_master_host."
             )
-        if not config.allow_on_master:
-            raise PreflightError(
-                f"It seems like this migration attempt to run directly on master ({where}). "
-                "Preferably it would be executed on a replica (and this reduces load from the "
-                "master). To proceed please provide allow_on_master=true (--allow-on-master)."
-            )
-        return Topology(PRIMARY, configured, configured)
+        return _on_master(config, configured)
     check_replication_running(status, where, dialect)
-    if not log_slave_updates:
+    if not log_slave_updates and config.tungsten:
+        log.warning("log_slave_updates is off on %s, but tungsten is set: proceeding", where)
+    elif not log_slave_updates:
         raise PreflightError(
             f"{where} is a replica and must have log_slave_updates enabled: the changes it "
             "replicates are only written to its binary log with it. Set log_slave_updates=ON "
@@ -159,7 +166,20 @@ def discover(
     if config.migrate_on_replica:
         return Topology(MIGRATE_ON_REPLICA, configured, configured)
     applier = _primary_of(config, configured, status, connect, dialect)
+    if _where(applier) == where:  # a co-master itself (allow_master_master)
+        return _on_master(config, configured)
     return Topology(REPLICA, applier, configured)
+
+
+def _on_master(config: GhostConfig, configured: ConnectionSpec) -> Topology:
+    if not config.allow_on_master:
+        raise PreflightError(
+            f"It seems like this migration attempt to run directly on master "
+            f"({_where(configured)}). Preferably it would be executed on a replica (and this "
+            "reduces load from the master). To proceed please provide allow_on_master=true "
+            "(--allow-on-master)."
+        )
+    return Topology(PRIMARY, configured, configured)
 
 
 def _primary_of(
@@ -192,9 +212,14 @@ def _primary_of(
         spec = at(spec, host, port)
         key = _where(spec)
         if key in seen:
+            if config.allow_master_master:
+                log.info("master-master: migrating on the co-master %s", key)
+                return spec
             raise PreflightError(
-                f"The replication topology has a cycle through {key} (master-master). Name "
-                "the server to migrate on with assume_master_host (--assume-master-host)."
+                f"The replication topology has a cycle through {key} (master-master). "
+                "Allow it with allow_master_master (--allow-master-master; the co-master "
+                "nearest to --host is migrated on, active-passive setups only), or name the "
+                "server to migrate on with assume_master_host (--assume-master-host)."
             )
         seen.add(key)
         try:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import MySQLdb
 
-from ..config import GhostConfig
+from ..config import CLOUD_OPTIONS, GhostConfig
 from ..errors import PreflightError, UnsupportedAlterError
 from ..mysql.connection import Connection, ConnectionSpec, execute
 from ..mysql.server import ServerFacts, read_server_facts
@@ -76,7 +76,16 @@ def check_server(conn: Connection, config: GhostConfig) -> ServerFacts:
     check_binlog(facts)
     check_grants(read_grants(conn), config.database)
     _use_server_time_zone(conn)
-    return facts
+    return cloud_identity(facts, ConnectionSpec.from_config(config), config)
+
+
+def cloud_identity(facts: ServerFacts, spec: ConnectionSpec, config: GhostConfig) -> ServerFacts:
+    """gh-ost's --aliyun-rds, --gcp and --azure: those services report NULL or a port of
+    their own as @@hostname and @@port, so the server is named (in status, hooks and the
+    control socket) by the address it was reached at instead."""
+    if not any(getattr(config, name) for name in CLOUD_OPTIONS):
+        return facts
+    return dataclasses.replace(facts, hostname=spec.host, port=spec.port)
 
 
 def discover_servers(
@@ -103,7 +112,7 @@ def discover_servers(
     if not topology.split:
         return Servers(topology, main=conn, inspector=conn, facts=facts)
     main = open_applier(topology.applier)
-    applier_facts = read_server_facts(main)
+    applier_facts = cloud_identity(read_server_facts(main), topology.applier, config)
     check_grants(read_grants(main), config.database)
     _use_server_time_zone(main)
     return Servers(topology, main=main, inspector=conn, facts=applier_facts)
