@@ -22,6 +22,7 @@ from typing import Any
 
 from django_ghost.cli.flags import (
     PASSWORD_ENVIRONMENT,
+    REPEATABLE_OPTIONS,
     Flag,
     all_flags,
     rejected_flags,
@@ -132,6 +133,9 @@ def parse_args(argv: Sequence[str]) -> Invocation:
         parsed = _parse_flag_value(flag, value)
         if flag.option is None:
             inv.switches[name] = parsed
+        elif flag.option in REPEATABLE_OPTIONS and inv.options.get(flag.option):
+            separator = REPEATABLE_OPTIONS[flag.option]
+            inv.options[flag.option] = f"{inv.options[flag.option]}{separator}{parsed}"
         else:
             inv.options[flag.option] = parsed
     return inv

@@ -41,7 +41,6 @@ _CHECKPOINT = (
     "checkpoints are always written (every --checkpoint-seconds); continue a killed run "
     "with --resume"
 )
-_METRICS = "metrics export is not implemented; read the status lines instead"
 _TRIGGERS = "tables with triggers are refused; drop the triggers, migrate, then re-create them"
 _ROWCOUNT = "the row count is estimated from table statistics; exact counting is not implemented"
 _NOT_IN_ENGINE = "this engine version has no such option yet"
@@ -149,10 +148,6 @@ GHOST_FLAGS: dict[str, str] = {
         "--ok-to-drop-table, so the previous data stays available"
     ),
     "old-table": "revert is not implemented (see --revert)",
-    # -- metrics ---------------------------------------------------------------------------
-    "statsd-addr": _METRICS,
-    "statsd-tags": _METRICS,
-    "runtime-metrics-interval": _METRICS,
 }
 """Every gh-ost flag django-ghost may not have, with why and what to do instead.
 
@@ -286,8 +281,28 @@ OPTION_HELP: dict[str, str] = {
     "hooks_hint": "Free text passed to hooks.",
     "hooks_hint_owner": "Owner name passed to hooks.",
     "hooks_hint_token": "Token passed to hooks.",
+    "statsd_addr": (
+        "Send gh-ost's metrics to this DogStatsD address: host:port (UDP) or "
+        "unix:///path; empty: off."
+    ),
+    "statsd_tags": (
+        "Tags added to every metric, key:value,...; the flag may be repeated "
+        "(e.g. --statsd-tags=env:prod --statsd-tags=service:shop)."
+    ),
+    "runtime_metrics_interval": (
+        "Seconds between the process's runtime gauges (python_runtime.*); 0: off."
+    ),
+    "prometheus_file": (
+        "Write every metric in the Prometheus text format to this file "
+        "(e.g. for node_exporter's textfile collector); empty: off."
+    ),
+    "prometheus_file_interval_seconds": "Seconds between two writes of --prometheus-file.",
 }
 """One line of help per GhostConfig option; options missing here get a generic line."""
+
+REPEATABLE_OPTIONS: dict[str, str] = {"statsd_tags": ","}
+"""Options whose flag may be given more than once (as gh-ost's): the values are joined
+with the separator; any other flag given twice keeps the last value."""
 
 
 # -- the flag table -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ live in :class:`django_ghost.engine.context.MigrationContext`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -45,6 +46,8 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
     "serve_tcp_port": (0, 65535),
     "hooks_status_interval": (1, 86_400),
     "nice_ratio": (0, 100),
+    "runtime_metrics_interval": (0, 3600),
+    "prometheus_file_interval_seconds": (1, 3600),
 }
 
 
@@ -137,6 +140,12 @@ class GhostConfig:
     hooks_hint: str = ""
     hooks_hint_owner: str = ""
     hooks_hint_token: str = ""
+    # -- metrics ---------------------------------------------------------------------------
+    statsd_addr: str = ""
+    statsd_tags: str = ""
+    runtime_metrics_interval: int = 10
+    prometheus_file: str = ""
+    prometheus_file_interval_seconds: int = 10
 
     # -- validation ------------------------------------------------------------------------
 
@@ -182,6 +191,7 @@ class GhostConfig:
             )
         yield from self._throttle_problems()
         yield from self._topology_problems()
+        yield from self._metrics_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
             yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."
         if len(self.serve_socket_file.encode()) > 107:
@@ -218,6 +228,13 @@ class GhostConfig:
             parse_replicas(self.throttle_control_replicas)
         except ConfigError as exc:
             yield str(exc)
+
+    def _metrics_problems(self) -> Iterable[str]:
+        for parse, value in ((parse_statsd_addr, self.statsd_addr), (parse_tags, self.statsd_tags)):
+            try:
+                parse(value)
+            except ConfigError as exc:
+                yield str(exc)
 
     def redacted(self) -> dict[str, Any]:
         """The options as a dict with secrets replaced, safe to log or print."""
@@ -304,6 +321,52 @@ def parse_replicas(text: str) -> list[tuple[str, int]]:
                 f"throttle-control-replicas: {part!r} is not host[:port] ([addr]:port for IPv6)."
             ) from None
     return result
+
+
+def parse_statsd_addr(text: str) -> tuple[str, int] | str | None:
+    """``statsd_addr``: ``host:port`` ([v6]:port) for UDP -> (host, port); ``unix:///path``
+    or an absolute path for a unix datagram socket -> the path; empty -> None (off)."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith("unix://") or text.startswith("/"):
+        path = text.removeprefix("unix://")
+        if not path.startswith("/"):
+            raise ConfigError(f"statsd-addr={text!r}: a unix socket is unix:///absolute/path.")
+        return path
+    try:
+        host, port = parse_host_port(text, default_port=0)
+    except ValueError:
+        host, port = "", 0
+    if not host or not port:
+        raise ConfigError(
+            f"statsd-addr={text!r} is not host:port (e.g. 127.0.0.1:8125) nor "
+            "unix:///path/to/dsd.socket."
+        )
+    return host, port
+
+
+_TAG_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]*\Z")
+
+
+def parse_tags(text: str) -> list[tuple[str, str]]:
+    """``statsd_tags``: ``"env:prod,service:shop"`` -> [(key, value)], in order. A value
+    may contain ':' but none of the characters DogStatsD's line format reserves."""
+    tags = []
+    for raw in text.split(","):
+        part = raw.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition(":")
+        if not sep or not _TAG_KEY.match(key) or not value:
+            raise ConfigError(
+                f"statsd-tags: {part!r} is not key:value (key: letters, digits, _ . - /; "
+                "e.g. --statsd-tags=env:prod,service:shop)."
+            )
+        if any(c in value for c in "|#\n\r"):
+            raise ConfigError(f"statsd-tags: the value of {key!r} may not hold | # or a newline.")
+        tags.append((key, value))
+    return tags
 
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})

@@ -16,6 +16,7 @@ from typing import Any
 
 from .binlog.events import BinlogPosition
 from .config import GhostConfig, option_names
+from .metrics.emitter import Metrics, NoopMetrics
 
 
 @dataclasses.dataclass
@@ -73,6 +74,9 @@ class MigrationContext:
         self.cut_over_stall_seconds = 0.0
         self.abort_reason: str | None = None
         self.stop = threading.Event()
+        # Where every step records its metrics; control/metrics.py puts the real sink
+        # here when the operations start.
+        self.metrics: Metrics = NoopMetrics()
 
     # -- counters --------------------------------------------------------------------------
 

@@ -217,7 +217,6 @@ def test_parse_args__short_h__help() -> None:
         ("revert", "old table"),
         ("include-triggers", "triggers"),
         ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
-        ("statsd-addr", "metrics"),
         ("ssl", "TLS"),
         ("ssl-ca", "TLS"),
         ("allow-master-master", "topologies"),

@@ -22,6 +22,7 @@ import MySQLdb
 
 from ..context import MigrationContext
 from ..errors import DataError, GhostError
+from ..metrics.emitter import record_query, record_sleep
 from ..mysql.connection import Connection, execute
 from ..mysql.dataerrors import as_data_error
 from ..sql import builder
@@ -90,16 +91,26 @@ class Copier:
         started = time.monotonic()
         if self.before_chunk is not None:
             self.before_chunk()
-        rows = self._copy_resolving_conflicts(sql)
+        try:
+            rows = self._copy_resolving_conflicts(sql)
+        except Exception:
+            record_query(self.context.metrics, "target", "chunk_copy", self._since(started), False)
+            raise
         elapsed = time.monotonic() - started
+        record_query(self.context.metrics, "target", "chunk_copy", elapsed, True)
         self.last_seconds = elapsed
         self.chunker.advance()
         self.context.add_copied(rows)
         self._adapt_chunk_size(size, elapsed)
         nice = self.context.knobs.nice_ratio
         if nice > 0:
+            record_sleep(self.context.metrics, "chunk_throttle", elapsed * nice)
             self._sleep(elapsed * nice)  # type: ignore[operator]
         return True
+
+    @staticmethod
+    def _since(started: float) -> float:
+        return time.monotonic() - started
 
     def _copy_resolving_conflicts(self, sql: str) -> int:
         """Copy the chunk; on a duplicate key, refresh the stale ghost rows it collided
