@@ -639,3 +639,15 @@ def test_stop_on_signal__sigterm__sets_stop_event_and_restores_handler() -> None
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.wait(2.0)
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_parse_args__statsd_tags_repeated__joined_like_gh_ost() -> None:
+    inv = parse_args(
+        ["--statsd-addr=127.0.0.1:8125", "--statsd-tags=env:prod", "--statsd-tags", "service:x"]
+    )
+    assert inv.options["statsd_tags"] == "env:prod,service:x"
+    assert inv.options["statsd_addr"] == "127.0.0.1:8125"
+
+
+def test_parse_args__other_flag_repeated__last_value_wins() -> None:
+    assert parse_args(["--chunk-size=100", "--chunk-size=200"]).options["chunk_size"] == 200
