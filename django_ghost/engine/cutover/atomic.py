@@ -101,7 +101,9 @@ class AtomicAttempt(Attempt):
             execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
             self._create_sentry()
             execute(lock_conn, f"SET SESSION wait_timeout = {3 * self.timeout}")
-            locked_at = self.lock_tables(lock_conn, f"{q(self.original)} READ, {q(self.old)} WRITE")
+            locked_at = self.lock_tables(
+                lock_conn, f"{q(self.original)} READ, {q(self.old)} WRITE", phase="magic_lock"
+            )
             self.apply_up_to_lock(None)
             self.carry_auto_increment(self.main)
             self.verify_applied_keys(None)
@@ -121,6 +123,7 @@ class AtomicAttempt(Attempt):
                     rename_done.set()
 
             worker = threading.Thread(target=rename, name="ghost-rename", daemon=True)
+            renaming = time.monotonic()
             worker.start()
             self._wait_rename_queued(rename_id, rename_done, rename_error)
             holder = scalar(self.main, "SELECT IS_USED_LOCK(%s)", (lock_name,))
@@ -128,8 +131,11 @@ class AtomicAttempt(Attempt):
                 raise CutOverAttemptFailed("the lock session is gone; its locks were released")
             execute(lock_conn, f"DROP TABLE IF EXISTS {q(self.old)}")
             self._wait_rename_queued_on_original(done=rename_done, error=rename_error)
-            execute(lock_conn, "UNLOCK TABLES")
+            with self.phase("unlock"):
+                execute(lock_conn, "UNLOCK TABLES")
             rename_done.wait(timeout=self.timeout * 3)
+            renamed = rename_done.is_set() and not rename_error
+            self.record_phase("magic_rename", renaming, "success" if renamed else "abort")
             self.context.cut_over_stall_seconds = time.monotonic() - locked_at
             if rename_error:
                 raise CutOverAttemptFailed(f"RENAME failed: {rename_error[0]}")

@@ -20,11 +20,12 @@ intact and is retried with a (optionally exponential) backoff, up to ``default_r
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import MySQLdb
@@ -112,23 +113,35 @@ class Attempt(abc.ABC):
         """Swap the ghost in, or raise CutOverAttemptFailed (or a MySQL OperationalError)
         with the original intact, or KeysDiffer."""
 
-    def lock_tables(self, lock_conn: Connection, tables: str) -> float:
+    def lock_tables(
+        self, lock_conn: Connection, tables: str, *, phase: str = "original_table_lock"
+    ) -> float:
         """``LOCK TABLES`` on the lock session; the attempt fails (and is retried) when the
-        lock wait times out. Returns when the lock was taken (the stall starts there)."""
-        started = time.monotonic()
-        try:
-            execute(lock_conn, f"LOCK TABLES {tables}")
-        except MySQLdb.OperationalError as exc:
-            self._record_phase("original_table_lock", started, "abort")
-            raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
-        self._record_phase("original_table_lock", started, "success")
+        lock wait times out. Returns when the lock was taken (the stall starts there).
+        ``phase`` names it in the metrics, as gh-ost names its variant's lock."""
+        with self.phase(phase):
+            try:
+                execute(lock_conn, f"LOCK TABLES {tables}")
+            except MySQLdb.OperationalError as exc:
+                raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
         return time.monotonic()
 
-    def _record_phase(self, phase: str, started: float, outcome: str) -> None:
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Times one phase of the attempt for gh-ost's
+        ``cut_over.phase_duration_milliseconds`` (outcome abort when it raises)."""
+        started, outcome = time.monotonic(), "abort"
+        try:
+            yield
+            outcome = "success"
+        finally:
+            self.record_phase(name, started, outcome)
+
+    def record_phase(self, name: str, started: float, outcome: str) -> None:
         self.context.metrics.histogram(
             "cut_over.phase_duration_milliseconds",
             milliseconds(time.monotonic() - started),
-            {"phase": phase, "outcome": outcome},
+            {"phase": name, "outcome": outcome},
         )
 
     def apply_up_to_lock(self, lock_conn: Connection | None) -> None:

@@ -143,6 +143,12 @@ def test_metrics__migration_with_statsd_and_prometheus__gh_ost_metrics_and_consi
     attempts = listener.named("cut_over.attempts_total")
     assert [tags["outcome"] for _, _, tags in attempts] == ["success"]
     assert [k for _, k, _ in listener.named("cut_over.total_duration_milliseconds")] == ["h"]
+    phases = listener.named("cut_over.phase_duration_milliseconds")
+    assert {(tags["phase"], tags["outcome"]) for _, _, tags in phases} == {
+        ("magic_lock", "success"),
+        ("magic_rename", "success"),
+        ("unlock", "success"),
+    }
     kinds = {tags["kind"] for _, _, tags in listener.named("query.duration_milliseconds")}
     assert {"chunk_copy", "binlog_apply"} <= kinds
     stages = {tags["stage"] for _, _, tags in listener.named("sleep.total_milliseconds")}
@@ -152,3 +158,31 @@ def test_metrics__migration_with_statsd_and_prometheus__gh_ost_metrics_and_consi
     _, written = parse_prometheus(prom.read_text())
     assert values(written, "django_ghost_row_copy_rows_copied") == [run.result.rows_copied]
     assert values(written, "django_ghost_cut_over_attempts_total") == [1.0]
+
+
+def test_metrics__two_step_cut_over__its_phases_in_the_prometheus_file(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 500)
+    prom = tmp_path / "ghost.prom"
+    config = make_config(db, "t", ALTER, cut_over="two-step", prometheus_file=str(prom))
+    run = Run(config)
+    run.start()
+    run.join(timeout=120)
+    assert run.error is None, run.error
+    assert_migrated_like_mirror(db, ALTER)
+    families, samples = parse_prometheus(prom.read_text())
+    family = "django_ghost_cut_over_phase_duration_milliseconds"
+    assert families[family][0] == "summary"
+    counted = {
+        (labels["phase"], labels["outcome"]): value
+        for name, labels, value in samples
+        if name == f"{family}_count"
+    }
+    assert counted == {
+        ("original_table_lock", "success"): 1.0,
+        ("magic_rename", "success"): 1.0,
+        ("unlock", "success"): 1.0,
+    }
+    assert values(samples, "django_ghost_row_copy_rows_copied") == [500.0]
+    assert values(samples, "django_ghost_startup_total") == [1.0]

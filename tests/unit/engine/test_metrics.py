@@ -12,7 +12,8 @@ from django_ghost.engine.config import GhostConfig, parse_statsd_addr, parse_tag
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.control.metrics import MetricsReporter, sample_gauges
 from django_ghost.engine.control.server import ControlServer
-from django_ghost.engine.errors import ConfigError
+from django_ghost.engine.cutover.attempts import Attempt, CutOverAttemptFailed, retry
+from django_ghost.engine.errors import ConfigError, CutOverError
 from django_ghost.engine.metrics import prometheus
 from django_ghost.engine.metrics.catalogue import CATALOGUE
 from django_ghost.engine.metrics.registry import Registry, Series
@@ -409,3 +410,66 @@ def test_reporter__tick_clock__file_rewritten_only_when_due(tmp_path: Path) -> N
     now[0] += 5
     metrics._tick()
     assert path.exists()
+
+
+# -- the cut-over's metrics -------------------------------------------------------------------
+
+
+class ScriptedAttempt(Attempt):
+    """An attempt that fails the first ``failures`` times, with no server."""
+
+    def __init__(self, context: MigrationContext, failures: int):
+        self.context = context
+        self.original = "t"
+        self.ghost = "_t_gho"
+        self.failures = failures
+
+    def run(self) -> None:
+        with self.phase("unlock"):
+            if self.failures > 0:
+                self.failures -= 1
+                raise CutOverAttemptFailed("lock wait timeout")
+
+
+def cut_over_counts(registry: Registry, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        s.labels: (s.value if s.kind == "counter" else s.count)
+        for s in registry.series()
+        if s.name == name
+    }
+
+
+def test_retry__two_failures_then_success__attempt_outcomes_and_backoff_recorded() -> None:
+    context = MigrationContext(GhostConfig(default_retries=5))
+    registry = Registry()
+    context.metrics = registry
+    retry(ScriptedAttempt(context, failures=2), sleep=lambda _: None, before_attempt=None)
+    assert cut_over_counts(registry, "cut_over.attempts_total") == {
+        (("outcome", "retry"),): 2,
+        (("outcome", "success"),): 1,
+    }
+    assert cut_over_counts(registry, "cut_over.total_duration_milliseconds") == {
+        (("outcome", "success"),): 1
+    }
+    assert cut_over_counts(registry, "cut_over.phase_duration_milliseconds") == {
+        (("outcome", "abort"), ("phase", "unlock")): 2,
+        (("outcome", "success"), ("phase", "unlock")): 1,
+    }
+    assert cut_over_counts(registry, "sleep.total_milliseconds") == {
+        (("stage", "retry_backoff"),): 2000
+    }
+
+
+def test_retry__every_attempt_fails__abort_counted_once() -> None:
+    context = MigrationContext(GhostConfig(default_retries=2))
+    registry = Registry()
+    context.metrics = registry
+    with pytest.raises(CutOverError):
+        retry(ScriptedAttempt(context, failures=9), sleep=lambda _: None, before_attempt=None)
+    assert cut_over_counts(registry, "cut_over.attempts_total") == {
+        (("outcome", "retry"),): 2,
+        (("outcome", "abort"),): 1,
+    }
+    assert cut_over_counts(registry, "cut_over.total_duration_milliseconds") == {
+        (("outcome", "abort"),): 1
+    }
