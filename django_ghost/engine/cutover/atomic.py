@@ -46,6 +46,8 @@ ER_LOCK_WAIT_TIMEOUT = 1205
 class AtomicAttempt(Attempt):
     """One attempt of the atomic cut-over (see the module docstring)."""
 
+    lock_phase = "magic_lock"
+
     def run(self) -> None:
         """One atomic attempt, with the ghost and the sentry named ``<original>~g`` and
         ``<original>~d`` while it runs when those names fit (64 characters).
@@ -101,9 +103,7 @@ class AtomicAttempt(Attempt):
             execute(lock_conn, f"SET SESSION lock_wait_timeout = {2 * self.timeout}")
             self._create_sentry()
             execute(lock_conn, f"SET SESSION wait_timeout = {3 * self.timeout}")
-            locked_at = self.lock_tables(
-                lock_conn, f"{q(self.original)} READ, {q(self.old)} WRITE", phase="magic_lock"
-            )
+            locked_at = self.lock_tables(lock_conn, f"{q(self.original)} READ, {q(self.old)} WRITE")
             self.apply_up_to_lock(None)
             self.carry_auto_increment(self.main)
             self.verify_applied_keys(None)

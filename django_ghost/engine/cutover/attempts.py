@@ -65,6 +65,9 @@ class CutOverVerificationFailed(CutOverError):
 class Attempt(abc.ABC):
     """One cut-over variant: :meth:`run` makes one attempt with the steps shared here."""
 
+    lock_phase = "original_table_lock"
+    """The name of the lock phase in the metrics, gh-ost's for the variant."""
+
     def __init__(
         self,
         spec: ConnectionSpec,
@@ -113,13 +116,10 @@ class Attempt(abc.ABC):
         """Swap the ghost in, or raise CutOverAttemptFailed (or a MySQL OperationalError)
         with the original intact, or KeysDiffer."""
 
-    def lock_tables(
-        self, lock_conn: Connection, tables: str, *, phase: str = "original_table_lock"
-    ) -> float:
+    def lock_tables(self, lock_conn: Connection, tables: str) -> float:
         """``LOCK TABLES`` on the lock session; the attempt fails (and is retried) when the
-        lock wait times out. Returns when the lock was taken (the stall starts there).
-        ``phase`` names it in the metrics, as gh-ost names its variant's lock."""
-        with self.phase(phase):
+        lock wait times out. Returns when the lock was taken (the stall starts there)."""
+        with self.phase(self.lock_phase):
             try:
                 execute(lock_conn, f"LOCK TABLES {tables}")
             except MySQLdb.OperationalError as exc:
