@@ -5,14 +5,13 @@ with ``status-json``, and ``prometheus_file`` is written."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from pathlib import Path
 
 from django_ghost.engine.control.client import send
 from tests.integration.helpers import (
     MirroredWriter,
     Run,
+    StatsdListener,
     assert_migrated_like_mirror,
     make_config,
     seed,
@@ -21,43 +20,6 @@ from tests.plugins.mariadb import TestDatabase, wait_for
 from tests.unit.engine.helpers import parse_prometheus
 
 ALTER = "ADD COLUMN x INT"
-
-
-class StatsdListener(threading.Thread):
-    """A StatsD daemon's socket: every line of every datagram received."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.lines: list[str] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                self.lines += self.sock.recv(65535).decode().split("\n")
-            except TimeoutError:
-                continue
-
-    def close(self) -> None:
-        self.stop.set()
-        self.join(timeout=5)
-        self.sock.close()
-
-    def named(self, name: str) -> list[tuple[str, str, dict[str, str]]]:
-        """(value, type, tags) of each line of ``gh_ost.<name>``."""
-        found = []
-        for line in self.lines:
-            metric, _, rest = line.partition(":")
-            if metric != f"gh_ost.{name}":
-                continue
-            value, kind, *tags = rest.split("|")
-            tag_pairs = tags[0].removeprefix("#").split(",") if tags else []
-            found.append((value, kind, dict(t.split(":", 1) for t in tag_pairs)))
-        return found
 
 
 def values(samples: list[tuple[str, dict[str, str], float]], name: str) -> list[float]:
