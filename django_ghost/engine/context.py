@@ -57,6 +57,9 @@ class MigrationContext:
         self.clock = clock
         self.lock = threading.RLock()
         self.knobs = LiveKnobs.from_config(config)
+        # Where every step records its metrics; control/metrics.py puts the real sink
+        # here when the operations start.
+        self.metrics: Metrics = NoopMetrics()
         self.started_at = clock()
         self.phase = "starting"
         self.rows_estimate = 0
@@ -74,9 +77,6 @@ class MigrationContext:
         self.cut_over_stall_seconds = 0.0
         self.abort_reason: str | None = None
         self.stop = threading.Event()
-        # Where every step records its metrics; control/metrics.py puts the real sink
-        # here when the operations start.
-        self.metrics: Metrics = NoopMetrics()
 
     # -- counters --------------------------------------------------------------------------
 
