@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import functools
 import queue
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -66,7 +65,7 @@ import MySQLdb
 from ..binlog.events import BinlogPosition
 from ..context import MigrationContext
 from ..errors import DataError
-from ..metrics.emitter import record_query
+from ..metrics.emitter import timed_query
 from ..mysql.connection import Connection, execute, query
 from ..mysql.dataerrors import ER_DUP_ENTRY, as_data_error
 from ..sql import builder
@@ -189,13 +188,8 @@ class Applier:
     def _apply(self, pending: dict[tuple[Any, ...], bool], locked_conn: Connection | None) -> None:
         if not pending:
             return
-        started, ok = time.monotonic(), False
-        try:
+        with timed_query(self.context.metrics, "target", "binlog_apply"):
             self._apply_keys(pending, locked_conn)
-            ok = True
-        finally:
-            elapsed = time.monotonic() - started
-            record_query(self.context.metrics, "target", "binlog_apply", elapsed, ok)
 
     def _apply_keys(
         self, pending: dict[tuple[Any, ...], bool], locked_conn: Connection | None

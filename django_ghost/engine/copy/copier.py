@@ -22,7 +22,7 @@ import MySQLdb
 
 from ..context import MigrationContext
 from ..errors import DataError, GhostError
-from ..metrics.emitter import record_query, record_sleep
+from ..metrics.emitter import record_sleep, timed_query
 from ..mysql.connection import Connection, execute
 from ..mysql.dataerrors import as_data_error
 from ..sql import builder
@@ -76,7 +76,9 @@ class Copier:
     def copy_next(self) -> bool:
         """Copy the next chunk; False once the copy is complete."""
         size = self.context.knobs.chunk_size
-        if not self.chunker.next_chunk(size):
+        with timed_query(self.context.metrics, "source", "range_select"):
+            more = self.chunker.next_chunk(size)
+        if not more:
             return False
         sql = builder.copy_chunk(
             self.plan.original.name,
@@ -91,13 +93,9 @@ class Copier:
         started = time.monotonic()
         if self.before_chunk is not None:
             self.before_chunk()
-        try:
+        with timed_query(self.context.metrics, "target", "chunk_copy"):
             rows = self._copy_resolving_conflicts(sql)
-        except Exception:
-            record_query(self.context.metrics, "target", "chunk_copy", self._since(started), False)
-            raise
         elapsed = time.monotonic() - started
-        record_query(self.context.metrics, "target", "chunk_copy", elapsed, True)
         self.last_seconds = elapsed
         self.chunker.advance()
         self.context.add_copied(rows)
@@ -107,10 +105,6 @@ class Copier:
             record_sleep(self.context.metrics, "chunk_throttle", elapsed * nice)
             self._sleep(elapsed * nice)  # type: ignore[operator]
         return True
-
-    @staticmethod
-    def _since(started: float) -> float:
-        return time.monotonic() - started
 
     def _copy_resolving_conflicts(self, sql: str) -> int:
         """Copy the chunk; on a duplicate key, refresh the stale ghost rows it collided

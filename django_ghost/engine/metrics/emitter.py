@@ -8,7 +8,9 @@ and the cut-over record without knowing whether StatsD or Prometheus is on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 Tags = Mapping[str, str]
@@ -70,7 +72,18 @@ def record_sleep(metrics: Metrics, stage: str, seconds: float) -> None:
 
 
 def record_query(metrics: Metrics, side: str, kind: str, seconds: float, ok: bool) -> None:
-    """gh-ost's query metric: a statement of ``kind`` (chunk_copy, binlog_apply,
-    row_count) on ``side`` (source: the original; target: the ghost)."""
+    """gh-ost's query metric: a statement of ``kind`` (range_select, chunk_copy,
+    binlog_apply, row_count) on ``side`` (source: the original; target: the ghost)."""
     tags = {"side": side, "kind": kind, "outcome": "ok" if ok else "error"}
     metrics.histogram("query.duration_milliseconds", milliseconds(seconds), tags)
+
+
+@contextlib.contextmanager
+def timed_query(metrics: Metrics, side: str, kind: str) -> Iterator[None]:
+    """:func:`record_query` of the block it wraps (outcome error when it raises)."""
+    started, ok = time.monotonic(), False
+    try:
+        yield
+        ok = True
+    finally:
+        record_query(metrics, side, kind, time.monotonic() - started, ok)

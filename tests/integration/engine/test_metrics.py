@@ -112,7 +112,7 @@ def test_metrics__migration_with_statsd_and_prometheus__gh_ost_metrics_and_consi
         ("unlock", "success"),
     }
     kinds = {tags["kind"] for _, _, tags in listener.named("query.duration_milliseconds")}
-    assert {"chunk_copy", "binlog_apply"} <= kinds
+    assert {"range_select", "chunk_copy", "binlog_apply"} <= kinds
     stages = {tags["stage"] for _, _, tags in listener.named("sleep.total_milliseconds")}
     assert "cut_over_postpone" in stages
 
