@@ -3,8 +3,8 @@
 Layers, lowest priority first, each overriding only the keys it sets:
 
 1. engine defaults (``GhostConfig`` field defaults) and :class:`DjangoOptions` defaults;
-   connection options (host, port, user, password, database) from the alias's
-   ``DATABASES`` entry;
+   connection options (host, port, user, password, database, TLS, init_command) from the
+   alias's ``DATABASES`` entry and its ``OPTIONS`` (db_options.py);
 2. ``settings.GHOST`` (a dict keyed by option name);
 3. ``DATABASES[alias]["GHOST"]`` (never inside ``OPTIONS``: Django passes ``OPTIONS`` to
    the driver's ``connect()``);
@@ -32,6 +32,7 @@ from typing import Any
 
 import environ
 
+from django_ghost.db_options import connection_options
 from django_ghost.engine.config import (
     SECRET_OPTIONS,
     GhostConfig,
@@ -281,24 +282,9 @@ def _check_layer(where: str, mapping: Any) -> dict[str, Any]:
 
 
 def connection_layer(settings_dict: Mapping[str, Any]) -> dict[str, Any]:
-    """Connection options taken from a ``DATABASES`` entry."""
-    host = str(settings_dict.get("HOST") or "")
-    options = settings_dict.get("OPTIONS") or {}
-    layer: dict[str, Any] = {
-        "user": str(settings_dict.get("USER") or ""),
-        "password": str(settings_dict.get("PASSWORD") or ""),
-        "database": str(settings_dict.get("NAME") or ""),
-    }
-    if host.startswith("/"):
-        layer["socket"] = host
-        layer["host"] = "localhost"
-    elif host:
-        layer["host"] = host
-    if options.get("unix_socket"):
-        layer["socket"] = str(options["unix_socket"])
-    if settings_dict.get("PORT"):
-        layer["port"] = int(settings_dict["PORT"])
-    return layer
+    """Connection options taken from a ``DATABASES`` entry, its ``OPTIONS`` included
+    (TLS, read_default_file, init_command: db_options.py)."""
+    return connection_options(settings_dict)
 
 
 def _env_layers(alias: str, environ_: Mapping[str, str] | None) -> list[tuple[str, dict]]:

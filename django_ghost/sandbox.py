@@ -31,6 +31,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from django_ghost.engine.mysql.replication import replica_dialect_of
+from django_ghost.sandbox_tls import TlsFiles, make_certificates
+
 ENGINE_USER = "ghost"
 ENGINE_PASSWORD = "ghost-sandbox"
 REPLICATION_USER = "repl"
@@ -136,10 +139,18 @@ def _initialise_datadir(
 class Sandbox:
     """A primary MariaDB server in ``base_dir`` and, optionally, one replica of it."""
 
-    def __init__(self, base_dir: str | os.PathLike[str] | None = None, *, durable: bool = False):
+    def __init__(
+        self,
+        base_dir: str | os.PathLike[str] | None = None,
+        *,
+        durable: bool = False,
+        tls: bool = False,
+    ):
         self._temporary = base_dir is None
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="django-ghost-sandbox-")).resolve()
         self.durable = durable
+        # tls: certificates in <base_dir>/tls and require_secure_transport (sandbox_tls.py).
+        self.tls: TlsFiles | None = make_certificates(self.base_dir / "tls") if tls else None
         self.servers: dict[str, ServerInfo] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -187,7 +198,7 @@ class Sandbox:
                     int(log_pos),
                 ),
             )
-            cur.execute("START SLAVE")
+            cur.execute(replica_dialect_of(conn).start)
         self._wait_replication(replica, timeout)
         return replica
 
@@ -282,6 +293,9 @@ class Sandbox:
         if not mysql_flavor:
             # Writes made locally on the replica must not collide with the primary's GTIDs.
             args.append(f"--gtid-domain-id={server_id - 1}")
+        if self.tls is not None:
+            # performance_schema tells each session's transport (threads.CONNECTION_TYPE).
+            args += [*self.tls.server_args(), "--performance-schema=ON"]
         if not self.durable:
             # Test speed: the sandbox is throwaway, so fsync on every commit buys nothing.
             args += ["--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0"]
@@ -338,12 +352,13 @@ class Sandbox:
         state: dict[str, Any] = {}
         while time.monotonic() < deadline:
             with _connect(replica) as conn:
+                rs = replica_dialect_of(conn)
                 cur = conn.cursor()
-                cur.execute("SHOW SLAVE STATUS")
+                cur.execute(rs.show_status)
                 row = cur.fetchone()
                 names = [d[0] for d in cur.description or ()]
                 state = dict(zip(names, row or (), strict=False))
-            if state.get("Slave_IO_Running") == "Yes" and state.get("Slave_SQL_Running") == "Yes":
+            if rs.text(state, "io_running") == rs.text(state, "sql_running") == "Yes":
                 return
             time.sleep(0.1)
         raise SandboxError(

@@ -36,12 +36,10 @@ _TOPOLOGY = (
     "primary from the replica's SHOW SLAVE STATUS or takes it from --assume-master-host; "
     "point --host at a replica or at the primary"
 )
-_TLS = "TLS connections are not implemented yet; connect through --socket or over a trusted network"
 _CHECKPOINT = (
     "checkpoints are always written (every --checkpoint-seconds); continue a killed run "
     "with --resume"
 )
-_TRIGGERS = "tables with triggers are refused; drop the triggers, migrate, then re-create them"
 _ROWCOUNT = "the row count is estimated from table statistics; exact counting is not implemented"
 _NOT_IN_ENGINE = "this engine version has no such option yet"
 _HOOKS = f"hooks: {_NOT_IN_ENGINE}"
@@ -59,11 +57,6 @@ GHOST_FLAGS: dict[str, str] = {
         "django-ghost does not restart replication to check the format; the server must "
         "already log with binlog_format=ROW (or use --switch-to-rbr)"
     ),
-    "ssl": _TLS,
-    "ssl-ca": _TLS,
-    "ssl-cert": _TLS,
-    "ssl-key": _TLS,
-    "ssl-allow-insecure": _TLS,
     "charset": "connections always use utf8mb4, which reads every character set correctly",
     "mysql-timeout": "connection timeouts are not configurable yet",
     "skip-port-validation": (
@@ -71,10 +64,6 @@ GHOST_FLAGS: dict[str, str] = {
         "drop the flag"
     ),
     "storage-engine": "only InnoDB tables are migrated; drop the flag",
-    "gtid": (
-        "binlog positioning by GTID is not implemented; django-ghost streams from file and "
-        "position, which works on MariaDB and MySQL alike"
-    ),
     "binlogsyncer-max-reconnect-attempts": "binlog reconnect attempts are not configurable yet",
     "allow-setup-metadata-lock-instruments": (
         "not needed: the cut-over identifies the blocked RENAME through the process list"
@@ -93,22 +82,8 @@ GHOST_FLAGS: dict[str, str] = {
         "it leaves the renamed column without data; use --approve-renamed-columns, which "
         "carries the data over"
     ),
-    "include-triggers": _TRIGGERS,
-    "trigger-suffix": _TRIGGERS,
-    "remove-trigger-suffix-if-exists": _TRIGGERS,
-    "attempt-instant-ddl": (
-        "not implemented yet; for a change MariaDB can do instantly, run ALTER TABLE ... "
-        "ALGORITHM=INSTANT directly"
-    ),
-    "analyze-ghost-table-before-cutover": (
-        "not implemented yet; run ANALYZE TABLE on the table after the migration"
-    ),
     "skip-strict-mode": (
         "the copy always runs in strict SQL mode so that no value is silently truncated"
-    ),
-    "panic-on-warnings": (
-        "not needed: the copy runs in strict SQL mode (a lossy conversion fails instead of "
-        "warning) and a checksum verifies the new table before cut-over"
     ),
     # -- row copy, count -------------------------------------------------------------------
     "exact-rowcount": _ROWCOUNT,
@@ -234,6 +209,18 @@ OPTION_HELP: dict[str, str] = {
     "discard_foreign_keys": "Migrate a child table; the new table has no foreign keys.",
     "allow_nullable_unique_key": "Accept a unique key with NULLable columns as the copy key.",
     "allow_zero_in_date": "Allow zero dates (0000-00-00) while copying and applying.",
+    "include_triggers": (
+        "Migrate a table with triggers: they are created on the new table, renamed with "
+        "--trigger-suffix, at the cut-over."
+    ),
+    "trigger_suffix": "Suffix of the new table's trigger names (letters, digits, _; e.g. _new).",
+    "remove_trigger_suffix_if_exists": (
+        "A trigger whose name already ends with --trigger-suffix loses it instead."
+    ),
+    "attempt_instant_ddl": (
+        "First try the ALTER with ALGORITHM=INSTANT on the table itself; if the server "
+        "does it, nothing is copied. Otherwise the online migration runs."
+    ),
     "chunk_size": "Rows per copy chunk.",
     "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
     "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",
@@ -241,8 +228,16 @@ OPTION_HELP: dict[str, str] = {
     "dml_batch_size": "Binlog events applied per transaction.",
     "default_retries": "Attempts for retried operations (chunk copy, cut-over).",
     "replica_server_id": "server_id used to read the binlog; unique per running migration.",
+    "gtid": (
+        "Position the binlog stream, checkpoints and resume by GTID instead of file:pos; "
+        "a resume may then read another server of the same replication domains."
+    ),
     "heartbeat_interval_millis": "How often the heartbeat is written to the changelog.",
     "max_lag_millis": "Lag above which the copy throttles; also gates the cut-over.",
+    "panic_on_warnings": (
+        "Abort when a copy or apply statement raises a warning or note (a value rounded "
+        "or truncated by the new column type); the original stays untouched."
+    ),
     "cut_over": "Cut-over algorithm: atomic (default) or two-step.",
     "cut_over_lock_timeout_seconds": "Lock wait timeout of each cut-over attempt.",
     "cut_over_exponential_backoff": "Wait exponentially longer between cut-over attempts.",
@@ -254,6 +249,10 @@ OPTION_HELP: dict[str, str] = {
         "under the cut-over lock."
     ),
     "postpone_cut_over_flag_file": "While this file exists the cut-over waits.",
+    "analyze_ghost_table_before_cutover": (
+        "Run ANALYZE TABLE on the new table before the cut-over, so its index statistics "
+        "are fresh when it takes the traffic."
+    ),
     "exact_rowcount": "Count the rows with COUNT(*) for an exact progress figure.",
     "status_interval_seconds": "Longest gap between two status lines.",
     "max_load": "Throttle while a status variable reaches its limit: 'Threads_running=25,...'.",

@@ -111,6 +111,13 @@ class StatusPrinter:
 
 
 def format_summary(result: MigrationResult, config: GhostConfig) -> str:
+    if result.instant:
+        return (
+            f"Migration of {result.database}.{result.table} complete in "
+            f"{result.wall_seconds:.1f}s: the server applied the ALTER with "
+            "ALGORITHM=INSTANT (--attempt-instant-ddl); nothing was copied, no ghost or old "
+            "table was created."
+        )
     if config.checksum:
         checksum = "verified" if result.checksum_verified else "NOT verified"
     else:

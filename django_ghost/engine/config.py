@@ -51,6 +51,11 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
 }
 
 
+def _help(default: Any, text: str) -> Any:
+    """A field with its help line (cli/flags.py shows it)."""
+    return dataclasses.field(default=default, metadata={"help": text})
+
+
 @dataclasses.dataclass(frozen=True)
 class GhostConfig:
     """Options of one online migration. Defaults are the safe choice."""
@@ -62,6 +67,15 @@ class GhostConfig:
     user: str = ""
     password: str = dataclasses.field(default="", repr=False)
     database: str = ""
+    # TLS for every session, the binlog dump's too (gh-ost's --ssl*; docs/settings.md).
+    ssl: bool = _help(False, "Use TLS on every connection (verifying the server's certificate).")
+    ssl_ca: str = _help("", "CA certificate file (PEM) for --ssl; default: the system's CAs.")
+    ssl_cert: str = _help("", "Client certificate file (PEM) for --ssl; needs --ssl-key.")
+    ssl_key: str = _help("", "Client private key file (PEM) for --ssl; needs --ssl-cert.")
+    ssl_allow_insecure: bool = _help(
+        False, "With --ssl: skip verifying the server's certificate and host name."
+    )
+    init_command: str = _help("", "SQL run first on every engine connection (as mysqlclient's).")
     table: str = ""
     alter: str = ""
     execute: bool = False
@@ -87,6 +101,11 @@ class GhostConfig:
     allow_nullable_unique_key: bool = False
     allow_zero_in_date: bool = False
     switch_to_rbr: bool = False
+    # -- triggers (docs/triggers.md) -------------------------------------------------------
+    include_triggers: bool = False
+    trigger_suffix: str = ""
+    remove_trigger_suffix_if_exists: bool = False
+    attempt_instant_ddl: bool = False
     # -- row copy and binlog apply ---------------------------------------------------------
     chunk_size: int = 5000
     chunk_time_target_millis: int = 0
@@ -98,8 +117,10 @@ class GhostConfig:
     resume: bool = False
     auto_resume_attempts: int = 3
     replica_server_id: int = 0
+    gtid: bool = False
     heartbeat_interval_millis: int = 100
     max_lag_millis: int = 1500
+    panic_on_warnings: bool = False
     # -- cut-over --------------------------------------------------------------------------
     cut_over: str = "atomic"
     cut_over_lock_timeout_seconds: int = 3
@@ -109,6 +130,7 @@ class GhostConfig:
     checksum_chunk_size: int = 10000
     verify_applied_keys: bool = True
     postpone_cut_over_flag_file: str = ""
+    analyze_ghost_table_before_cutover: bool = False
     # -- progress --------------------------------------------------------------------------
     exact_rowcount: bool = False
     status_interval_seconds: int = 10
@@ -190,8 +212,10 @@ class GhostConfig:
                 "initially_drop_ghost_table."
             )
         yield from self._throttle_problems()
+        yield from self._tls_problems()
         yield from self._topology_problems()
         yield from self._metrics_problems()
+        yield from self._trigger_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
             yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."
         if len(self.serve_socket_file.encode()) > 107:
@@ -216,6 +240,35 @@ class GhostConfig:
                 )
         elif self.master_user or self.master_password:
             yield "master_user and master_password need assume_master_host."
+
+    def _tls_problems(self) -> Iterable[str]:
+        # gh-ost: every --ssl-* flag requires --ssl; a client certificate needs its key.
+        for name in ("ssl_ca", "ssl_cert", "ssl_key", "ssl_allow_insecure"):
+            if getattr(self, name) and not self.ssl:
+                yield f"{name} needs ssl (--ssl): TLS is off, so it would be ignored."
+        if bool(self.ssl_cert) != bool(self.ssl_key):
+            yield "ssl_cert and ssl_key go together: give both, or neither."
+
+    def _trigger_problems(self) -> Iterable[str]:
+        # gh-ost's rules (go/cmd/gh-ost/main.go): the new table's triggers need names of
+        # their own, since the original's stay taken until the old table is dropped.
+        if self.include_triggers and not self.trigger_suffix:
+            yield (
+                "include_triggers needs trigger_suffix (flag --trigger-suffix, e.g. _new): "
+                "the new table's triggers are created under their names plus that suffix."
+            )
+        if self.trigger_suffix and not self.include_triggers:
+            yield "trigger_suffix is only used with include_triggers; set both or neither."
+        if self.remove_trigger_suffix_if_exists and not self.include_triggers:
+            yield (
+                "remove_trigger_suffix_if_exists is only used with include_triggers and "
+                "trigger_suffix; set them too, or drop it."
+            )
+        if self.trigger_suffix and not re.fullmatch(r"[0-9A-Za-z_]+", self.trigger_suffix):
+            yield (
+                f"trigger_suffix={self.trigger_suffix!r} may hold only letters, digits and "
+                "underscores (0-9, a-z, A-Z, _)."
+            )
 
     def _throttle_problems(self) -> Iterable[str]:
         # The throttler and the control socket parse with the same functions.

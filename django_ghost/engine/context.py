@@ -76,7 +76,14 @@ class MigrationContext:
         self.cut_over_attempts = 0
         self.cut_over_stall_seconds = 0.0
         self.abort_reason: str | None = None
+        # The error behind the abort when a thread (heartbeat, stream) failed: the
+        # migrator resumes by itself when it is a lost connection.
+        self.abort_cause: BaseException | None = None
         self.stop = threading.Event()
+        # The caller's event (Migrator(stop=...)) is only read, never set here: an abort
+        # of this run must not mark the caller's request, or the run that auto-resume
+        # starts after a lost connection would see "stop requested" and end at once.
+        self.external_stop: threading.Event | None = None
 
     # -- counters --------------------------------------------------------------------------
 
@@ -105,13 +112,16 @@ class MigrationContext:
 
     # -- abort -----------------------------------------------------------------------------
 
-    def request_abort(self, reason: str) -> None:
-        """Ask every loop to stop; the first reason wins."""
+    def request_abort(self, reason: str, cause: BaseException | None = None) -> None:
+        """Ask every loop to stop; the first reason (and its cause) wins."""
         with self.lock:
             if self.abort_reason is None:
                 self.abort_reason = reason
+                self.abort_cause = cause
         self.stop.set()
 
     @property
     def aborted(self) -> bool:
+        if self.external_stop is not None and self.external_stop.is_set():
+            self.request_abort("stop requested")
         return self.stop.is_set()

@@ -39,3 +39,8 @@ class AbortedError(GhostError):
 class BinlogError(GhostError):
     """The binary log cannot be read or holds something the engine cannot apply safely
     (compressed events, a purged file, a DDL on the migrated table)."""
+
+
+class BinlogConnectionLost(BinlogError):
+    """The dump connection went away and every reconnect failed: the server or the
+    network is gone, so a run may resume from its checkpoint once it is back."""

@@ -41,6 +41,7 @@ HOOK_EVENTS: tuple[str, ...] = (
     "validated",
     "rowcount-complete",
     "before-row-copy",
+    "batch-copy-retry",
     "status",
     "interactive-command",
     "row-copy-complete",
@@ -52,8 +53,9 @@ HOOK_EVENTS: tuple[str, ...] = (
     "start-replication",
 )
 
-# Events whose hook failures are logged, never raised (gh-ost ignores on-status errors).
-NON_FATAL_EVENTS = frozenset({"status"})
+# Events whose hook failures are logged, never raised (gh-ost ignores the errors of its
+# on-status and on-batch-copy-retry hooks).
+NON_FATAL_EVENTS = frozenset({"status", "batch-copy-retry"})
 
 # File-name prefixes searched in the hooks directory: gh-ost's own, then ours.
 HOOK_PREFIXES: tuple[str, ...] = ("gh-ost-on-", "ghost-on-")

@@ -45,8 +45,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import MySQLdb
-
 from . import reporting
 from .apply.applier import Applier
 from .apply.fence import VisibilityFence, probe_for
@@ -65,8 +63,8 @@ from .control.operations import Operations
 from .copy import deferred
 from .copy.copier import Copier
 from .copy.loop import copy_rows, open_copy
-from .cutover.attempts import CutOverVerificationFailed
 from .cutover.cutover import CutOver
+from .cutover.instant import attempt_instant
 from .errors import AbortedError
 from .hooks import CompositeHooks, Hooks
 from .mysql.connection import Connection, ConnectionSpec, connect, execute
@@ -114,7 +112,6 @@ class Migrator:
     ):
         self.config = config
         self.on_progress = on_progress
-        self.external_stop = stop
         self.reader_factory = reader_factory
         self.connect_fn = connect_fn
         self._kwargs: dict[str, Any] = {
@@ -126,9 +123,8 @@ class Migrator:
             "connect_fn": connect_fn,
         }
         self.context = MigrationContext(config)
-        if stop is not None:
-            # Setting the caller's event aborts every loop, throttled waits included.
-            self.context.stop = stop
+        # Setting the caller's event aborts every loop, throttled waits included.
+        self.context.external_stop = stop
         # The server the options name; discover_topology may move the applier to the
         # primary of a replica (Servers.spec).
         self.configured = ConnectionSpec.from_config(config)
@@ -161,13 +157,15 @@ class Migrator:
         resources = Resources()
         try:
             return self._run_once(resources)
-        except MySQLdb.OperationalError as exc:
-            if not resume.connection_lost(exc):
+        except Exception as raised:
+            exc = resume.connection_loss(raised, self.context.abort_cause)
+            if exc is None:
                 raise
             kept = resources.resumable or self.config.resume
             if kept and self.config.auto_resume_attempts > 0:
                 log.warning("connection lost (%s); resuming from the last checkpoint", exc)
-                time.sleep(1.0)
+                stop = self.context.external_stop or threading.Event()
+                resume.wait_for_server(self.connect_fn, self.configured, stop)
                 successor = Migrator(
                     dataclasses.replace(
                         self.config,
@@ -179,7 +177,7 @@ class Migrator:
                 # The same tables: a {timestamp} template would render other names now.
                 successor.use_names(self.names)
                 return successor.run()
-            raise resume.lost_connection_error(self.config.table, exc, kept=kept) from exc
+            raise resume.lost_connection_error(self.config.table, exc, kept=kept) from raised
 
     def _run_once(self, resources: Resources) -> MigrationResult:
         started = time.monotonic()
@@ -192,6 +190,8 @@ class Migrator:
             parsed = check_alter(self.config)
             original = self.inspect_original(servers, parsed)
             take_migration_lock(resources.session(self.connect_fn(servers.spec)), self.config)
+            if attempt_instant(servers, self.config, parsed):
+                return self.instant_done(started, servers.main)
             changelog, resumed = self.create_changelog_and_ghost(servers, parsed, resources)
             plan = self.plan_copy(servers.main, parsed, original)
             new_table = show_create_table(servers.main, self.names.ghost)
@@ -224,11 +224,12 @@ class Migrator:
             # Snapshots are rate-limited: without this one, a progress bar ends on the
             # last mid-copy snapshot instead of "done" at 100%.
             self.reporter.report(force=True)
-            self.ops.fire("success")
+            self.ops.fire("success", {"GHOST_INSTANT_DDL": "false"})
             return self.reporter.result(started, noop=False, verified=verified, new_table=new_table)
         except BaseException as exc:
             self.context.request_abort(str(exc))
-            if resume.connection_lost(exc) and resources.resumable:
+            lost = resume.connection_loss(exc, self.context.abort_cause)
+            if lost is not None and resources.resumable:
                 # The server or the network went away mid-copy: keep the ghost and the
                 # changelog (with its checkpoint) so the run can be resumed.
                 resources.keep_tables()
@@ -242,6 +243,16 @@ class Migrator:
             resources.release()
 
     # -- steps ---------------------------------------------------------------------------
+
+    def instant_done(self, started: float, main: Connection) -> MigrationResult:
+        """The ALTER was done in place with ALGORITHM=INSTANT: nothing to copy."""
+        self.context.set_phase("done")
+        self.reporter.report(force=True)
+        self.ops.fire("success", {"GHOST_INSTANT_DDL": "true"})
+        table = show_create_table(main, self.names.original)
+        return self.reporter.result(
+            started, noop=False, verified=False, new_table=table, instant=True
+        )
 
     def connect(self, spec: ConnectionSpec, resources: Resources) -> Connection:
         return resources.session(open_session(self.connect_fn, spec))
@@ -314,12 +325,12 @@ class Migrator:
         # Refused before anything starts when the applier's server has no sound fence.
         probe = probe_for(servers.facts, same_server=not servers.topology.split)
         if resumed is not None:
-            start = resumed.binlog_position
+            start = resumed.stream_start(gtid=self.config.gtid)
         else:
             replicas.wait_for_replica(
                 servers.topology, servers.inspector, changelog, self.names.changelog
             )
-            start = current_position(servers.inspector)
+            start = current_position(servers.inspector, gtid=self.config.gtid)
         streamer = open_stream(
             self.reader_factory, servers.topology.inspector, self.context, plan, self.names, start
         )
@@ -354,9 +365,9 @@ class Migrator:
             heartbeat,
             applier,
             start,
-            wait_while_throttled=self.ops.wait_while_throttled,
+            throttle_wait=self.ops.wait_while_throttled,
             report=self._report_progress,
-            stop=self.external_stop,
+            copy_retry=self.ops.batch_copy_retry,
         )
 
     def verify_applied_keys(
@@ -444,7 +455,6 @@ class Migrator:
         resources: Resources,
         verifier: KeyVerifier | None,
     ) -> None:
-        self.context.set_phase("cutting over")
         cut = CutOver(
             servers.spec,
             self.connect_fn,
@@ -456,19 +466,9 @@ class Migrator:
             before_attempt=lambda: self.catch_up(streaming),
             verifier=verifier,
         )
-        with replicas.around_cut_over(
-            servers, self.config, self.names, self.ops.fire, self.ops.status_printer
-        ):
-            try:
-                cut.run()
-            except CutOverVerificationFailed:
-                # Kept for inspection, as the error says: the release must not drop it.
-                resources.keep(self.names.ghost)
-                raise
-            # Swapped in: the ghost's name is gone, or holds the migrated table again
-            # after test_on_replica's swap back.
-            resources.keep(self.names.ghost)
-        self.context.set_phase("cut over")
+        cut.swap_in(
+            servers, fire=self.ops.fire, status_printer=self.ops.status_printer, keep=resources.keep
+        )
 
     def clean_up(self, main: Connection, resources: Resources) -> None:
         resources.stop_threads()

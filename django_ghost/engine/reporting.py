@@ -47,6 +47,7 @@ def result(
     noop: bool,
     checksum_verified: bool,
     new_create_table: str,
+    instant: bool = False,
 ) -> MigrationResult:
     """The outcome of a migration that began at ``started`` (``time.monotonic()``)."""
     ctx = context
@@ -67,6 +68,7 @@ def result(
         cut_over_attempts=ctx.cut_over_attempts,
         checksum_verified=checksum_verified,
         new_create_table=new_create_table,
+        instant=instant,
     )
 
 
@@ -99,10 +101,11 @@ class Reporter:
         self.on_progress(self.snapshot())
 
     def result(
-        self, started: float, *, noop: bool, verified: bool, new_table: str
+        self, started: float, *, noop: bool, verified: bool, new_table: str, instant: bool = False
     ) -> MigrationResult:
         """The result of a run that began at ``started``; ``verified``: the checksum
-        passed; ``new_table``: the ghost's SHOW CREATE TABLE."""
+        passed; ``new_table``: the ghost's SHOW CREATE TABLE (the table's own after an
+        instant ALTER, ``instant``)."""
         return result(
             self.config,
             self.names,
@@ -111,4 +114,5 @@ class Reporter:
             noop=noop,
             checksum_verified=verified,
             new_create_table=new_table,
+            instant=instant,
         )

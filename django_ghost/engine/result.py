@@ -22,3 +22,6 @@ class MigrationResult:
     cut_over_attempts: int
     checksum_verified: bool
     new_create_table: str
+    instant: bool = False
+    """The ALTER was done in place with ALGORITHM=INSTANT (attempt_instant_ddl): nothing
+    copied, no cut-over; ``new_create_table`` is the table's own."""

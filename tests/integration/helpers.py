@@ -242,6 +242,39 @@ class MirroredWriter(threading.Thread):
         self.conn.close()
 
 
+# -- hooks -----------------------------------------------------------------------------
+
+
+class HookRecorder:
+    """A Hooks implementation (``Migrator(hooks=...)``) keeping every event with the
+    environment it was fired with; ``on`` maps an event to a function run when it fires
+    (on the migration's thread, as a hook runs)."""
+
+    def __init__(self, on: Mapping[str, Any] | None = None) -> None:
+        self.events: list[tuple[str, dict[str, str]]] = []
+        self.on = dict(on or {})
+
+    def fire(self, event: str, extra_env: Mapping[str, str] | None = None) -> None:
+        self.events.append((event, dict(extra_env or {})))
+        if event in self.on:
+            self.on[event]()
+
+    def names(self) -> list[str]:
+        return [event for event, _ in self.events]
+
+    def envs(self, event: str) -> list[dict[str, str]]:
+        return [env for name, env in self.events if name == event]
+
+
+RECORDED_HOOK_CALLS: list[tuple[str, dict[str, str]]] = []
+"""What :func:`record_hook_call` was called with (a ``hooks_callables`` dotted path)."""
+
+
+def record_hook_call(event: str, env: dict[str, str]) -> None:
+    """A hook callable for ``hooks_callables="tests.integration.helpers.record_hook_call"``."""
+    RECORDED_HOOK_CALLS.append((event, env))
+
+
 # -- the CLI as a subprocess -------------------------------------------------------------
 
 

@@ -81,6 +81,24 @@ def test_cli__execute__adds_column_and_keeps_rows(items: TestDatabase) -> None:
     assert sorted(items.tables()) == ["_items_del", "items"]
 
 
+def test_cli__attempt_instant_ddl__done_in_place_and_reported(items: TestDatabase) -> None:
+    before = items.checksum("items", "id, name, qty", "id")
+    code, out, err = run(
+        items,
+        f"--database={items.name}",
+        "--table=items",
+        "--alter=ADD COLUMN note VARCHAR(20)",
+        "--attempt-instant-ddl",
+        "--execute",
+    )
+    assert code == 0, err
+    assert "applied the ALTER with ALGORITHM=INSTANT" in out
+    assert "nothing was copied" in out
+    assert "`note` varchar(20)" in items.show_create("items")
+    assert items.checksum("items", "id, name, qty", "id") == before
+    assert items.tables() == ["items"]
+
+
 def test_cli__execute_with_qualified_alter__database_and_table_from_statement(
     items: TestDatabase,
 ) -> None:

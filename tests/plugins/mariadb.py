@@ -29,6 +29,7 @@ import MySQLdb
 import pytest
 
 from django_ghost.sandbox import Sandbox, SandboxError
+from django_ghost.sandbox_tls import TlsSetupError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,8 @@ class TestServer:
     port: int
     user: str
     password: str
+    ssl: tuple[tuple[str, str], ...] = ()
+    """TLS files (``MySQLdb.connect(ssl=...)``) for a server that requires TLS."""
 
     @classmethod
     def from_dsn(cls, dsn: str) -> TestServer:
@@ -62,6 +65,8 @@ class TestServer:
         }
         if database:
             params["database"] = database
+        if self.ssl:
+            params.update(ssl=dict(self.ssl), ssl_mode="VERIFY_IDENTITY")
         params.update(kwargs)
         return MySQLdb.connect(**params)
 
@@ -242,9 +247,41 @@ class TestDatabase:
         self._conn.close()
 
 
+@pytest.fixture(scope="session")
+def tls_server() -> Iterator[TestServer]:
+    """A sandbox server of its own that requires TLS (require_secure_transport=ON), with a
+    private CA and a client certificate (``TestServer.ssl``); started on first use."""
+    box: Sandbox | None = None
+    error: Exception | None = None
+    try:
+        box = Sandbox(tls=True)
+        info = box.start()
+    except (SandboxError, TlsSetupError) as exc:
+        if box is not None:
+            box.stop()
+        error = exc
+    if error is not None or box is None or box.tls is None:
+        unavailable(f"the TLS sandbox server did not start: {error}")
+    ssl = tuple(sorted(box.tls.client_ssl().items()))
+    yield TestServer(info.host, info.port, info.user, info.password, ssl=ssl)
+    box.stop()
+
+
+@pytest.fixture
+def tls_db(tls_server: TestServer, request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
+    """A fresh database on ``tls_server`` for this test, dropped afterwards."""
+    yield from _fresh_database(tls_server, request)
+
+
 @pytest.fixture
 def db(ghost_server: TestServer, request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
     """A fresh database for this test, dropped afterwards."""
+    yield from _fresh_database(ghost_server, request)
+
+
+def _fresh_database(
+    ghost_server: TestServer, request: pytest.FixtureRequest
+) -> Iterator[TestDatabase]:
     slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40]
     name = f"t{next(_counter)}_{os.getpid()}_{slug}"[:64]
     admin = ghost_server.connect()

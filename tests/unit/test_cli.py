@@ -212,13 +212,8 @@ def test_parse_args__short_h__help() -> None:
 @pytest.mark.parametrize(
     ("flag", "reason"),
     [
-        ("gtid", "GTID"),
         ("checkpoint", "resume"),
         ("revert", "old table"),
-        ("include-triggers", "triggers"),
-        ("attempt-instant-ddl", "ALGORITHM=INSTANT"),
-        ("ssl", "TLS"),
-        ("ssl-ca", "TLS"),
         ("allow-master-master", "topologies"),
         ("tungsten", "topologies"),
         ("skip-renamed-columns", "--approve-renamed-columns"),
@@ -244,9 +239,28 @@ def test_parse_args__topology_flags__parsed_as_options() -> None:
     assert (options["assume_master_host"], options["master_user"]) == ("db1:3307", "u")
 
 
+def test_parse_args__trigger_flags__parsed_as_options() -> None:
+    options = parse_args(
+        [
+            *TARGET,
+            "--include-triggers",
+            "--trigger-suffix=_ght",
+            "--remove-trigger-suffix-if-exists",
+        ]
+    ).options
+    assert (options["include_triggers"], options["trigger_suffix"]) == (True, "_ght")
+    assert options["remove_trigger_suffix_if_exists"] is True
+
+
+def test_main__include_triggers_without_suffix__exit_2_naming_the_flag() -> None:
+    code, _, err = run([*TARGET, "--include-triggers"])
+    assert code == 2
+    assert "include_triggers needs trigger_suffix (flag --trigger-suffix" in err
+
+
 def test_parse_args__rejected_flag_without_value__refused_by_name() -> None:
-    with pytest.raises(UsageError, match=r"gh-ost flag --gtid is not supported"):
-        parse_args([*TARGET, "--gtid"])
+    with pytest.raises(UsageError, match=r"gh-ost flag --tungsten is not supported"):
+        parse_args([*TARGET, "--tungsten"])
 
 
 def test_parse_args__misspelled_flag__suggests_closest() -> None:
@@ -263,10 +277,10 @@ def test_parse_args__unrelated_unknown_flag__no_suggestion() -> None:
 
 
 def test_main__rejected_flag__exit_2_message_on_stderr() -> None:
-    code, out, err = run([*TARGET, "--gtid"])
+    code, out, err = run([*TARGET, "--tungsten"])
     assert code == 2
     assert out == ""
-    assert "gh-ost flag --gtid is not supported by django-ghost yet" in err
+    assert "gh-ost flag --tungsten is not supported by django-ghost yet" in err
 
 
 # -- --check-flag, --help, --version ------------------------------------------------------------
@@ -278,9 +292,9 @@ def test_main__check_flag_all_known__exit_0() -> None:
 
 
 def test_main__check_flag_with_rejected_flag__exit_2_names_it() -> None:
-    code, _, err = run(["--check-flag", "--chunk-size", "1", "--gtid", "--revert"])
+    code, _, err = run(["--check-flag", "--chunk-size", "1", "--tungsten", "--revert"])
     assert code == 2
-    assert "--gtid is not supported" in err
+    assert "--tungsten is not supported" in err
     assert "--revert is not supported" in err
 
 
@@ -297,7 +311,8 @@ def test_main__help__grouped_by_config_sections_and_lists_every_flag() -> None:
     assert "\ncut-over:\n" in out
     for name in all_flags():
         assert f"--{name}" in out
-    assert "--gtid" in out.split("not supported yet")[1]
+    assert "--tungsten" in out.split("not supported yet")[1]
+    assert "--gtid" in out.split("not supported yet")[0]
 
 
 def test_main__version__prints_version() -> None:
@@ -594,6 +609,12 @@ def test_format_summary__checksum_off_old_dropped__says_so() -> None:
     )
     assert "skipped (--checksum=false)" in text
     assert "_orders_del dropped" in text
+
+
+def test_format_summary__instant__says_nothing_copied_no_old_table() -> None:
+    text = format_summary(result(instant=True, rows_copied=0), GhostConfig())
+    assert "ALGORITHM=INSTANT" in text and "nothing was copied" in text
+    assert "_orders_del" not in text and "checksum" not in text
 
 
 def test_new_table_structure__ghost_name__shown_as_original() -> None:

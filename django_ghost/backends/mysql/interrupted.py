@@ -40,7 +40,7 @@ from typing import Any
 import MySQLdb
 
 from django_ghost.conf import ResolvedConfig, control_socket_path
-from django_ghost.engine.binlog.coordinates import binlog_file_exists
+from django_ghost.engine.binlog.coordinates import binlog_file_exists, gtid_start_problem
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import GhostError, PreflightError
 from django_ghost.engine.mysql.connection import Connection, ConnectionSpec, connect, query
@@ -191,6 +191,13 @@ def check_resumable(
         )
     elif checkpoint.table_sha != fingerprint(original_ddl(main, table)):
         problem = f"`{table}` changed since that run was interrupted, so it cannot be resumed"
+    elif config.gtid:
+        problem = (
+            gtid_start_problem(inspector, checkpoint.gtid)
+            if checkpoint.gtid
+            else "its checkpoint holds no GTID position (that run did not stream by GTID): "
+            "resume it without gtid"
+        )
     elif not binlog_file_exists(inspector, checkpoint.binlog_position.file):
         problem = (
             f"the binary log {checkpoint.binlog_position.file} the resume needs has been purged "
@@ -236,7 +243,7 @@ def _servers(
             configured,
             inspector,
             log_slave_updates=facts.log_slave_updates,
-            status_statement=facts.replica_status_sql(),
+            dialect=facts.replica,
             connect=open_,
         )
         main = open_(topology.applier) if topology.split else inspector

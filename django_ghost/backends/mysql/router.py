@@ -11,7 +11,8 @@ flushed together (one operation's, by default). Routing, in order:
 4. table estimated below ``min_table_rows``                -> direct
 5. statements the server accepts with ``ALGORITHM=INSTANT`` (probed one by one from the
    head, under a short ``lock_wait_timeout``)              -> instant
-6. tables with foreign keys (either side), triggers or no non-null unique key
+6. tables with foreign keys (either side), triggers (unless ``include_triggers``) or
+   no non-null unique key
                                                           -> refuse, or direct when
                                                              ``unsafe_tables="direct"``
 7. the rest                                               -> one engine run (all its
@@ -34,6 +35,7 @@ from typing import Any
 
 from django_ghost.conf import ResolvedConfig
 from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.cutover.instant import try_instant
 from django_ghost.engine.errors import AbortedError, PreflightError
 from django_ghost.engine.migrator import Migrator
 
@@ -46,8 +48,6 @@ DIRECT = "direct"
 INSTANT = "instant"
 ONLINE = "online"
 REFUSED = "refused"
-# Server errors meaning "this ALTER cannot run with ALGORITHM=INSTANT (right now)".
-NOT_INSTANT_ERRORS = frozenset({1845, 1846, 4092, 1205})
 
 
 class OnlineRefusedError(PreflightError):
@@ -92,12 +92,17 @@ class TableFacts:
     triggers: int
     unique_keys: tuple[str, ...]
 
-    def problems(self) -> list[str]:
+    def problems(self, *, include_triggers: bool = False) -> list[str]:
+        """Why the table cannot go online; triggers are no reason with include_triggers
+        (the engine carries them to the new table and checks their names first)."""
         out = []
         if self.foreign_keys:
             out.append(f"has {self.foreign_keys} foreign key(s) (as child or parent)")
-        if self.triggers:
-            out.append(f"has {self.triggers} trigger(s)")
+        if self.triggers and not include_triggers:
+            out.append(
+                f"has {self.triggers} trigger(s) (GHOST include_triggers and trigger_suffix "
+                "carry them over)"
+            )
         if not self.unique_keys:
             out.append("has no unique key over NOT NULL columns")
         return out
@@ -241,35 +246,25 @@ class Router:
         self.direct(tail, table, "default change, applied after the copy")
 
     def _try_instant(self, item: Captured, table: str) -> bool:
-        """Run ``item`` with ALGORITHM=INSTANT; False when the server cannot."""
-        from django.db import DatabaseError
-
+        """Run ``item`` with ALGORITHM=INSTANT (the engine's attempt_instant_ddl probe,
+        engine/cutover/instant.py); False when the server cannot."""
         classified = item.classified
         if ClauseKind.ALGORITHM in classified.clause_kinds or classified.touches_foreign_keys:
             return False
         timeout = self.config.options.instant_lock_wait_timeout
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT @@SESSION.lock_wait_timeout")
-            previous = int(cursor.fetchone()[0])
-            cursor.execute(f"SET SESSION lock_wait_timeout = {int(timeout)}")
-            try:
-                cursor.execute(f"{classified.alter}, ALGORITHM=INSTANT")
-            except DatabaseError as exc:
-                code = exc.args[0] if exc.args else None
-                if code in NOT_INSTANT_ERRORS:
-                    return False
-                raise
-            finally:
-                cursor.execute(f"SET SESSION lock_wait_timeout = {previous}")
+        if not try_instant(self.connection, classified.alter, lock_wait_timeout=timeout):
+            return False
         step = self._step(table, INSTANT, "server applied it with ALGORITHM=INSTANT", [item])
         step.done = True
         return True
 
     def _online(self, table: str, core: list[Captured], facts: TableFacts) -> None:
-        problems = facts.problems()
+        problems = facts.problems(include_triggers=self.config.engine.include_triggers)
         if any(c.classified.touches_foreign_keys for c in core):
             problems.append("the change adds or drops a foreign key")
-        preflight = problems or ["ok: no foreign keys, no triggers, unique key present"]
+        preflight = problems or [
+            "ok: no foreign keys, no triggers (or include_triggers), unique key present"
+        ]
         if problems:
             if self.config.options.unsafe_tables == "direct":
                 self.direct(
@@ -346,6 +341,9 @@ def engine_config_for(
         # Django's RenameField is explicit: the rename is intended.
         approve_renamed_columns=config.engine.approve_renamed_columns
         or any("RENAME COLUMN" in s.upper() for s in statements),
+        # The router has probed ALGORITHM=INSTANT already (instant_ddl), one statement at a
+        # time: the engine trying again could only fail again.
+        attempt_instant_ddl=config.engine.attempt_instant_ddl and not config.options.instant_ddl,
     )
     key = (connection.alias, table)
     if key in session.left_old_tables and not config.engine.ok_to_drop_table:

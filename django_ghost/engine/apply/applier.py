@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import functools
 import queue
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -67,13 +68,18 @@ from ..context import MigrationContext
 from ..errors import DataError
 from ..metrics.emitter import timed_query
 from ..mysql.connection import Connection, execute, query
-from ..mysql.dataerrors import ER_DUP_ENTRY, as_data_error
+from ..mysql.dataerrors import (
+    DUPLICATE_CONFIRMATIONS,
+    ER_DUP_ENTRY,
+    as_data_error,
+    raise_on_warnings,
+)
 from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
 from ..table.plan import CopyPlan
 from .fence import VisibilityFence, binlog_order
-from .streamer import Committed, KeyChange, Marker, StreamItem
+from .streamer import Committed, HeartbeatSeen, KeyChange, Marker, StreamItem
 from .touched import TouchedKeys
 
 KEYS_PER_STATEMENT = 1000
@@ -94,8 +100,10 @@ class Applier:
         key: tuple[KeyColumn, ...],
         fence: VisibilityFence | None = None,
         start_position: BinlogPosition | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self.conn = conn
+        self.clock = clock
         self.fence = fence
         self.consumed = start_position
         """The binlog position of the last row event or commit taken off the queue (the
@@ -139,6 +147,7 @@ class Applier:
         markers: list[str] = []
         events = 0
         last_commit = None
+        heartbeat: HeartbeatSeen | None = None
         timeout = wait
         while events < max_events:
             try:
@@ -161,7 +170,12 @@ class Applier:
             elif isinstance(item, Committed):
                 last_commit = item.position
                 self._consume(item.position)
+            elif isinstance(item, HeartbeatSeen):
+                heartbeat = item
         self._apply(pending, locked_conn)
+        if heartbeat is not None:
+            # Everything written before the heartbeat is applied now.
+            self.context.lag_seconds = max(0.0, self.clock() - heartbeat.written_at)
         self.context.backlog = items.qsize()
         if events:
             self.context.add_applied(events)
@@ -240,7 +254,14 @@ class Applier:
 
     def _retrying(self, conn: Connection, sql: str, keys: list[tuple[Any, ...]]) -> None:
         params = [value for key in keys for value in key]
-        self._with_retries(lambda: execute(conn, sql, params))
+        self._with_retries(lambda: self._execute(conn, sql, params))
+
+    def _execute(self, conn: Connection, sql: str, params: Sequence[Any]) -> None:
+        """One write to the ghost; with panic_on_warnings, any warning it raised stops
+        the migration (inside a batch's transaction, before its COMMIT)."""
+        execute(conn, sql, params)
+        if self.context.config.panic_on_warnings:
+            raise_on_warnings(conn, self.plan.original.name, "applying a binlog change")
 
     def _with_retries(
         self, statement: Callable[[], object], *, keep_duplicates: bool = False
@@ -271,6 +292,7 @@ class Applier:
     ) -> None:
         """Delete and re-insert ``keys``; a duplicate on another unique key is a stale ghost
         row, refreshed along with the batch, until the original itself holds it."""
+        misses = 0
         for _ in range(MAX_CONFLICT_ROUNDS):
             try:
                 self._with_retries(
@@ -281,7 +303,8 @@ class Applier:
                 return
             except MySQLdb.IntegrityError as exc:
                 extra = self._colliding_ghost_keys(conn, keys)
-                if not extra:
+                misses = 0 if extra else misses + 1
+                if misses >= DUPLICATE_CONFIRMATIONS:
                     raise self._data_error(exc) from None
                 keys = keys + extra
         self._with_retries(functools.partial(self._write, conn, keys, transactional))
@@ -294,8 +317,8 @@ class Applier:
         if transactional:
             execute(conn, "BEGIN")
         try:
-            execute(conn, delete, params)
-            execute(conn, insert, params)
+            self._execute(conn, delete, params)
+            self._execute(conn, insert, params)
             if transactional:
                 execute(conn, "COMMIT")
         except BaseException:

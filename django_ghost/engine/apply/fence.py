@@ -64,8 +64,11 @@ def binlog_order(position: BinlogPosition) -> tuple[int, int]:
     """Sort key of a binlog position: the file's sequence number, then the offset.
 
     File names compare by their numeric extension, not as text: after ``binlog.999999``
-    comes ``binlog.1000000``, which sorts first as a string.
+    comes ``binlog.1000000``, which sorts first as a string. A start by GTID whose file
+    is not known yet (empty ``file``) sorts before every position the server sends.
     """
+    if not position.file:
+        return -1, position.pos
     stem, _, number = position.file.rpartition(".")
     if not stem or not number.isdigit():
         raise GhostError(

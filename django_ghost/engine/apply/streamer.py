@@ -21,7 +21,6 @@ import dataclasses
 import queue
 import re
 import threading
-import time
 from typing import Any
 
 from ..binlog.events import BinlogPosition, RowChange, SchemaChange, TransactionEnd
@@ -58,7 +57,16 @@ class Committed:
     position: Any
 
 
-StreamItem = KeyChange | Marker | Committed
+@dataclasses.dataclass(frozen=True, slots=True)
+class HeartbeatSeen:
+    """A heartbeat row seen in the stream, written at ``written_at`` (time.time()). It
+    goes through the queue so that the lag is measured where the changes are applied:
+    a backlog behind it is lag, however fast the stream reads."""
+
+    written_at: float
+
+
+StreamItem = KeyChange | Marker | Committed | HeartbeatSeen
 
 
 class Streamer:
@@ -72,7 +80,6 @@ class Streamer:
         table: str,
         changelog_table: str,
         capacity: int = QUEUE_CAPACITY,
-        clock: Any = time.time,
         own_tables: tuple[str, ...] = (),
     ):
         self.reader = reader
@@ -83,7 +90,6 @@ class Streamer:
         self.error: BaseException | None = None
         self.own_sessions: set[int] = set()
         """Connection ids of the engine's sessions whose DDL is ours (cutover/)."""
-        self._clock = clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ghost-streamer", daemon=True)
         # Our own DDL on helper tables (the ghost renamed for a cut-over attempt, a sentry)
@@ -110,7 +116,7 @@ class Streamer:
                 self.context.streamer_position = self.reader.position
         except BaseException as exc:  # noqa: BLE001 - handed to the migrator
             self.error = exc
-            self.context.request_abort(f"binlog stream failed: {exc}")
+            self.context.request_abort(f"binlog stream failed: {exc}", exc)
 
     def _put(self, item: StreamItem) -> None:
         while not self._stop.is_set():
@@ -149,7 +155,7 @@ class Streamer:
         hint, value = (_text(v) for v in row)
         if hint == "heartbeat":
             with contextlib.suppress(ValueError):
-                self.context.lag_seconds = max(0.0, self._clock() - float(value))
+                self._put(HeartbeatSeen(float(value)))
         elif hint == "state":
             self._put(Marker(value))
 

@@ -11,6 +11,7 @@ each, the turns registered in ``after_apply`` (the verification by key's) run.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
 import time
@@ -29,6 +30,8 @@ from ..table.plan import CopyPlan
 from .applier import Applier
 from .streamer import Streamer
 
+log = logging.getLogger(__name__)
+
 ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
 
 
@@ -44,6 +47,7 @@ def default_reader_factory(
         schema=config.database,
         watch=watch,
         start=start,
+        by_gtid=config.gtid,
     )
 
 
@@ -93,7 +97,7 @@ def open_heartbeat(
         names.changelog,
         context.config.heartbeat_interval_millis / 1000.0,
         connect,
-        lambda exc: context.request_abort(f"heartbeat: {exc}"),
+        lambda exc: context.request_abort(f"heartbeat: {exc}", exc),
         allowed,
     )
 
@@ -132,9 +136,10 @@ def zero_date_modes(config: GhostConfig) -> tuple[str, ...]:
 class Streaming:
     """The streamer, heartbeat and applier of one run, from the binlog ``start_position``.
 
-    ``wait_while_throttled`` blocks while a throttle reason holds (and raises once the
-    migration is aborted); ``report`` writes the status line and progress when due;
-    setting ``stop`` (the caller's event, if any) aborts the migration.
+    ``throttle_wait`` blocks while a throttle reason holds (and raises once the migration
+    is aborted), calling the function it is given at each wake-up; ``report`` writes the
+    status line and progress when due; ``copy_retry`` is told the error of each copy
+    chunk that is retried (the batch-copy-retry hook).
     """
 
     context: MigrationContext
@@ -142,22 +147,27 @@ class Streaming:
     heartbeat: Heartbeat
     applier: Applier
     start_position: Any
-    wait_while_throttled: Callable[[], None]
+    throttle_wait: Callable[[Callable[[], None]], None]
     report: Callable[[], None]
-    stop: threading.Event | None = None
+    copy_retry: Callable[[str], None] | None = None
     after_apply: list[Callable[[], None]] = dataclasses.field(default_factory=list)
     """Run after each stretch of applying (apply_pending): the verification by key's
     background turns (verify/keyed.py), on the migrator's thread like everything here."""
+    settled: list[Callable[[], bool]] = dataclasses.field(default_factory=list)
+    """What the catch-up waits for besides a small lag: the verification by key's set
+    small enough to verify under the cut-over lock (verify/keyed.py)."""
 
     @property
     def writer(self) -> Connection:
         """The writer session (the applier's), which also copies the chunks."""
         return self.applier.conn
 
+    def wait_while_throttled(self) -> None:
+        """Block while throttled, reporting progress (status line, hook) meanwhile."""
+        self.throttle_wait(self.report)
+
     def check_abort(self) -> None:
         """Raise if the migration was stopped, aborted, or the stream failed."""
-        if self.stop is not None and self.stop.is_set():
-            self.context.request_abort("stop requested")
         if self.streamer.error is not None:
             raise self.streamer.error
         if self.context.aborted:
@@ -204,13 +214,47 @@ class Streaming:
             float(self.context.config.cut_over_lock_timeout_seconds),
         )
         deadline = None if max_wait is None else time.monotonic() + max_wait
+        watch = _Convergence(self.streamer.queue.qsize())
         while True:
             self.check_abort()
             self.wait_while_throttled()
             self.apply_pending(budget_seconds=0.2, wait=0.05)
             lag = self.context.lag_seconds
-            if lag is not None and lag < limit and self.streamer.queue.qsize() < 1000:
+            if (
+                lag is not None
+                and lag < limit
+                and self.streamer.queue.qsize() < 1000
+                and all(check() for check in self.settled)
+            ):
                 return
             if deadline is not None and time.monotonic() > deadline:
                 return
+            watch.check(self.streamer.queue.qsize(), lag)
             self.report()
+
+
+class _Convergence:
+    """Warns, every ``PERIOD`` seconds of a catch-up, when the backlog has not shrunk:
+    the writes outpace the apply, and the cut-over waits until they no longer do."""
+
+    PERIOD = 30.0
+
+    def __init__(self, backlog: int):
+        self.since = time.monotonic()
+        self.backlog = backlog
+
+    def check(self, backlog: int, lag: float | None) -> None:
+        if time.monotonic() - self.since < self.PERIOD:
+            return
+        if backlog >= self.backlog > 0:
+            log.warning(
+                "catch-up is not converging: %d row events queued (%d %.0f s ago), "
+                "lag %s; the application writes faster than the apply sustains. The "
+                "cut-over waits until the backlog drains: lower the write load, or "
+                "throttle the migration and retry at a quieter time.",
+                backlog,
+                self.backlog,
+                self.PERIOD,
+                "n/a" if lag is None else f"{lag:.1f}s",
+            )
+        self.since, self.backlog = time.monotonic(), backlog

@@ -10,18 +10,35 @@ RowKind = Literal["insert", "update", "delete"]
 
 @dataclasses.dataclass(frozen=True, order=True, slots=True)
 class BinlogPosition:
-    """File and offset in the source's binary logs; orders like the server does."""
+    """File and offset in the source's binary logs; orders like the server does.
+
+    ``gtid`` (when streaming by GTID, config ``gtid``) is the GTID position after the
+    transaction this position ends, in the server flavour's text form (MariaDB: the last
+    GTID per domain, ``0-1-100,1-2-5``; MySQL: the executed set, ``uuid:1-100``); set on
+    transaction ends and stream starts only. It does not take part in comparisons: file
+    and offset order positions of one server, the GTID is what another server of the
+    same replication domains understands. An empty ``file`` is a start by GTID whose
+    file and offset on the server being read are not known yet.
+    """
 
     file: str
     pos: int
+    gtid: str = dataclasses.field(default="", compare=False)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.pos}"
+        where = f"{self.file}:{self.pos}" if self.file else "(by GTID)"
+        return f"{where} [{self.gtid}]" if self.gtid else where
 
     @classmethod
-    def parse(cls, text: str) -> BinlogPosition:
+    def parse(cls, text: str, gtid: str = "") -> BinlogPosition:
+        """``file:pos`` as :attr:`file` and :attr:`pos` (not :meth:`__str__`'s text)."""
         file, _, pos = text.rpartition(":")
-        return cls(file, int(pos))
+        return cls(file, int(pos), gtid)
+
+    @property
+    def coordinates(self) -> str:
+        """``file:pos``, the form :meth:`parse` reads."""
+        return f"{self.file}:{self.pos}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

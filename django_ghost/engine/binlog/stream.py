@@ -22,7 +22,10 @@ Per event (see transport.py for how the bytes arrive):
   whether MariaDB wrote the binlog (which changes how TABLE_MAP numbers collations).
 - compressed events (MariaDB ``log_bin_compress``, MySQL
   ``binlog_transaction_compression``) raise: skipping them would lose changes.
-- everything else (GTID, annotate, checkpoint, heartbeat, ...) is ignored.
+- GTID events: with ``by_gtid`` (config ``gtid``) they move the GTID position
+  (gtidtrack.py) that each transaction end carries, and the dump starts and reconnects
+  from that position instead of the file and offset; MariaDB's also mark XA groups.
+- everything else (annotate, checkpoint, heartbeat, ...) is ignored.
 
 Event header (19 bytes): timestamp 4, type 1, server id 4, event size 4, log_pos 4 (the
 end of this event in its file, 0 for artificial events), flags 2. With
@@ -31,7 +34,8 @@ end of this event in its file, 0 for artificial events), flags 2. With
 Reconnect: when the link drops (the server KILLs the dump thread, a restart, silence
 past the heartbeat), the stream reconnects a few times with backoff at the position of
 the last TransactionEnd it produced. Rows of a partly delivered transaction come again;
-the engine applies by key, so that is harmless. A purged file is fatal.
+the engine applies by key, so that is harmless. A purged file is fatal. By GTID, the
+server names the file it starts in with a ROTATE, so positions are its own.
 
 One thread at a time may call :meth:`BinlogStream.read`; :meth:`close` may be called
 from another thread to stop it.
@@ -50,9 +54,10 @@ from typing import Any
 import pymysql
 from pymysqlreplication.constants import BINLOG as B
 
-from ..errors import BinlogError
+from ..errors import BinlogConnectionLost, BinlogError
 from ..mysql.connection import ConnectionSpec
 from .events import BinlogEvent, BinlogPosition, RowChange, SchemaChange, TransactionEnd
+from .gtidtrack import GTID_EVENTS, GtidTracker
 from .reader import WatchSpec
 from .rows import CompiledTable, compile_table
 from .tablemap import parse_table_map, peek_names, read_packed_int
@@ -110,6 +115,7 @@ class BinlogStream:
         reconnect_attempts: int = 5,
         reconnect_backoff: float = 0.2,
         verify_checksum: bool = True,
+        by_gtid: bool = False,
     ):
         self._spec = spec
         self._server_id = server_id
@@ -136,6 +142,7 @@ class BinlogStream:
         self._mariadb = True  # the binlog's writer, from its FORMAT_DESCRIPTION
         self._closed = threading.Event()
         self._xa = XaGroups()
+        self._gtid = GtidTracker(start.gtid) if by_gtid else None
         self.reconnects = 0
 
     # -- BinlogReader -------------------------------------------------------------------
@@ -210,7 +217,7 @@ class BinlogStream:
                 return []
             failures += 1
             if failures > self._attempts:
-                raise BinlogError(
+                raise BinlogConnectionLost(
                     f"lost the binlog connection to {self._spec.describe()} and could not "
                     f"reconnect after {self._attempts} attempts: {error}"
                 ) from error
@@ -225,7 +232,7 @@ class BinlogStream:
 
     def _connect(self) -> None:
         conn = DumpConnection(self._spec, server_id=self._server_id, heartbeat=self._heartbeat)
-        conn.open(self._resume)
+        conn.open(self._resume, by_gtid=self._gtid is not None)
         self._conn = conn
         self._checksum_len = conn.checksum_len
         self._file = self._resume.file
@@ -233,6 +240,8 @@ class BinlogStream:
         # comes again from its start.
         self._by_id.clear()
         self._xa.reset()
+        if self._gtid is not None:
+            self._gtid.reset(self._resume.gtid)
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -240,10 +249,11 @@ class BinlogStream:
             conn.close()
 
     def _fatal(self, exc: ServerError) -> BinlogError:
-        text = exc.message
+        text, at = exc.message, self._resume
         if "could not find first log file" in text.lower() or "purged" in text.lower():
+            needed = f"binlog file {at.file}" if not at.gtid else "binlog after that GTID"
             return BinlogError(
-                f"the binlog file {self._resume.file} needed to continue from {self._resume} "
+                f"the {needed} needed to continue from {at} "
                 "was purged from the server before it was read. Keep binlogs longer than a "
                 "migration runs (binlog_expire_logs_seconds / expire_logs_days) and do not "
                 "PURGE BINARY LOGS during a migration; the migration must restart. "
@@ -290,8 +300,10 @@ class BinlogStream:
         elif etype == B.QUERY_EVENT:
             self._check(ev, end)
             self._query(ev, end)
-        elif etype == MARIADB_GTID_EVENT:
-            if gtid_starts_prepared_xa(ev[_HEADER:end]):
+        elif etype in GTID_EVENTS:
+            if self._gtid is not None:
+                self._gtid.on_event(etype, ev, _HEADER)
+            if etype == MARIADB_GTID_EVENT and gtid_starts_prepared_xa(ev[_HEADER:end]):
                 self._xa.begin()
         elif etype == XA_PREPARE_EVENT:
             self._check(ev, end)
@@ -347,7 +359,8 @@ class BinlogStream:
     def _end_transaction(self, ev: bytes) -> None:
         log_pos = _u32(ev, 13)[0]
         if log_pos:
-            position = BinlogPosition(self._file, log_pos)
+            gtid = self._gtid.commit() if self._gtid is not None else ""
+            position = BinlogPosition(self._file, log_pos, gtid)
             self._resume = position
             self._out.append(TransactionEnd(position))
 

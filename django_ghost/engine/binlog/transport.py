@@ -23,8 +23,9 @@ Session variables sent before the dump (the server reads them from the dump thre
 MySQL refuses to stream a checksummed binlog), ``@master_heartbeat_period`` (ns) makes
 an idle server send heartbeats so a dead link is noticed, and
 ``@mariadb_slave_capability=4`` avoids MariaDB's "Failed to replace GTID event with
-backwards-compatible event" on file/position dumps. The dump is always from file and
-position; MariaDB GTID auto-position is never used.
+backwards-compatible event" on file/position dumps (and lets MariaDB send its GTID
+events). A dump from a GTID position (config ``gtid``) sends the statements and the
+packet gtidtrack.py builds instead of the file and position.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from typing import Any
 
 import pymysql
 
-from ..mysql.connection import ConnectionSpec
+from ..mysql.connection import ConnectionSpec, require_encrypted
 from .events import BinlogPosition
+from .gtidtrack import COM_BINLOG_DUMP, dump_request
 
-COM_BINLOG_DUMP = 0x12
 RECV_SIZE = 1 << 20
 MAX_PACKET = 0xFFFFFF
 
@@ -110,8 +111,9 @@ class DumpConnection:
         # heartbeat every ``heartbeat`` seconds when it has nothing else to send.
         self.dead_after = max(5.0, heartbeat * 5)
 
-    def open(self, start: BinlogPosition) -> None:
-        """Connect and ask for the binlog from ``start``. Raises pymysql / OS errors."""
+    def open(self, start: BinlogPosition, *, by_gtid: bool = False) -> None:
+        """Connect and ask for the binlog from ``start`` (its GTID position when
+        ``by_gtid``). Raises pymysql / OS errors."""
         spec = self.spec
         kwargs: dict[str, Any] = {
             "host": spec.host,
@@ -124,9 +126,19 @@ class DumpConnection:
         }
         if spec.socket:
             kwargs["unix_socket"] = spec.socket
+        if spec.init_command:
+            kwargs["init_command"] = spec.init_command
+        # The same transport as the engine's other sessions: PyMySQL's own default would
+        # try TLS without verifying anything whenever the server offers it.
+        if spec.tls is None:
+            kwargs["ssl_disabled"] = True
+        else:
+            kwargs["ssl"] = spec.tls.ssl_context()
         conn = pymysql.connect(**kwargs)
         self._conn = conn
         try:
+            if spec.tls is not None:
+                require_encrypted(conn, spec, pymysql.err.OperationalError)
             cur = conn.cursor()
             cur.execute("SELECT @@GLOBAL.binlog_checksum, VERSION()")
             checksum, version = cur.fetchone()
@@ -135,12 +147,15 @@ class DumpConnection:
             cur.execute("SET @master_binlog_checksum = @@GLOBAL.binlog_checksum")
             cur.execute("SET @master_heartbeat_period = %s", (int(self.heartbeat * 1e9),))
             cur.execute("SET @mariadb_slave_capability = 4")
+            if by_gtid:
+                payload = self._gtid_request(cur, start)
+            else:
+                payload = (
+                    bytes((COM_BINLOG_DUMP,))
+                    + struct.pack("<IHI", start.pos, 0, self.server_id)
+                    + start.file.encode()
+                )
             cur.close()
-            payload = (
-                bytes((COM_BINLOG_DUMP,))
-                + struct.pack("<IHI", start.pos, 0, self.server_id)
-                + start.file.encode()
-            )
             sock: socket.socket = conn._sock
             sock.settimeout(None)
             sock.sendall(len(payload).to_bytes(3, "little") + b"\x00" + payload)
@@ -151,6 +166,19 @@ class DumpConnection:
         self._buf = b""
         self._pos = 0
         self._last_data = time.monotonic()
+
+    def _gtid_request(self, cur: Any, start: BinlogPosition) -> bytes:
+        mariadb = "mariadb" in self.server_version.lower()
+        server_gtid = ""
+        if mariadb:
+            cur.execute("SELECT @@GLOBAL.gtid_binlog_pos")
+            server_gtid = str(cur.fetchone()[0] or "")
+        statements, payload = dump_request(
+            start, server_id=self.server_id, mariadb=mariadb, server_gtid=server_gtid
+        )
+        for sql, params in statements:
+            cur.execute(sql, params or None)
+        return payload
 
     def _fill(self, deadline: float) -> bool:
         """Receive more bytes; False when ``deadline`` passed with nothing new."""

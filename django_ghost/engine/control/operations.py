@@ -259,9 +259,19 @@ class Operations:
 
     # -- loops ---------------------------------------------------------------------------
 
-    def wait_while_throttled(self) -> None:
+    def wait_while_throttled(self, on_wait: Callable[[], None] | None = None) -> None:
+        """Block while throttled; ``on_wait`` (the status line, hook and progress) runs
+        at each wake-up meanwhile."""
         if self.throttler is not None:
-            self.throttler.wait_while_throttled()
+            self.throttler.wait_while_throttled(on_wait)
+
+    def batch_copy_retry(self, error: str) -> None:
+        """A copy chunk failed and is retried: the batch-copy-retry hooks. As in gh-ost
+        their failures are only logged: the retry goes on."""
+        try:
+            self.fire("batch-copy-retry", {"GHOST_LAST_BATCH_COPY_ERROR": error[:1000]})
+        except Exception as exc:  # noqa: BLE001 - a hook must not stop the retry
+            log.error("batch-copy-retry hook failed (ignored): %s", exc)
 
     def heartbeat_allowed(self) -> bool:
         """False while the throttler hibernates after critical-load (no writes at all)."""

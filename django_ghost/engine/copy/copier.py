@@ -24,7 +24,7 @@ from ..context import MigrationContext
 from ..errors import DataError, GhostError
 from ..metrics.emitter import record_sleep, timed_query
 from ..mysql.connection import Connection, execute
-from ..mysql.dataerrors import as_data_error
+from ..mysql.dataerrors import DUPLICATE_CONFIRMATIONS, as_data_error, raise_on_warnings
 from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
@@ -53,6 +53,7 @@ class Copier:
         sleep: object = time.sleep,
         resolve_conflicts: Callable[[str], int] | None = None,
         before_chunk: Callable[[], None] | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ):
         self.conn = conn
         self.plan = plan
@@ -64,6 +65,9 @@ class Copier:
         self._sleep = sleep
         self.resolve_conflicts = resolve_conflicts
         self.before_chunk = before_chunk
+        self.on_retry = on_retry
+        """Told the error of each failed chunk attempt that is retried (the
+        batch-copy-retry hook)."""
         self.last_seconds = 0.0
         """How long the last chunk took."""
         self._sources = [q(p.source.name) for p in plan.columns]
@@ -109,6 +113,7 @@ class Copier:
     def _copy_resolving_conflicts(self, sql: str) -> int:
         """Copy the chunk; on a duplicate key, refresh the stale ghost rows it collided
         with and try again, so only a duplicate that exists in the data stops the copy."""
+        misses = 0
         for _ in range(MAX_CONFLICT_ROUNDS):
             try:
                 return self._execute_with_retries(sql)
@@ -121,7 +126,8 @@ class Copier:
                     lower="lo",
                     upper="hi",
                 )
-                if not self.resolve_conflicts(cond):
+                misses = 0 if self.resolve_conflicts(cond) else misses + 1
+                if misses >= DUPLICATE_CONFIRMATIONS:
                     raise
         return self._execute_with_retries(sql)
 
@@ -129,12 +135,17 @@ class Copier:
         attempts = self.context.config.default_retries
         for attempt in range(1, attempts + 1):
             try:
-                return execute(self.conn, sql)
+                rows = execute(self.conn, sql)
+                if self.context.config.panic_on_warnings:
+                    raise_on_warnings(self.conn, self.plan.original.name, "a copy chunk")
+                return rows
             except MySQLdb.OperationalError as exc:
                 data_error = as_data_error(exc, self.plan.original.name)
                 if data_error is not None:
                     raise data_error from None
                 if exc.args and exc.args[0] in RETRYABLE and attempt < attempts:
+                    if self.on_retry is not None:
+                        self.on_retry(f"{exc.args[0]}: {exc.args[-1]}")
                     self._sleep(min(0.1 * attempt, 1.0))  # type: ignore[operator]
                     continue
                 raise

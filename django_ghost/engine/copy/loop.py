@@ -48,6 +48,7 @@ def open_copy(
         lock_clause="",
         resolve_conflicts=streaming.applier.resolve_chunk_conflicts,
         before_chunk=streaming.applier.make_visible,
+        on_retry=streaming.copy_retry,
     )
 
 

@@ -7,9 +7,10 @@ by-key apply.
    application's writes to the original wait (its reads go on). The *sentry* is an empty
    table created under the old-table name: if A dies and its locks vanish, the pending
    RENAME fails on "table exists" instead of running before the final changes applied.
-2. The final apply, the AUTO_INCREMENT carry and the verification by key (attempts.py);
-   the writer's reads of the original are compatible with A's READ lock, and A cannot
-   read tables it has not locked, so the keys are compared on the verifier's session.
+2. The final apply, the AUTO_INCREMENT carry, the verification by key and the triggers
+   (attempts.py); the writer's reads of the original are compatible with A's READ lock,
+   and A cannot read tables it has not locked, so the keys are compared on the
+   verifier's session and the triggers created on the main session.
 3. Rename session B issues ``RENAME TABLE original TO old, ghost TO original``. RENAME
    takes its metadata locks one table at a time, in name order, so at first it waits on
    whichever of the three sorts first. A drops the sentry (allowed: it holds it), which
@@ -107,6 +108,7 @@ class AtomicAttempt(Attempt):
             self.apply_up_to_lock(None)
             self.carry_auto_increment(self.main)
             self.verify_applied_keys(None)
+            self.carry_triggers(self.main)
             execute(rename_conn, f"SET SESSION lock_wait_timeout = {self.timeout}")
 
             rename_sql = (
@@ -147,6 +149,7 @@ class AtomicAttempt(Attempt):
             if worker is not None:
                 rename_done.wait(timeout=self.timeout + 1)
             self._drop_sentry_if_ours()
+            self.drop_carried_triggers()
             if locked_at is not None:
                 self.context.cut_over_stall_seconds = max(
                     self.context.cut_over_stall_seconds, time.monotonic() - locked_at

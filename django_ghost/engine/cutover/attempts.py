@@ -6,12 +6,16 @@ Under its lock an attempt (atomic.py, two_step.py) does the same three things:
 1. It writes a sentinel state row to the changelog and the writer applies every binlog
    change queued before it; the ghost now equals the frozen original.
 2. It carries AUTO_INCREMENT over, so ids deleted at the top of the original are never
-   handed out again.
+   handed out again; unless the ALTER sets ``AUTO_INCREMENT=N`` itself (``carry_counter``
+   false): the ghost got N with the ALTER, and the copy and the apply raised it past
+   the highest key they wrote, which is what the server's own ALTER gives.
 3. It verifies by key every key applied since the background verification last saw
    it (verify/keyed.py), the final drain's included; a key that differs is re-applied
    and compared again. A key that still differs fails the migration, not the attempt
    (retrying cannot fix a divergence): nothing is renamed, and the ghost is kept for
    inspection.
+4. It creates the original's triggers on the ghost (cutover/triggers.py), last, once
+   nothing writes the ghost any more; a failed attempt drops them again.
 
 Each attempt is bounded by the lock timeout T; a failed attempt leaves the original
 intact and is retried with a (optionally exponential) backoff, up to ``default_retries``.
@@ -40,6 +44,7 @@ from ..mysql.connection import Connection, ConnectionSpec, execute, query, scala
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
 from ..verify.keyed import KeysDiffer, KeyVerifier, describe_keys
+from .triggers import carry_triggers, drop_triggers_on
 
 log = logging.getLogger("django_ghost")
 
@@ -95,6 +100,8 @@ class Attempt(abc.ABC):
         self.main = main_conn
         self.verifier = verifier
         self.timeout = context.config.cut_over_lock_timeout_seconds
+        self.ghost_may_have_triggers = False
+        self.carry_counter = True
 
     def own_ddl_of(self, conn: Connection) -> int:
         """Let ``conn``'s DDL rename the original without stopping the migration (the
@@ -176,6 +183,8 @@ class Attempt(abc.ABC):
         )
 
     def carry_auto_increment(self, lock_conn: Connection) -> None:
+        if not self.carry_counter:
+            return
         rows = query(
             lock_conn,
             "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
@@ -206,6 +215,38 @@ class Attempt(abc.ABC):
             background,
             reapplied,
         )
+
+    def carry_triggers(self, conn: Connection) -> None:
+        """Give the ghost the original's triggers, on ``conn`` (the lock session when it
+        holds the ghost, as in the two-step cut-over); after the final apply."""
+        # Set first: a failure half-way leaves some triggers on the ghost, to be dropped.
+        self.ghost_may_have_triggers = True
+        carry_triggers(
+            conn,
+            self.context.config,
+            original=self.original,
+            ghost=self.ghost,
+            timeout=self.timeout,
+        )
+
+    def drop_carried_triggers(self) -> None:
+        """After a failed attempt, before anything is applied to the ghost again: a
+        trigger left on it would fire on the apply's writes. If they cannot be dropped,
+        the migration stops rather than apply through them."""
+        if not self.ghost_may_have_triggers:
+            return
+        try:
+            drop_triggers_on(self.main, self.ghost)
+        except MySQLdb.Error as exc:
+            self.context.request_abort(f"could not drop the triggers from {self.ghost}: {exc}")
+            raise CutOverError(
+                f"The cut-over attempt failed after creating triggers on the ghost table "
+                f"{self.ghost}, and dropping them failed ({exc}); the migration stops so "
+                "that they never fire on the migration's own writes. The original table "
+                f"{self.original} is intact."
+            ) from exc
+        finally:
+            self.ghost_may_have_triggers = False
 
     def exists(self, table: str) -> bool:
         return bool(

@@ -20,11 +20,15 @@ from collections.abc import Callable
 from ..apply.streaming import Streaming
 from ..context import MigrationContext
 from ..mysql.connection import Connection, ConnectionSpec
+from ..sql.alter import parse_alter
 from ..sql.names import TableNames
 from ..table.changelog import Changelog
+from ..topology import replicas
+from ..topology.preflight import Servers
 from ..verify.keyed import KeyVerifier
+from .analyze import analyze_ghost
 from .atomic import AtomicAttempt
-from .attempts import Attempt, retry
+from .attempts import Attempt, CutOverVerificationFailed, retry
 from .two_step import TwoStepAttempt
 
 VARIANTS: dict[str, type[Attempt]] = {"atomic": AtomicAttempt, "two-step": TwoStepAttempt}
@@ -64,8 +68,39 @@ class CutOver:
             main_conn=main_conn,
             verifier=verifier,
         )
+        # The user's AUTO_INCREMENT=N stands; the original's counter is carried over only
+        # when the ALTER sets none (as gh-ost does).
+        self.attempt.carry_counter = parse_alter(context.config.alter).auto_increment is None
+        self.context = context
+        self.names = names
         self.sleep = sleep
         self.before_attempt = before_attempt
 
     def run(self) -> None:
         retry(self.attempt, sleep=self.sleep, before_attempt=self.before_attempt)
+
+    def swap_in(
+        self,
+        servers: Servers,
+        *,
+        fire: Callable[[str], None],
+        status_printer: Callable[[str], None] | None,
+        keep: Callable[[str], object],
+    ) -> None:
+        """The migrator's cut-over step: ANALYZE TABLE on the ghost when asked
+        (analyze.py), then the attempts, with replication stopped around them under
+        test_on_replica (topology/replicas.py). ``keep`` tells the run's release not to
+        drop the ghost: swapped in (or swapped back by test_on_replica), or refused by
+        the verification by key and kept for inspection, as the error says."""
+        config = self.context.config
+        if config.analyze_ghost_table_before_cutover:
+            analyze_ghost(servers.main, self.names.ghost, self.names.original)
+        self.context.set_phase("cutting over")
+        with replicas.around_cut_over(servers, config, self.names, fire, status_printer):
+            try:
+                self.run()
+            except CutOverVerificationFailed:
+                keep(self.names.ghost)
+                raise
+            keep(self.names.ghost)
+        self.context.set_phase("cut over")

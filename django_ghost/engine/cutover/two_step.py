@@ -1,8 +1,8 @@
 """The two-step cut-over (``cut_over="two-step"``): one session locks both tables WRITE,
-does the shared steps under the lock (attempts.py; it verifies the keys itself, since
-it alone can read both tables), then renames with ALTER ... RENAME twice. Between
-the two renames the original's name does not exist, so the application's statements
-fail for a moment; the atomic cut-over (atomic.py) has no such gap.
+does the shared steps under the lock (attempts.py; it verifies the keys and creates the
+triggers itself, since it alone can read and write both tables), then renames with
+ALTER ... RENAME twice. Between the two renames the original's name does not exist, so
+the application's statements fail for a moment; the atomic cut-over (atomic.py) has no such gap.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class TwoStepAttempt(Attempt):
             self.apply_up_to_lock(lock_conn)
             self.carry_auto_increment(lock_conn)
             self.verify_applied_keys(lock_conn)
+            self.carry_triggers(lock_conn)
             with self.phase("magic_rename"):
                 execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
                 execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
@@ -42,6 +43,7 @@ class TwoStepAttempt(Attempt):
         except BaseException:
             with contextlib.suppress(MySQLdb.Error):
                 execute(lock_conn, "UNLOCK TABLES")
+            self.drop_carried_triggers()
             raise
         finally:
             with contextlib.suppress(MySQLdb.Error):

@@ -6,11 +6,18 @@ and never hidden: the migration stops and the original table is left as it was.
 
 from __future__ import annotations
 
+from typing import Any
+
 import MySQLdb
 
 from ..errors import DataError
 
 ER_DUP_ENTRY = 1062
+# A duplicate-key error is taken for a duplicate in the data only after this many
+# attempts in a row found no stale ghost row to refresh. The lookup reads the original
+# later than the failed statement did; a writer may have moved the colliding value away
+# in between, and then the lookup finds nothing although the next attempt succeeds.
+DUPLICATE_CONFIRMATIONS = 3
 ER_BAD_NULL = 1048
 ER_DATA_TOO_LONG = 1406
 ER_WARN_DATA_OUT_OF_RANGE = 1264
@@ -68,4 +75,35 @@ def as_data_error(exc: Exception, table: str) -> DataError | None:
     return DataError(
         f"Cannot migrate {table}: {cause} (server said: {detail}). Remedy: {remedy}. "
         f"The original table {table} is untouched."
+    )
+
+
+MAX_WARNINGS_SHOWN = 5
+
+
+def raise_on_warnings(conn: Any, table: str, statement: str) -> None:
+    """``panic_on_warnings``: raise a DataError naming the warnings (and notes) the last
+    statement on ``conn`` raised, if any.
+
+    Strict SQL mode turns most lossy conversions into errors (above), but not all: a
+    DECIMAL narrowed to fewer decimals is rounded with a note (1265), and gh-ost's
+    ``--panic-on-warnings`` exists for those. The warning count comes with the
+    statement's reply; SHOW WARNINGS runs only when it is not zero."""
+    count = int(conn.warning_count())
+    if not count:
+        return
+    cur = conn.cursor()
+    try:
+        cur.execute("SHOW WARNINGS")
+        rows = list(cur.fetchall())
+    finally:
+        cur.close()
+    shown = "; ".join(f"{level} {code}: {text}" for level, code, text in rows[:MAX_WARNINGS_SHOWN])
+    more = f" (and {count - MAX_WARNINGS_SHOWN} more)" if count > MAX_WARNINGS_SHOWN else ""
+    raise DataError(
+        f"panic_on_warnings: {statement} raised {count} warning(s): {shown}{more}. The "
+        f"migration stopped; the original table {table} is untouched. A warning means the "
+        "new schema changes some values (rounded, truncated, converted): choose a column type "
+        "that holds every value or fix the values first, or run without panic_on_warnings "
+        "to accept the change."
     )

@@ -12,6 +12,7 @@ import re
 
 from ..errors import PreflightError
 from .connection import Connection, query
+from .replication import ReplicaDialect, replica_dialect
 
 FENCE_BINLOG_SNAPSHOT = "binlog-snapshot"
 """MariaDB: wait until Binlog_snapshot_position passes the consumed position."""
@@ -93,10 +94,10 @@ class ServerFacts:
             return "SHOW BINARY LOG STATUS"
         return "SHOW MASTER STATUS"
 
-    def replica_status_sql(self) -> str:
-        if not self.is_mariadb and self.version_tuple >= (8, 0, 22):
-            return "SHOW REPLICA STATUS"
-        return "SHOW SLAVE STATUS"
+    @property
+    def replica(self) -> ReplicaDialect:
+        """Its replica statements and status column names (replication.py)."""
+        return replica_dialect(self.version)
 
     def binlog_problems(self) -> list[str]:
         """Every binlog setting that prevents an online migration, with its remedy."""

@@ -53,6 +53,9 @@ class ParsedAlter:
     drops_primary_key: bool = False
     adds_unique_or_primary: bool = False
     engine: str | None = None
+    auto_increment: int | None = None
+    """The last table option ``AUTO_INCREMENT=N`` given: the new table's counter starts
+    at N, or above the highest key when N is below it (as the server's own ALTER)."""
     algorithm: str | None = None
     """The last ``ALGORITHM=`` given (upper-cased), stripped from ``statements``."""
     lock: str | None = None
@@ -188,6 +191,8 @@ def parse_alter(text: str, *, table: str | None = None) -> ParsedAlter:
         merged.drops_primary_key |= facts.drops_primary_key
         merged.adds_unique_or_primary |= facts.adds_unique_or_primary
         merged.engine = facts.engine or merged.engine
+        if facts.auto_increment is not None:
+            merged.auto_increment = facts.auto_increment
         merged.algorithm = facts.algorithm or merged.algorithm
         merged.lock = facts.lock or merged.lock
     if not clause_lists:
@@ -206,6 +211,7 @@ def parse_alter(text: str, *, table: str | None = None) -> ParsedAlter:
         drops_primary_key=merged.drops_primary_key,
         adds_unique_or_primary=merged.adds_unique_or_primary,
         engine=merged.engine,
+        auto_increment=merged.auto_increment,
         algorithm=merged.algorithm,
         lock=merged.lock,
     )

@@ -32,6 +32,7 @@ class StatementFacts:
     drops_primary_key: bool = False
     adds_unique_or_primary: bool = False
     engine: str | None = None
+    auto_increment: int | None = None
     algorithm: str | None = None
     lock: str | None = None
 
@@ -245,3 +246,15 @@ def _read_table_options(
             if value_token is None:
                 raise UnsupportedAlterError(f"ENGINE has no value in {clause!r}; add one.")
             facts.engine = value_token.value.strip("'\"")
+        if token.word == "AUTO_INCREMENT" and first not in ("ALTER", "ORDER"):
+            facts.auto_increment = _option_number(tokens[index + 1 :], clause)
+
+
+def _option_number(tokens: list[Token], clause: str) -> int:
+    """The value of a numeric table option (``AUTO_INCREMENT[=]N``), from its tokens."""
+    option = Cursor(tokens)
+    option.accept_punct("=")
+    value_token = option.peek()
+    if value_token is None or not value_token.value.isdigit():
+        raise UnsupportedAlterError(f"AUTO_INCREMENT needs a number in {clause!r}; add one.")
+    return int(value_token.value)

@@ -1,4 +1,5 @@
-"""Names of the helper tables of a migration: ghost, changelog and old (sentry) table.
+"""Names of the helper tables of a migration: ghost, changelog and old (sentry) table;
+and the names the original's triggers take on the new table (:func:`ghost_trigger_name`).
 
 Names come from templates holding ``{table}`` and optionally ``{timestamp}``
 (gh-ost's ``_{table}_gho``, or Bytebase's ``~{table}_{timestamp}_gho``). MySQL limits
@@ -238,3 +239,13 @@ def migration_lock_name(database: str, table: str) -> str:
 def cutover_lock_name(connection_id: int) -> str:
     """The liveness lock the cut-over's locking session holds during an attempt."""
     return f"{LOCK_PREFIX}cutover.{connection_id}"
+
+
+def ghost_trigger_name(name: str, suffix: str, *, remove_suffix: bool) -> str:
+    """The name a trigger of the original takes on the new table (gh-ost's
+    GetGhostTriggerName): ``name`` plus ``suffix``, or, with ``remove_suffix``, ``name``
+    without it when it already ends with it, so that migrating the same table again and
+    again alternates between two names instead of growing one."""
+    if remove_suffix and suffix and name.endswith(suffix):
+        return name[: -len(suffix)]
+    return name + suffix

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,14 +22,16 @@ from typing import Any
 import MySQLdb
 
 from ..apply.applier import Applier
-from ..binlog.coordinates import binlog_file_exists
+from ..binlog.coordinates import binlog_file_exists, gtid_start_problem
+from ..binlog.events import BinlogPosition
 from ..config import GhostConfig
 from ..context import MigrationContext
 from ..copy.bounds import read_bounds, restore_bounds
 from ..copy.chunker import Chunker
 from ..copy.copier import Copier
 from ..cutover.attempts import SESSIONS_HINT
-from ..errors import GhostError, PreflightError
+from ..cutover.triggers import drop_triggers_on
+from ..errors import BinlogConnectionLost, GhostError, PreflightError
 from ..mysql.connection import Connection, execute, query
 from ..sql import builder
 from ..sql.builder import KeyColumn
@@ -56,8 +59,11 @@ def create_or_take_over(
         changelog = helper_tables.create(servers.main, config, names, statements, created)
         return changelog, None
     checkpoint = take_over(servers.main, servers.inspector, config, names)
+    # A run killed between creating the triggers on the ghost and the swap left them
+    # there; they must not fire on the apply's writes (cutover/triggers.py).
+    drop_triggers_on(servers.main, names.ghost)
     changelog = Changelog(servers.main, names.changelog)
-    log.info("resuming from checkpoint at %s", checkpoint.position)
+    log.info("resuming from checkpoint at %s", checkpoint.binlog_position)
     return changelog, checkpoint
 
 
@@ -170,13 +176,23 @@ def take_over(
         raise PreflightError(
             f"Cannot resume: {config.table} changed since the earlier run. Start over."
         )
+    _check_binlog_kept(inspector, config, checkpoint)
+    return checkpoint
+
+
+def _check_binlog_kept(inspector: Connection, config: GhostConfig, checkpoint: Checkpoint) -> None:
+    """The binlog from the checkpoint on is still on the server it is read from."""
+    if config.gtid:
+        problem = gtid_start_problem(inspector, checkpoint.stream_start(gtid=True).gtid)
+        if problem:
+            raise PreflightError(f"Cannot resume from GTID {checkpoint.gtid}: {problem}.")
+        return
     if not binlog_file_exists(inspector, checkpoint.binlog_position.file):
         raise PreflightError(
             f"Cannot resume: binary log {checkpoint.binlog_position.file} needed from "
             f"position {checkpoint.binlog_position} has been purged. Start over, and keep binlogs "
             "longer (binlog_expire_logs_seconds) for long migrations."
         )
-    return checkpoint
 
 
 def _cut_over_sessions(conn: Connection, changelog: str) -> tuple[int, ...]:
@@ -290,7 +306,8 @@ def save_checkpoint(
         first=chunker.first,
         copy_done=chunker.done,
         has_range=has_range,
-        position=str(position),
+        position=position.coordinates if isinstance(position, BinlogPosition) else str(position),
+        gtid=getattr(position, "gtid", ""),
         rows_copied=context.rows_copied,
         events_applied=context.events_applied,
         alter_sha=fingerprint(config.alter),
@@ -317,11 +334,51 @@ CONNECTION_LOST = (2002, 2003, 2006, 2013, 1927, 4031)
 
 def connection_lost(exc: BaseException) -> bool:
     """Whether ``exc`` is the server or the network going away (a run may resume)."""
+    if isinstance(exc, BinlogConnectionLost):
+        return True
     return (
         isinstance(exc, MySQLdb.OperationalError)
         and bool(exc.args)
         and (exc.args[0] in CONNECTION_LOST)
     )
+
+
+def connection_loss(exc: BaseException, cause: BaseException | None) -> BaseException | None:
+    """The lost connection behind ``exc``: itself, or ``cause``, the failure of a thread
+    (heartbeat, stream) whose abort the main loop raised; None for any other error."""
+    for candidate in (exc, cause):
+        if candidate is not None and connection_lost(candidate):
+            return candidate
+    return None
+
+
+# How long an automatic resume waits for the server to accept sessions again: a restart
+# of a busy server (InnoDB crash recovery, a large buffer pool loaded back) takes tens of
+# seconds; beyond this the run fails with the message that says how to resume by hand.
+SERVER_WAIT_SECONDS = 120.0
+
+
+def wait_for_server(
+    connect: Callable[..., Connection],
+    spec: Any,
+    stop: threading.Event,
+    timeout: float = SERVER_WAIT_SECONDS,
+) -> None:
+    """Before an automatic resume: wait (bounded, with backoff) until the server accepts
+    a session again; returns early when ``stop`` is set or on another error, which the
+    resumed run then reports."""
+    deadline = time.monotonic() + timeout
+    pause = 0.5
+    while True:
+        try:
+            connect(spec).close()
+            return
+        except MySQLdb.OperationalError as exc:
+            if not connection_lost(exc) or time.monotonic() + pause > deadline:
+                return
+        if stop.wait(pause):
+            return
+        pause = min(pause * 2, 5.0)
 
 
 def lost_connection_error(table: str, exc: BaseException, *, kept: bool) -> GhostError:

@@ -3,6 +3,7 @@ throttles (for tests and for callers that want no throttling at all)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from ..context import MigrationContext
@@ -20,8 +21,9 @@ class Throttler(Protocol):
         """Evaluate now; return the throttle reason, or None when work may proceed."""
         ...
 
-    def wait_while_throttled(self) -> bool:
-        """Block while throttled; True if it had to wait. Raises AbortedError on abort."""
+    def wait_while_throttled(self, on_wait: Callable[[], None] | None = None) -> bool:
+        """Block while throttled, calling ``on_wait`` at each wake-up; True if it had to
+        wait. Raises AbortedError on abort."""
         ...
 
     def heartbeat_allowed(self) -> bool:
@@ -48,7 +50,7 @@ class NoopThrottler:
     def check(self) -> str | None:
         return None
 
-    def wait_while_throttled(self) -> bool:
+    def wait_while_throttled(self, on_wait: Callable[[], None] | None = None) -> bool:
         if self.context is not None and self.context.aborted:
             raise AbortedError(self.context.abort_reason or "aborted")
         return False

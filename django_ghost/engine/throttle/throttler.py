@@ -87,11 +87,14 @@ class RealThrottler:
 
     # -- the loops' side -------------------------------------------------------------------
 
-    def wait_while_throttled(self) -> bool:
+    def wait_while_throttled(self, on_wait: Callable[[], None] | None = None) -> bool:
         """Block until not throttled. Raises AbortedError if the migration aborts meanwhile.
 
         Without the background thread (never started, or stopped) each wake-up
         re-evaluates the checks itself, so a caller is throttled correctly either way.
+        ``on_wait`` runs at each wake-up while throttled: the migrator's status line,
+        status hook and progress go on being reported (a long throttle is exactly when an
+        operator watches them).
         """
         waited = False
         while True:
@@ -105,6 +108,8 @@ class RealThrottler:
             waited = True
             with self._changed:
                 self._changed.wait(self.options.tick_seconds)
+            if on_wait is not None:
+                on_wait()
 
     def heartbeat_allowed(self) -> bool:
         now = self.clock()

@@ -5,7 +5,8 @@ gh-ost's topologies, decided once from the server the configuration names:
 - **replica** (the default when that server is a replica): the *inspector* is the replica;
   its binary log is streamed and its copy of the changelog heartbeat gives the replication
   lag. The *applier* is its primary, found from ``SHOW SLAVE STATUS`` (``Master_Host`` /
-  ``Master_Port``, walked upwards through intermediate masters) or given with
+  ``Master_Port``; ``SHOW REPLICA STATUS`` and ``Source_*`` on MySQL 8.0.22+, chosen per
+  server by mysql/replication.py; walked upwards through intermediate masters) or given with
   ``assume_master_host``: the ghost and changelog tables, the row copy, the apply, the
   heartbeat, the checksum, the migration lock and the cut-over all happen there. Changes
   reach the replica's binlog only with ``log_slave_updates``, so it is required.
@@ -37,6 +38,7 @@ from typing import Any
 from ..config import DEFAULT_PORT, GhostConfig, parse_host_port
 from ..errors import PreflightError
 from ..mysql.connection import Connection, ConnectionSpec, execute, query, query_dicts
+from ..mysql.replication import MARIADB, ReplicaDialect, replica_dialect_of
 from ..sql.quote import quote_identifier as q
 
 log = logging.getLogger("django_ghost")
@@ -46,9 +48,6 @@ REPLICA = "replica"
 MIGRATE_ON_REPLICA = "migrate-on-replica"
 TEST_ON_REPLICA = "test-on-replica"
 MAX_HOPS = 10
-
-
-RESTART_HINT = "START SLAVE"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,22 +85,29 @@ def _where(spec: ConnectionSpec) -> str:
     return spec.socket or f"{spec.host}:{spec.port}"
 
 
-def replica_status(conn: Connection, statement: str = "SHOW SLAVE STATUS") -> dict[str, Any]:
-    """The first row of SHOW SLAVE STATUS as a dict, or {} when the server is no replica."""
-    rows = query_dicts(conn, statement)
+def replica_status(conn: Connection, dialect: ReplicaDialect = MARIADB) -> dict[str, Any]:
+    """The first row of SHOW SLAVE (REPLICA) STATUS as a dict, or {} when the server is no
+    replica."""
+    rows = query_dicts(conn, dialect.show_status)
     return dict(rows[0]) if rows else {}
 
 
-def check_replication_running(status: dict[str, Any], where: str) -> None:
-    io = _text(status.get("Slave_IO_Running") or status.get("Replica_IO_Running"))
-    sql = _text(status.get("Slave_SQL_Running") or status.get("Replica_SQL_Running"))
+def check_replication_running(
+    status: dict[str, Any], where: str, dialect: ReplicaDialect = MARIADB
+) -> None:
+    io = dialect.text(status, "io_running")
+    sql = dialect.text(status, "sql_running")
     if io == "Yes" and sql == "Yes":
         return
-    error = _text(status.get("Last_SQL_Error") or status.get("Last_IO_Error")) or "no error shown"
+    error = (
+        dialect.text(status, "last_sql_error")
+        or dialect.text(status, "last_io_error")
+        or "no error shown"
+    )
     raise PreflightError(
         f"Replication on {where} is broken (IO thread: {io or '?'}, SQL thread: {sql or '?'}; "
         f"{error}). The migration needs replication running on the inspected replica: fix it "
-        "(SHOW SLAVE STATUS; START SLAVE) and run again."
+        f"({dialect.show_status}; {dialect.start}) and run again."
     )
 
 
@@ -111,24 +117,27 @@ def discover(
     conn: Connection,
     *,
     log_slave_updates: bool,
-    status_statement: str,
+    dialect: ReplicaDialect,
     connect: Callable[[ConnectionSpec], Connection],
 ) -> Topology:
-    """Choose the topology for ``configured`` (``conn`` is a session on it)."""
-    status = replica_status(conn, status_statement)
+    """Choose the topology for ``configured`` (``conn`` is a session on it, ``dialect``
+    its server's replica statements)."""
+    status = replica_status(conn, dialect)
     where = _where(configured)
     on_replica_mode = config.migrate_on_replica or config.test_on_replica
     if not status:
         if on_replica_mode:
             option = "migrate_on_replica" if config.migrate_on_replica else "test_on_replica"
             raise PreflightError(
-                f"{option} is set, but {where} doesn't seem to be a replica (SHOW SLAVE STATUS "
-                "is empty). Point the host at a replica, or drop the option."
+                f"{option} is set, but {where} doesn't seem to be a replica "
+                f"({dialect.show_status} is empty). Point the host at a replica, or drop the "
+                "option."
             )
         if config.assume_master_host:
             raise PreflightError(
-                f"assume_master_host is set, but {where} is not a replica (SHOW SLAVE STATUS is "
-                "empty): its binary log would never carry the primary's changes. Point the host "
+                f"assume_master_host is set, but {where} is not a replica "
+                f"({dialect.show_status} is empty): its binary log would never carry the "
+                "primary's changes. Point the host "
                 "at a replica of that primary, or drop assume_master_host."
             )
         if not config.allow_on_master:
@@ -138,7 +147,7 @@ def discover(
                 "master). To proceed please provide allow_on_master=true (--allow-on-master)."
             )
         return Topology(PRIMARY, configured, configured)
-    check_replication_running(status, where)
+    check_replication_running(status, where, dialect)
     if not log_slave_updates:
         raise PreflightError(
             f"{where} is a replica and must have log_slave_updates enabled: the changes it "
@@ -149,7 +158,7 @@ def discover(
         return Topology(TEST_ON_REPLICA, configured, configured)
     if config.migrate_on_replica:
         return Topology(MIGRATE_ON_REPLICA, configured, configured)
-    applier = _primary_of(config, configured, status, connect, status_statement)
+    applier = _primary_of(config, configured, status, connect, dialect)
     return Topology(REPLICA, applier, configured)
 
 
@@ -158,8 +167,11 @@ def _primary_of(
     configured: ConnectionSpec,
     status: dict[str, Any],
     connect: Callable[[ConnectionSpec], Connection],
-    status_statement: str,
+    dialect: ReplicaDialect,
 ) -> ConnectionSpec:
+    """Walk up from the replica to the server that is no replica; each hop's statements
+    and column names follow that hop's own version (a chain may mix versions)."""
+
     def at(spec: ConnectionSpec, host: str, port: int) -> ConnectionSpec:
         return dataclasses.replace(
             spec.with_host(host, port),
@@ -175,8 +187,8 @@ def _primary_of(
     seen = {_where(configured)}
     spec = configured
     for _ in range(MAX_HOPS):
-        host = _text(status.get("Master_Host") or status.get("Source_Host"))
-        port = int(status.get("Master_Port") or status.get("Source_Port") or DEFAULT_PORT)
+        host = dialect.text(status, "source_host")
+        port = int(dialect.get(status, "source_port") or DEFAULT_PORT)
         spec = at(spec, host, port)
         key = _where(spec)
         if key in seen:
@@ -189,18 +201,19 @@ def _primary_of(
             upper = connect(spec)
         except Exception as exc:  # noqa: BLE001 - reported with the remedy
             raise PreflightError(
-                f"Cannot connect to the primary {key} found in SHOW SLAVE STATUS: {exc}. "
+                f"Cannot connect to the primary {key} found in {dialect.show_status}: {exc}. "
                 "Give its address with assume_master_host (and master_user/master_password "
                 "if the credentials differ)."
             ) from None
         try:
-            status = replica_status(upper, status_statement)
+            dialect = replica_dialect_of(upper)
+            status = replica_status(upper, dialect)
         finally:
             upper.close()
-        if not status or not _text(status.get("Master_Log_File") or status.get("Source_Log_File")):
+        if not status or not dialect.text(status, "source_log_file"):
             log.info("master found to be %s", key)
             return spec
-        check_replication_running(status, key)
+        check_replication_running(status, key, dialect)
     raise PreflightError(
         f"No primary found within {MAX_HOPS} replication hops; give it with assume_master_host."
     )
@@ -229,7 +242,7 @@ def wait_until_replicated(
             raise PreflightError(
                 f"The replica did not apply the changelog table {changelog} within "
                 f"{timeout:g} s: replication lags too much, or filters exclude this database. "
-                "Check SHOW SLAVE STATUS on the replica."
+                "Check SHOW SLAVE STATUS (SHOW REPLICA STATUS) on the replica."
             )
         sleep(0.05)
 
@@ -253,13 +266,13 @@ def heartbeat_lag_reader(
 
 
 def seconds_behind_master_reader(
-    conn: Connection, statement: str = "SHOW SLAVE STATUS"
+    conn: Connection, dialect: ReplicaDialect | None = None
 ) -> Callable[[], float | None]:
     """Replication lag of a replica that is also the applier (1 s resolution)."""
+    rs = dialect or replica_dialect_of(conn)
 
     def read() -> float | None:
-        status = replica_status(conn, statement)
-        value = status.get("Seconds_Behind_Master", status.get("Seconds_Behind_Source"))
+        value = rs.get(replica_status(conn, rs), "seconds_behind")
         return None if value is None else float(value)
 
     return read
@@ -267,21 +280,25 @@ def seconds_behind_master_reader(
 
 def stop_replication(conn: Connection, *, wait_seconds: float = 10.0) -> None:
     """Stop the IO thread, let the SQL thread apply what was received, then stop it."""
-    execute(conn, "STOP SLAVE IO_THREAD")
+    rs = replica_dialect_of(conn)
+    execute(conn, rs.stop_io_thread)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
-        status = replica_status(conn)
-        received = (_text(status.get("Master_Log_File")), status.get("Read_Master_Log_Pos"))
-        applied = (_text(status.get("Relay_Master_Log_File")), status.get("Exec_Master_Log_Pos"))
+        status = replica_status(conn, rs)
+        received = (rs.text(status, "source_log_file"), rs.get(status, "read_source_log_pos"))
+        applied = (rs.text(status, "relay_source_log_file"), rs.get(status, "exec_source_log_pos"))
         if received == applied:
             break
         time.sleep(0.05)
-    execute(conn, "STOP SLAVE SQL_THREAD")
+    execute(conn, rs.stop_sql_thread)
     log.info("replication stopped on the replica (test_on_replica)")
 
 
-def start_replication(conn: Connection) -> None:
-    execute(conn, RESTART_HINT)
+def start_replication(conn: Connection) -> str:
+    """Start both replication threads; returns the statement it ran."""
+    statement = replica_dialect_of(conn).start
+    execute(conn, statement)
+    return statement
 
 
 def swap_back(conn: Connection, *, original: str, ghost: str, old: str) -> None:

@@ -76,9 +76,10 @@ def read_grants(conn: Connection) -> list[str]:
 
 
 def check_table(info: TableInfo | None, config: GhostConfig) -> TableInfo:
-    """The original table must exist, be InnoDB and have no triggers or foreign keys (a
-    child table may be migrated with discard_foreign_keys or skip_foreign_key_checks,
-    never when a foreign key cascades into it)."""
+    """The original table must exist, be InnoDB and have no foreign keys (a child table
+    may be migrated with discard_foreign_keys or skip_foreign_key_checks, never when a
+    foreign key cascades into it) and no triggers unless include_triggers (their own
+    checks are in triggers.py)."""
     name = f"`{config.database}`.`{config.table}`"
     if info is None:
         raise PreflightError(f"Table {name} does not exist. Check the database and table name.")
@@ -90,11 +91,14 @@ def check_table(info: TableInfo | None, config: GhostConfig) -> TableInfo:
             "(row locks and consistent snapshots). Convert it first with ALTER TABLE ... "
             "ENGINE=InnoDB during a maintenance window, or migrate it offline."
         )
-    if info.triggers:
+    if info.triggers and not config.include_triggers:
         raise PreflightError(
-            f"{name} has triggers ({', '.join(info.triggers)}); they would not follow the "
-            "copy and would fire twice. Drop them for the migration and re-create them "
-            "after, or run a plain ALTER."
+            f"{name} has triggers ({', '.join(info.triggers)}), which the new table would "
+            "not have. To carry them over (created on the new table at the cut-over, their "
+            "names plus a suffix), set include_triggers and trigger_suffix: flags "
+            "--include-triggers --trigger-suffix=_new, or in Django settings GHOST = "
+            '{"include_triggers": True, "trigger_suffix": "_new"}. Or drop them for the '
+            "migration and re-create them after, or run a plain ALTER."
         )
     if info.cascading_foreign_keys:
         # Whatever discard_foreign_keys or skip_foreign_key_checks say: these changes

@@ -1,7 +1,7 @@
 """The migration's first steps, which only read: connect to the server it was pointed
 at and check it, find the topology (discovery.py) and, when that splits the roles, open
 and check the applier too; parse the ALTER and inspect the original table (the checks
-themselves are in inspector.py).
+themselves are in inspector.py, those of its triggers in triggers.py).
 
 :class:`Servers` says where each later step runs: the binlog stream and the lag reading
 on the inspector, everything else on the applier.
@@ -24,8 +24,12 @@ from ..table.info import TableInfo, read_table
 from .discovery import Topology, discover
 from .inspector import check_binlog, check_grants, check_renames, check_table, read_grants
 from .rbr import switch_to_rbr
+from .triggers import check_triggers
 
 log = logging.getLogger("django_ghost")
+# Access denied (MariaDB's answer to clear text under require_secure_transport), and
+# MySQL's ER_SECURE_TRANSPORT_REQUIRED.
+ACCESS_DENIED_ERRNOS = (1045, 3159)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +54,14 @@ def open_session(connect: Callable[..., Connection], spec: ConnectionSpec) -> Co
     try:
         return connect(spec)
     except MySQLdb.Error as exc:
+        hint = ""
+        if spec.tls is None and exc.args and exc.args[0] in ACCESS_DENIED_ERRNOS:
+            hint = (
+                ". If the server requires TLS (require_secure_transport=ON) it refuses "
+                "clear-text sessions this way: give ssl (--ssl, or OPTIONS['ssl'] under Django)"
+            )
         raise PreflightError(
-            f"Cannot connect to {spec.describe()}: {exc.args[-1] if exc.args else exc}"
+            f"Cannot connect to {spec.describe()}: {exc.args[-1] if exc.args else exc}{hint}"
         ) from None
 
 
@@ -61,7 +71,7 @@ def check_server(conn: Connection, config: GhostConfig) -> ServerFacts:
     facts = read_server_facts(conn)
     if config.switch_to_rbr and facts.binlog_format.upper() != "ROW":
         # Before streaming starts: our own binlog client would count as a replica.
-        log.info("%s", switch_to_rbr(conn).describe())
+        log.info("%s", switch_to_rbr(conn, dialect=facts.replica).describe())
         facts = read_server_facts(conn)
     check_binlog(facts)
     check_grants(read_grants(conn), config.database)
@@ -86,7 +96,7 @@ def discover_servers(
         configured,
         conn,
         log_slave_updates=facts.log_slave_updates,
-        status_statement=facts.replica_status_sql(),
+        dialect=facts.replica,
         connect=connect,
     )
     log.info("topology: %s", topology.describe())
@@ -114,6 +124,8 @@ def check_alter(config: GhostConfig) -> ParsedAlter:
 def inspect_table(conn: Connection, config: GhostConfig, parsed: ParsedAlter) -> TableInfo:
     """The original table, once it can be migrated with ``parsed``."""
     original = check_table(read_table(conn, config.database, config.table), config)
+    if original.triggers:
+        check_triggers(conn, config, read_grants(conn))
     for old in parsed.renamed_columns:
         if not original.has_column(old):
             raise UnsupportedAlterError(

@@ -15,10 +15,10 @@ import MySQLdb
 
 from ..config import GhostConfig
 from ..mysql.connection import Connection
+from ..mysql.replication import replica_dialect_of
 from ..sql.names import TableNames
 from ..table.changelog import Changelog
 from .discovery import (
-    RESTART_HINT,
     Topology,
     start_replication,
     stop_replication,
@@ -102,11 +102,12 @@ def swap_back_after_test(
 ) -> None:
     """test_on_replica: undo the swap; both tables stay for comparison."""
     swap_back(conn, original=names.original, ghost=names.ghost, old=names.old)
+    restart = replica_dialect_of(conn).start
     stopped = "stopped" if not config.test_on_replica_skip_replica_stop else "running"
     message = (
         f"test_on_replica: cut-over done and rolled back on {where}: "
         f"{names.original} is the original, {names.ghost} the migrated table. Replication "
-        f"is {stopped}; compare the tables, then restart it with: {RESTART_HINT}"
+        f"is {stopped}; compare the tables, then restart it with: {restart}"
     )
     log.warning("%s", message)
     if status_printer is not None:

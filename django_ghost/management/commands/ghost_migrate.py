@@ -52,7 +52,7 @@ from django_ghost.backends.mysql.history import (
     RunTracker,
     TrackedMigrator,
 )
-from django_ghost.backends.mysql.router import ONLINE, Step
+from django_ghost.backends.mysql.router import INSTANT, ONLINE, Step
 from django_ghost.backends.mysql.state import GhostSession, activated
 from django_ghost.conf import (
     ResolvedConfig,
@@ -288,22 +288,18 @@ class Command(migrate.Command):
         return CommandError("\n".join(lines), returncode=code)
 
     def _summary(self, session: GhostSession, verbosity: int) -> None:
-        online = [s for s in session.events if s.route == ONLINE and s.result is not None]
-        if verbosity < 1 or not online:
+        """One line per table changed online or with ALGORITHM=INSTANT (direct
+        statements are Django's own, reported by its "Applying ... OK")."""
+        steps = [
+            s
+            for s in session.events
+            if s.done and (s.route == INSTANT or (s.route == ONLINE and s.result is not None))
+        ]
+        if verbosity < 1 or not steps:
             return
         self.stdout.write(self.style.MIGRATE_HEADING("Online migrations:"))
-        for step in online:
-            r = step.result
-            resumed = (
-                f" (resumed from its checkpoint at {step.resumed_from})"
-                if step.resumed_from
-                else ""
-            )
-            self.stdout.write(
-                f"  {step.migration} `{step.table}`: {r.rows_copied} rows copied, "
-                f"{r.events_applied} binlog events applied, {r.wall_seconds:.1f}s, "
-                f"checksum {'verified' if r.checksum_verified else 'skipped'}{resumed}"
-            )
+        for step in steps:
+            self.stdout.write(f"  {step.migration} `{step.table}`: {_outcome(step)}")
 
     @contextmanager
     def _progress(self, session: GhostSession, verbosity: int) -> Iterator[None]:
@@ -404,6 +400,20 @@ class Command(migrate.Command):
         if app_label:
             return [key for key in executor.loader.graph.leaf_nodes() if key[0] == app_label]
         return executor.loader.graph.leaf_nodes()
+
+
+def _outcome(step: Step) -> str:
+    """What an instant or online step did, for the summary."""
+    r = step.result
+    if step.route == INSTANT or getattr(r, "instant", False):
+        count = len(step.statements)
+        return f"done with ALGORITHM=INSTANT ({count} statement(s)): nothing copied"
+    resumed = f" (resumed from its checkpoint at {step.resumed_from})" if step.resumed_from else ""
+    return (
+        f"{r.rows_copied} rows copied, {r.events_applied} binlog events applied, "
+        f"{r.wall_seconds:.1f}s, checksum {'verified' if r.checksum_verified else 'skipped'}"
+        f"{resumed}"
+    )
 
 
 def _state(snapshot: Any) -> str:

@@ -9,6 +9,7 @@ the history table counts the online copies.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,13 +43,13 @@ def prepare(dj: DjangoEnv) -> None:
         database.execute(f"INSERT INTO {TABLE} (name, qty) VALUES {values}")
 
 
-def ghost_and_stock(dj: DjangoEnv, target: str) -> list[Step]:
-    """``ghost_migrate testapp <target>`` on default, ``migrate`` on stock; the steps the
-    ghost_migrate run took (route, table, statements)."""
+def ghost_and_stock(dj: DjangoEnv, target: str, **options: Any) -> list[Step]:
+    """``ghost_migrate testapp <target>`` (with ``options``) on default, ``migrate`` on
+    stock; the steps the ghost_migrate run took (route, table, statements)."""
     command = GhostMigrate()
-    # An instant step gets no output line and no history row (those are for online runs):
-    # the command's session events are its only record.
-    dj.migrate("testapp", target, command=command)
+    # An instant step gets no history row (those are for online runs): the command's
+    # session events are its record, and its summary line.
+    dj.migrate("testapp", target, command=command, **options)
     dj.migrate("testapp", target, database="stock", command="migrate")
     return [s for s in command._session.events if s.table == TABLE]
 
@@ -75,13 +76,33 @@ def test_ghost_migrate__instant_capable_add_field__instant_route_same_as_stock(
     with flow("instant", instant_ddl=True):
         prepare(dj)
         before = table_id(dj)
-        steps = ghost_and_stock(dj, "0002_add_nullable")
+        out = io.StringIO()
+        steps = ghost_and_stock(dj, "0002_add_nullable", stdout=out, verbosity=1)
     assert [(s.route, s.done) for s in steps] == [(INSTANT, True)], steps
+    summary = "testapp.0002_add_nullable `testapp_item`: done with ALGORITHM=INSTANT"
+    assert summary in out.getvalue()
     assert steps[0].statements == ["ALTER TABLE `testapp_item` ADD COLUMN `note` varchar(20) NULL"]
     assert table_id(dj) == before, "the table was rebuilt: the change did not go INSTANT"
     assert dj.runs() == [], "an instant change must not start the engine"
     assert not [t for t in dj.db.tables() if t.startswith(f"_{TABLE}_")]
     assert dj.applied() == ["0001_initial", "0002_add_nullable"]
+    assert_same_as_stock(dj, COLUMNS + ", note")
+
+
+def test_ghost_migrate__engine_attempt_instant_ddl__engine_does_it_instantly_same_as_stock(
+    dj: DjangoEnv,
+) -> None:
+    # The router's own probe off (instant_ddl=False): the engine's option does the same.
+    with flow("instant", attempt_instant_ddl=True):
+        prepare(dj)
+        before = table_id(dj)
+        out = io.StringIO()
+        steps = ghost_and_stock(dj, "0002_add_nullable", stdout=out, verbosity=1)
+    assert [(s.route, s.done) for s in steps] == [(ONLINE, True)], steps
+    assert steps[0].result.instant and steps[0].result.rows_copied == 0
+    assert table_id(dj) == before, "the table was rebuilt: the change did not go INSTANT"
+    assert "`testapp_item`: done with ALGORITHM=INSTANT" in out.getvalue()
+    assert not [t for t in dj.db.tables() if t.startswith(f"_{TABLE}_")]
     assert_same_as_stock(dj, COLUMNS + ", note")
 
 

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from django_ghost.engine.config import GhostConfig
-from django_ghost.engine.errors import PreflightError
+from django_ghost.engine.errors import CutOverError, PreflightError
 from django_ghost.engine.migrator import Migrator
 from tests.integration.helpers import (
     AUTO_INCREMENT,
     AUTO_INCREMENT_MIX,
+    HookRecorder,
     MirroredWriter,
     Run,
     assert_migrated_like_mirror,
@@ -231,9 +232,14 @@ def test_test_on_replica__add_column__both_tables_kept_and_replication_stopped(
 ) -> None:
     seed_replicated(db, replica)
     printed: list[str] = []
+    hooks = HookRecorder()
     config = on_replica(make_config(db, "t", ALTER), replica, test_on_replica=True)
-    result = Migrator(config, status_printer=printed.append).run()
+    result = Migrator(config, status_printer=printed.append, hooks=hooks).run()
     assert result.checksum_verified
+    # Replication stopped before the cut-over (its hook first), and left stopped.
+    names = hooks.names()
+    assert names[names.index("before-cut-over") + 1] == "stop-replication"
+    assert "start-replication" not in names
     status = replica.status()
     assert (status["Slave_IO_Running"], status["Slave_SQL_Running"]) == ("No", "No")
     assert any("START SLAVE" in line for line in printed)
@@ -244,6 +250,52 @@ def test_test_on_replica__add_column__both_tables_kept_and_replication_stopped(
     assert replica.scalar(f"SELECT COUNT(*) FROM `{db.name}`._t_gho WHERE extra <> 7") == 0
     assert "`extra`" not in db.show_create("t")
     assert db.tables() == ["t"]
+
+
+def test_test_on_replica__cut_over_fails__start_replication_hook_and_replication_restarted(
+    db: TestDatabase, replica: Replica
+) -> None:
+    seed_replicated(db, replica)
+    blocker = replica.server.connect(db.name, autocommit=False)
+
+    def hold_t() -> None:
+        # A row lock's metadata lock on the replica's t: the cut-over's LOCK TABLES waits.
+        blocker.cursor().execute("SELECT * FROM t WHERE id = 1 FOR UPDATE")
+
+    def replication_state() -> None:
+        status = replica.status()
+        states.append((status["Slave_IO_Running"], status["Slave_SQL_Running"]))
+
+    states: list[tuple[str, str]] = []
+    hooks = HookRecorder(
+        on={
+            "before-cut-over": hold_t,
+            "stop-replication": replication_state,
+            "start-replication": replication_state,
+        }
+    )
+    config = on_replica(
+        make_config(db, "t", ALTER, cut_over_lock_timeout_seconds=1, default_retries=1),
+        replica,
+        test_on_replica=True,
+    )
+    try:
+        with pytest.raises(CutOverError):
+            Migrator(config, hooks=hooks).run()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    names = hooks.names()
+    assert names.index("before-cut-over") < names.index("stop-replication")
+    assert names.index("stop-replication") < names.index("start-replication")
+    assert names[-1] == "failure"
+    # Each hook runs before its action: replication was still running when the stop hook
+    # ran, and stopped when the start hook ran; it runs again after the failure.
+    assert states == [("Yes", "Yes"), ("No", "No")]
+    assert wait_for(replica.running, timeout=20), replica.status()
+    replica.catch_up()
+    assert "`extra`" not in replica.show_create("t")
+    assert replica.content("t") == db.query(f"SELECT {COLUMNS} FROM t ORDER BY id")
 
 
 def test_throttle_control_replicas__replica_lags__throttled_until_it_catches_up(

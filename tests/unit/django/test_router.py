@@ -151,6 +151,18 @@ def test_route__unsafe_table__refused(facts: dict[str, Any], reason: str) -> Non
     assert router.session.events[-1].route == REFUSED
 
 
+def test_route__triggers_with_include_triggers__online() -> None:
+    router, ran = _router(_facts(triggers=2), include_triggers=True, trigger_suffix="_new")
+    router.route("t", _batch(ADD))
+    assert not ran and [c.trigger_suffix for c in FakeMigrator.runs] == ["_new"]
+
+
+def test_route__triggers_without_include_triggers__refusal_names_the_setting() -> None:
+    router, _ = _router(_facts(triggers=2))
+    with pytest.raises(OnlineRefusedError, match="include_triggers"):
+        router.route("t", _batch(ADD))
+
+
 def test_route__unsafe_table_with_direct_strategy__direct() -> None:
     router, ran = _router(_facts(fks=1), unsafe_tables="direct")
     router.route("t", _batch(ADD))

@@ -10,11 +10,18 @@ import pytest
 
 from django_ghost.engine.apply.applier import KEYS_PER_STATEMENT, Applier
 from django_ghost.engine.apply.fence import SnapshotProbe, VisibilityFence, VisibilityFenceTimeout
-from django_ghost.engine.apply.streamer import Committed, KeyChange, Marker, StreamItem
+from django_ghost.engine.apply.streamer import (
+    Committed,
+    HeartbeatSeen,
+    KeyChange,
+    Marker,
+    StreamItem,
+)
 from django_ghost.engine.binlog.events import BinlogPosition
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import DataError
+from django_ghost.engine.mysql.dataerrors import DUPLICATE_CONFIRMATIONS
 from django_ghost.engine.sql.builder import KeyColumn
 from django_ghost.engine.sql.columns import Column
 from django_ghost.engine.table.info import TableInfo, UniqueKey
@@ -308,9 +315,41 @@ def test_drain__stale_ghost_row_holds_the_value__refreshed_with_the_batch() -> N
     assert inserts == [[1, 9]]  # the ghost row holding the value (key 9) came along
 
 
-def test_drain__duplicate_in_the_original__data_error() -> None:
+def test_drain__duplicate_in_the_original__data_error_after_confirmations() -> None:
     duplicate = MySQLdb.IntegrityError(1062, "Duplicate entry '5' for key 'uv'")
-    applier, _, _ = make_applier((PRIMARY, UNIQUE_V), [duplicate], fail_verb="INSERT")
+    applier, writer, _ = make_applier((PRIMARY, UNIQUE_V), [duplicate] * 5, fail_verb="INSERT")
 
     with pytest.raises(DataError, match="duplicates"):
         applier.drain(feed(KeyChange(((1,),))), max_events=10)
+    assert writer.verbs().count("SELECT") == DUPLICATE_CONFIRMATIONS
+
+
+def test_drain__colliding_value_moved_away_before_the_lookup__retried_not_an_error() -> None:
+    # The lookup finds no stale ghost row: a writer changed the row between the failed
+    # write and the lookup. The next attempt reads the new value and succeeds.
+    duplicate = MySQLdb.IntegrityError(1062, "Duplicate entry '5' for key 'uv'")
+    applier, writer, _ = make_applier((PRIMARY, UNIQUE_V), [duplicate], fail_verb="INSERT")
+
+    applier.drain(feed(KeyChange(((1,),))), max_events=10)
+
+    inserts = [params for sql, params in writer.statements if sql.startswith("INSERT")]
+    assert inserts == [[1]]
+
+
+def test_drain__heartbeat_behind_queued_changes__lag_measured_once_they_are_applied() -> None:
+    applier, writer, _ = make_applier()
+    applier.clock = lambda: 110.0
+
+    applier.drain(feed(KeyChange(((1,),)), HeartbeatSeen(100.0)), max_events=10)
+
+    assert writer.verbs().count("REPLACE") == 1
+    assert applier.context.lag_seconds == 10.0
+
+
+def test_drain__no_heartbeat_taken__lag_unchanged() -> None:
+    applier, _, _ = make_applier()
+    applier.context.lag_seconds = 3.0
+
+    applier.drain(feed(KeyChange(((1,),))), max_events=10)
+
+    assert applier.context.lag_seconds == 3.0

@@ -168,6 +168,18 @@ def test_fire__status_hook_fails__logged_only(
     assert "broken monitor" in caplog.text and "ignored" in caplog.text
 
 
+def test_fire__batch_copy_retry_hook_fails__logged_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_hook(tmp_path, "gh-ost-on-batch-copy-retry", "echo $GH_OST_LAST_BATCH_COPY_ERROR; exit 1")
+    with caplog.at_level(logging.INFO, logger="django_ghost"):
+        ExecutableHooks(tmp_path, base_env).fire(
+            "batch-copy-retry", {"GHOST_LAST_BATCH_COPY_ERROR": "1205: Lock wait"}
+        )
+    assert "ignored for event 'batch-copy-retry'" in caplog.text
+    assert "1205: Lock wait" in caplog.text
+
+
 def test_fire__timeout__hook_error(tmp_path: Path) -> None:
     write_hook(tmp_path, "ghost-on-success", "sleep 5")
     hooks = ExecutableHooks(tmp_path, base_env, timeout_seconds=0.2)

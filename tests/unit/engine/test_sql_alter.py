@@ -434,6 +434,31 @@ def test_parse_alter__engine__recorded(text: str, engine: str | None) -> None:
     assert parse_alter(text).engine == engine
 
 
+@pytest.mark.parametrize(
+    ("text", "counter"),
+    [
+        ("AUTO_INCREMENT=1000", 1000),
+        ("ADD COLUMN x INT, AUTO_INCREMENT = 5", 5),
+        ("ENGINE=InnoDB AUTO_INCREMENT 7", 7),
+        ("ALTER TABLE t AUTO_INCREMENT=3; ALTER TABLE t AUTO_INCREMENT=9", 9),
+        ("MODIFY id BIGINT NOT NULL AUTO_INCREMENT", None),
+        ("ADD COLUMN n INT AUTO_INCREMENT, ADD KEY (n)", None),
+        ("COMMENT 'AUTO_INCREMENT=4'", None),
+    ],
+)
+def test_parse_alter__auto_increment_option__recorded_and_kept(
+    text: str, counter: int | None
+) -> None:
+    parsed = parse_alter(text)
+    assert parsed.auto_increment == counter
+    assert "AUTO_INCREMENT" in " ".join(parsed.statements)
+
+
+def test_parse_alter__auto_increment_without_number__refused() -> None:
+    with pytest.raises(UnsupportedAlterError, match="AUTO_INCREMENT needs a number"):
+        parse_alter("AUTO_INCREMENT=")
+
+
 def test_parse_alter__algorithm_and_lock__stripped_and_recorded() -> None:
     parsed = parse_alter("ALTER TABLE t ADD COLUMN x INT, ALGORITHM=INPLACE, LOCK = none")
     assert parsed.statements == ("ADD COLUMN x INT",)

@@ -596,6 +596,26 @@ def test_wait_while_throttled__thread_running__returns_after_unthrottle(
         throttler.stop()
 
 
+def test_wait_while_throttled__on_wait__called_at_each_wake_up_while_throttled(
+    context: MigrationContext, tmp_path: Path
+) -> None:
+    flag = tmp_path / "flag"
+    flag.touch()
+    options = ThrottleOptions(
+        throttle_flag_file=str(flag), throttle_additional_flag_file="", tick_seconds=0.01
+    )
+    throttler = RealThrottler(context, options=options)
+    reasons: list[str | None] = []
+
+    def on_wait() -> None:
+        reasons.append(context.throttle_reason)
+        if len(reasons) == 3:
+            flag.unlink()
+
+    assert throttler.wait_while_throttled(on_wait) is True
+    assert len(reasons) == 3 and all(r == f"flag-file {flag}" for r in reasons)
+
+
 def test_start_stop__thread__evaluates_then_ends(context: MigrationContext) -> None:
     context.knobs.forced_throttle = True
     throttler = RealThrottler(context, options=ThrottleOptions(tick_seconds=0.01))

@@ -9,6 +9,7 @@ import pytest
 from django_ghost.engine.config import GhostConfig, parse_host_port
 from django_ghost.engine.errors import ConfigError, PreflightError
 from django_ghost.engine.mysql.connection import ConnectionSpec
+from django_ghost.engine.mysql.replication import MARIADB
 from django_ghost.engine.topology.discovery import (
     MIGRATE_ON_REPLICA,
     PRIMARY,
@@ -27,14 +28,20 @@ REPLICATING = {
 
 
 class FakeCursor:
-    def __init__(self, status: dict[str, Any]):
+    def __init__(self, status: dict[str, Any], version: str = "10.11.6-MariaDB"):
         self.status = status
+        self.version = version
+        self.rows: list[Any] = []
 
     def execute(self, sql: str, params: Any = None) -> None:
+        if sql == "SELECT VERSION()":
+            self.rows = [(self.version,)]
+            return
         assert "SLAVE STATUS" in sql
+        self.rows = [self.status] if self.status else []
 
-    def fetchall(self) -> list[dict[str, Any]]:
-        return [self.status] if self.status else []
+    def fetchall(self) -> list[Any]:
+        return self.rows
 
     def close(self) -> None:
         pass
@@ -67,7 +74,7 @@ def run(status: dict[str, Any], *, upstream: dict[str, Any] | None = None, **opt
         SPEC,
         FakeConn(status),
         log_slave_updates=True,
-        status_statement="SHOW SLAVE STATUS",
+        dialect=MARIADB,
         connect=connect,
     )
     return topology, opened
@@ -127,7 +134,7 @@ def test_discover__replica_without_log_slave_updates__refused() -> None:
             SPEC,
             FakeConn(REPLICATING),
             log_slave_updates=False,
-            status_statement="SHOW SLAVE STATUS",
+            dialect=MARIADB,
             connect=lambda spec: FakeConn({}),
         )
 

@@ -371,6 +371,35 @@ def test_turn__set_over_its_cap__verified_until_back_under_it(
     assert session.compares() == 3
 
 
+def test_turn__apply_has_a_backlog__waits_until_it_is_applied() -> None:
+    tables = Tables(rows=3000)
+    verifier, _, _, session, clock = make_verifier(tables)
+    verifier.keys.add([(i,) for i in range(1, 1501)], at(10))
+    verifier.context.backlog = keyed.BACKLOG_DEFER
+
+    verifier.turn()
+    assert session.compares() == 0 and len(verifier.keys) == 1500
+
+    verifier.context.backlog = keyed.BACKLOG_DEFER - 1
+    clock.now += keyed.MIN_TURN_INTERVAL
+    verifier.turn()
+    assert session.compares() >= 1 and len(verifier.keys) < 1500
+
+
+def test_turn__backlog_but_set_over_its_cap__verified_anyway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(touched_module, "SOFT_CAP", 100)
+    tables = Tables(rows=3000)
+    verifier, _, _, session, _ = make_verifier(tables)
+    verifier.keys.add([(i,) for i in range(1, 2501)], at(10))
+    verifier.context.backlog = 10 * keyed.BACKLOG_DEFER
+
+    verifier.turn()
+
+    assert len(verifier.keys) == 0
+
+
 def test_turn__a_key_differs__narrowed_reapplied_and_kept_to_verify_again() -> None:
     tables = Tables(rows=100)
     verifier, _, writer, session, clock = make_verifier(tables)
