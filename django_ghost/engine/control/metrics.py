@@ -137,7 +137,9 @@ class MetricsReporter:
 
     def stop(self) -> None:
         """Stop sampling; send and write the last values (the file stays: its phase says
-        how the run ended)."""
+        how the run ended). Only the first call does anything."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=10)

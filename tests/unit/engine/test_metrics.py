@@ -354,6 +354,9 @@ def test_reporter__started__sends_gauges_and_startup_to_statsd_and_writes_file(
     finally:
         metrics.stop()
         listener.close()
+    sent = metrics.statsd.sent if metrics.statsd else 0
+    metrics.stop()  # again: a run's release may stop its operations twice
+    assert metrics.statsd is not None and metrics.statsd.sent == sent
     assert "gh_ost.startup:1|c|#database:shop,table:orders,env:test" in lines
     assert "gh_ost.row_copy.rows_copied:300|g|#database:shop,table:orders,env:test" in lines
     _, samples = parse_prometheus(path.read_text())
