@@ -23,6 +23,7 @@ from typing import Any
 from django_ghost.cli.flags import (
     NO_EFFECT_FLAGS,
     PASSWORD_ENVIRONMENT,
+    REPEATABLE_OPTIONS,
     Flag,
     all_flags,
     notice_message,
@@ -134,6 +135,9 @@ def parse_args(argv: Sequence[str]) -> Invocation:
         parsed = _parse_flag_value(flag, value)
         if flag.option is None:
             inv.switches[name] = parsed
+        elif flag.option in REPEATABLE_OPTIONS and inv.options.get(flag.option):
+            separator = REPEATABLE_OPTIONS[flag.option]
+            inv.options[flag.option] = f"{inv.options[flag.option]}{separator}{parsed}"
         else:
             inv.options[flag.option] = parsed
     return inv

@@ -36,7 +36,6 @@ PROG = "django-ghost"
 NO_EFFECT_GROUP = "gh-ost flags that change nothing here"
 
 # Reasons shared by several gh-ost flags.
-_METRICS = "metrics export is not implemented; read the status lines instead"
 _MDL_CHECK = (
     "the atomic cut-over confirms that its RENAME waits for the table's metadata lock "
     "through information_schema.PROCESSLIST and never reads "
@@ -54,10 +53,6 @@ GHOST_FLAGS: dict[str, str] = {
         "table cannot hold stops the migration instead of being truncated into it; fix "
         "those values or widen the new column (for zero dates use --allow-zero-in-date)"
     ),
-    # -- metrics ---------------------------------------------------------------------------
-    "statsd-addr": _METRICS,
-    "statsd-tags": _METRICS,
-    "runtime-metrics-interval": _METRICS,
 }
 """The gh-ost flags django-ghost refuses, with why and what to do instead.
 
@@ -275,8 +270,28 @@ OPTION_HELP: dict[str, str] = {
     "hooks_hint": "Free text passed to hooks.",
     "hooks_hint_owner": "Owner name passed to hooks.",
     "hooks_hint_token": "Token passed to hooks.",
+    "statsd_addr": (
+        "Send gh-ost's metrics to this DogStatsD address: host:port (UDP) or "
+        "unix:///path; empty: off."
+    ),
+    "statsd_tags": (
+        "Tags added to every metric, key:value,...; the flag may be repeated "
+        "(e.g. --statsd-tags=env:prod --statsd-tags=service:shop)."
+    ),
+    "runtime_metrics_interval": (
+        "Seconds between the process's runtime gauges (python_runtime.*); 0: off."
+    ),
+    "prometheus_file": (
+        "Write every metric in the Prometheus text format to this file "
+        "(e.g. for node_exporter's textfile collector); empty: off."
+    ),
+    "prometheus_file_interval_seconds": "Seconds between two writes of --prometheus-file.",
 }
 """One line of help per GhostConfig option; options missing here get a generic line."""
+
+REPEATABLE_OPTIONS: dict[str, str] = {"statsd_tags": ","}
+"""Options whose flag may be given more than once (as gh-ost's): the values are joined
+with the separator; any other flag given twice keeps the last value."""
 
 
 # -- the flag table -------------------------------------------------------------------------

@@ -18,6 +18,13 @@ from typing import Any
 
 from .charsets import parse_charsets
 from .errors import ConfigError
+from .option_syntax import (
+    parse_host_port,
+    parse_load,
+    parse_replicas,
+    parse_statsd_addr,
+    parse_tags,
+)
 
 SECRET_OPTIONS = frozenset({"password", "master_password"})
 CUT_OVER_ALGORITHMS = ("atomic", "two-step")
@@ -49,6 +56,8 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
     "nice_ratio": (0, 100),
     "mysql_timeout": (0, 86_400),
     "binlogsyncer_max_reconnect_attempts": (0, 1_000_000),
+    "runtime_metrics_interval": (0, 3600),
+    "prometheus_file_interval_seconds": (1, 3600),
 }
 
 
@@ -177,6 +186,12 @@ class GhostConfig:
     hooks_hint: str = ""
     hooks_hint_owner: str = ""
     hooks_hint_token: str = ""
+    # -- metrics ---------------------------------------------------------------------------
+    statsd_addr: str = ""
+    statsd_tags: str = ""
+    runtime_metrics_interval: int = 10
+    prometheus_file: str = ""
+    prometheus_file_interval_seconds: int = 10
 
     # -- validation ------------------------------------------------------------------------
 
@@ -234,6 +249,7 @@ class GhostConfig:
         yield from self._tls_problems()
         yield from _compatibility_problems(self)
         yield from self._topology_problems()
+        yield from self._metrics_problems()
         yield from self._trigger_problems()
         if self.throttle_http and not self.throttle_http.startswith(("http://", "https://")):
             yield f"throttle_http={self.throttle_http!r} must start with http:// or https://."
@@ -301,6 +317,13 @@ class GhostConfig:
         except ConfigError as exc:
             yield str(exc)
 
+    def _metrics_problems(self) -> Iterable[str]:
+        for parse, value in ((parse_statsd_addr, self.statsd_addr), (parse_tags, self.statsd_tags)):
+            try:
+                parse(value)
+            except ConfigError as exc:
+                yield str(exc)
+
     def redacted(self) -> dict[str, Any]:
         """The options as a dict with secrets replaced, safe to log or print."""
         return {
@@ -349,74 +372,6 @@ def option_types() -> dict[str, type]:
     """Option name -> Python type (bool, int, float or str)."""
     kinds = {"bool": bool, "int": int, "float": float, "str": str}
     return {f.name: kinds[str(f.type)] for f in dataclasses.fields(GhostConfig)}
-
-
-DEFAULT_PORT = 3306
-
-
-def parse_load(text: str, *, name: str = "max-load") -> dict[str, int]:
-    """Parse ``"Threads_running=25,Threads_connected=500"`` into ``{name: threshold}``.
-
-    Empty text means no thresholds. Raises ConfigError naming the bad part.
-    """
-    result: dict[str, int] = {}
-    for raw in text.split(","):
-        part = raw.strip()
-        if not part:
-            continue
-        var, sep, value = part.partition("=")
-        var, value = var.strip(), value.strip()
-        if not sep or not var or not value:
-            raise ConfigError(
-                f"{name}: {part!r} is not Variable=Threshold; e.g. {name}=Threads_running=25."
-            )
-        if not var.replace("_", "").isalnum():
-            raise ConfigError(f"{name}: {var!r} is not a status variable name.")
-        try:
-            threshold = int(value)
-        except ValueError:
-            raise ConfigError(f"{name}: threshold {value!r} of {var} is not an integer.") from None
-        if threshold < 0:
-            raise ConfigError(f"{name}: threshold of {var} must not be negative.")
-        result[var] = threshold
-    return result
-
-
-def format_load(load: Mapping[str, int]) -> str:
-    """The inverse of parse_load, in a canonical form."""
-    return ",".join(f"{k}={v}" for k, v in load.items())
-
-
-def parse_host_port(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    """``host[:port]`` (``[v6]:port`` for IPv6) -> (host, port). Raises ValueError."""
-    text = text.strip()
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = rest.removeprefix(":") or str(default_port)
-    elif text.count(":") == 1:
-        host, port = text.split(":")
-    else:
-        host, port = text, str(default_port)
-    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"{text!r} is not host[:port]")
-    return host, int(port)
-
-
-def parse_replicas(text: str) -> list[tuple[str, int]]:
-    """Parse ``"host1,host2:3307,[::1]:3308"`` into ``[(host, port)]`` (port defaults to
-    3306)."""
-    result = []
-    for raw in text.split(","):
-        part = raw.strip()
-        if not part:
-            continue
-        try:
-            result.append(parse_host_port(part))
-        except ValueError:
-            raise ConfigError(
-                f"throttle-control-replicas: {part!r} is not host[:port] ([addr]:port for IPv6)."
-            ) from None
-    return result
 
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y", "t"})

@@ -16,6 +16,7 @@ from typing import Any
 
 from .binlog.events import BinlogPosition
 from .config import GhostConfig, option_names
+from .metrics.emitter import Metrics, NoopMetrics
 
 
 @dataclasses.dataclass
@@ -56,6 +57,9 @@ class MigrationContext:
         self.clock = clock
         self.lock = threading.RLock()
         self.knobs = LiveKnobs.from_config(config)
+        # Where every step records its metrics; control/metrics.py puts the real sink
+        # here when the operations start.
+        self.metrics: Metrics = NoopMetrics()
         self.started_at = clock()
         self.phase = "starting"
         self.rows_estimate = 0

@@ -1,6 +1,6 @@
 """Shared pieces of the integration tests: the config factory, a migration in a thread,
-seeded tables, the mirrored writer, the CLI as a subprocess, binlog streams to read, and
-small probes.
+seeded tables, the mirrored writer, the CLI as a subprocess, binlog streams to read,
+small probes, and a StatsD daemon's socket.
 
 The control-socket client the tests use is the engine's own,
 :func:`django_ghost.engine.control.client.send`.
@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -492,3 +493,43 @@ def assert_migrated_like_mirror(
     apply_to_mirror(db, name, alter)
     assert definition_body(db, table) == definition_body(db, name)
     assert_same_rows(db, table, name)
+
+
+# -- a StatsD daemon's socket -------------------------------------------------------------
+
+
+class StatsdListener(threading.Thread):
+    """A StatsD daemon's socket: every line of every datagram received."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.lines: list[str] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.lines += self.sock.recv(65535).decode().split("\n")
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self.stop.set()
+        self.join(timeout=5)
+        self.sock.close()
+
+    def named(self, name: str) -> list[tuple[str, str, dict[str, str]]]:
+        """(value, type, tags) of each line of ``gh_ost.<name>``."""
+        found = []
+        for line in self.lines:
+            metric, _, rest = line.partition(":")
+            if metric != f"gh_ost.{name}":
+                continue
+            value, kind, *tags = rest.split("|")
+            tag_pairs = tags[0].removeprefix("#").split(",") if tags else []
+            found.append((value, kind, dict(t.split(":", 1) for t in tag_pairs)))
+        return found

@@ -182,7 +182,6 @@ def test_parse_args__short_h__help() -> None:
 @pytest.mark.parametrize(
     ("flag", "reason"),
     [
-        ("statsd-addr", "metrics"),
         ("skip-renamed-columns", "--approve-renamed-columns"),
         ("skip-strict-mode", "strict SQL mode"),
     ],
@@ -690,3 +689,15 @@ def test_main__storage_engine_rocksdb__usage_error_saying_why() -> None:
     code, _, err = run([*TARGET, "--storage-engine=rocksdb"])
     assert code == 2
     assert "InnoDB tables only" in err
+
+
+def test_parse_args__statsd_tags_repeated__joined_like_gh_ost() -> None:
+    inv = parse_args(
+        ["--statsd-addr=127.0.0.1:8125", "--statsd-tags=env:prod", "--statsd-tags", "service:x"]
+    )
+    assert inv.options["statsd_tags"] == "env:prod,service:x"
+    assert inv.options["statsd_addr"] == "127.0.0.1:8125"
+
+
+def test_parse_args__other_flag_repeated__last_value_wins() -> None:
+    assert parse_args(["--chunk-size=100", "--chunk-size=200"]).options["chunk_size"] == 200

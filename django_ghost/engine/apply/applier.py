@@ -66,6 +66,7 @@ import MySQLdb
 from ..binlog.events import BinlogPosition
 from ..context import MigrationContext
 from ..errors import DataError
+from ..metrics.emitter import timed_query
 from ..mysql.connection import Connection, execute, query
 from ..mysql.dataerrors import (
     DUPLICATE_CONFIRMATIONS,
@@ -201,6 +202,12 @@ class Applier:
     def _apply(self, pending: dict[tuple[Any, ...], bool], locked_conn: Connection | None) -> None:
         if not pending:
             return
+        with timed_query(self.context.metrics, "target", "binlog_apply"):
+            self._apply_keys(pending, locked_conn)
+
+    def _apply_keys(
+        self, pending: dict[tuple[Any, ...], bool], locked_conn: Connection | None
+    ) -> None:
         if not self.replace_safe:
             self.refresh(list(pending), locked_conn)
             return

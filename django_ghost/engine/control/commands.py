@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from ..config import OPTION_RANGES, parse_replicas
+from ..config import OPTION_RANGES
 from ..context import LiveKnobs
 from ..errors import ConfigError
+from ..option_syntax import parse_replicas
 
 # The numeric live knobs and their ranges: the ranges GhostConfig.validate checks.
 KNOB_RANGES: dict[str, tuple[float, float]] = {

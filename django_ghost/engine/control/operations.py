@@ -20,7 +20,7 @@ from pathlib import Path
 
 import MySQLdb
 
-from ..config import GhostConfig, parse_replicas
+from ..config import GhostConfig
 from ..context import MigrationContext
 from ..hooks import (
     CallableHooks,
@@ -30,7 +30,9 @@ from ..hooks import (
     NoopHooks,
     build_hook_environment,
 )
+from ..metrics.emitter import record_query, record_sleep
 from ..mysql.connection import Connection, ConnectionSpec, scalar
+from ..option_syntax import parse_replicas
 from ..progress import ProgressSnapshot
 from ..sql.quote import quote_identifier as q
 from ..throttle.lag import LagReader
@@ -41,6 +43,7 @@ from ..throttle.protocol import Throttler
 from ..throttle.query import connection_scalar_query
 from ..throttle.throttler import RealThrottler
 from ..topology.discovery import Topology, heartbeat_lag_reader, seconds_behind_master_reader
+from .metrics import MetricsReporter
 from .server import ControlServer
 from .socket import default_socket_path
 from .status import format_status_line
@@ -85,8 +88,14 @@ class Operations:
         self._last_status = 0.0
         self._last_status_hook = time.monotonic()
         self._postponed_fired = False
+        self._postponed_at: float | None = None
         self._count_thread: threading.Thread | None = None
         self._replica_readers: dict[str, Callable[[], float | None]] = {}
+        self.replication_lag: float | None = None
+        """The last lag read on the inspected replica (None on a primary)."""
+        self.metrics = MetricsReporter(
+            config, context, snapshot, replication_lag=lambda: self.replication_lag
+        )
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -143,8 +152,15 @@ class Operations:
         conn = self.connect(topology.inspector)
         self._conns.append(conn)
         if topology.split:
-            return heartbeat_lag_reader(conn, self.changelog_table)
-        return seconds_behind_master_reader(conn)
+            read = heartbeat_lag_reader(conn, self.changelog_table)
+        else:
+            read = seconds_behind_master_reader(conn)
+
+        def reader() -> float | None:
+            self.replication_lag = read()
+            return self.replication_lag
+
+        return reader
 
     def _replica_lag_reader(self, replicas: str) -> dict[str, float | None]:
         """Heartbeat lag on each of ``throttle_control_replicas`` (host[:port] list): the
@@ -165,7 +181,9 @@ class Operations:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the throttler and the control socket (after validation, before copying)."""
+        """Start the metrics, the throttler and the control socket (after validation,
+        before copying)."""
+        self.metrics.start()
         status_conn = self._own_connection()
         query_conn = self._own_connection()
         self.throttler = RealThrottler(
@@ -177,6 +195,7 @@ class Operations:
                 lag_reader=self._lag_reader(),
                 replica_lag_reader=self._replica_lag_reader,
             ),
+            on_change=self._throttle_changed,
         )
         self.throttler.start()
         if self.config.postpone_cut_over_flag_file and not self.config.resume:
@@ -207,6 +226,7 @@ class Operations:
             postpone_flag_file=self.config.postpone_cut_over_flag_file,
             force_named_cut_over=self.config.force_named_cut_over,
             force_named_panic=self.config.force_named_panic,
+            metrics_text=self.metrics.prometheus_text,
         )
         self.server.start()
         if self.config.exact_rowcount and not self.config.concurrent_rowcount:
@@ -225,10 +245,16 @@ class Operations:
         if self.server is not None:
             with contextlib.suppress(Exception):
                 self.server.close()
+        with contextlib.suppress(Exception):
+            self.metrics.stop()
         for conn in self._conns:
             with contextlib.suppress(MySQLdb.Error):
                 conn.close()
         self._conns.clear()
+
+    def _throttle_changed(self, reason: str | None) -> None:
+        source = self.throttler.source if isinstance(self.throttler, RealThrottler) else None
+        self.metrics.throttle_changed(reason, source)
 
     def _own_connection(self) -> Connection:
         conn = self.connect(self.spec)
@@ -275,6 +301,11 @@ class Operations:
         """True while the cut-over must wait: the flag file exists or a command said so."""
         flag = self.config.postpone_cut_over_flag_file
         waiting = bool(flag and os.path.exists(flag)) or self.context.knobs.postpone_cut_over
+        # The migrator asks once per round of its wait: a round is a postponement sleep.
+        now = time.monotonic()
+        if self._postponed_at is not None:
+            record_sleep(self.context.metrics, "cut_over_postpone", now - self._postponed_at)
+        self._postponed_at = now if waiting else None
         if waiting and not self._postponed_fired:
             self._postponed_fired = True
             self.fire("begin-postponed")
@@ -283,7 +314,11 @@ class Operations:
     def _count_rows(self) -> None:
         try:
             conn = self._own_connection()
+            started = time.monotonic()
             count = scalar(conn, f"SELECT COUNT(*) FROM {q(self.config.table)}")
+            record_query(
+                self.context.metrics, "source", "row_count", time.monotonic() - started, True
+            )
             with self.context.lock:
                 self.context.rows_estimate = int(count)
             self.fire("rowcount-complete")

@@ -23,10 +23,10 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 
-from ..config import format_load, parse_load
 from ..context import MigrationContext
 from ..errors import ConfigError
 from ..hooks import Hooks, NoopHooks
+from ..option_syntax import format_load, parse_load
 from ..progress import ProgressSnapshot
 from .commands import (
     KNOB_RANGES,
@@ -68,6 +68,7 @@ class ControlServer:
         force_named_cut_over: bool = False,
         force_named_panic: bool = False,
         read_timeout_seconds: float = 2.0,
+        metrics_text: Callable[[], str] | None = None,
     ):
         self.context = context
         self.snapshot = snapshot
@@ -79,6 +80,7 @@ class ControlServer:
         self.postpone_flag_file = postpone_flag_file
         self.force_named_cut_over = force_named_cut_over
         self.force_named_panic = force_named_panic
+        self.metrics_text = metrics_text
         self.commands = self._command_table()
         self._by_name = {name: cmd for cmd in self.commands for name in cmd.names}
         self.listeners = SocketListeners(
@@ -147,6 +149,7 @@ class ControlServer:
             Command(("status", "info"), self._status, "settings and the status line"),
             Command(("sup",), self._sup, "the status line only"),
             Command(("status-json",), self._status_json, "status as one JSON object"),
+            Command(("metrics",), self._metrics, "every metric, in the Prometheus text format"),
             Command(("coordinates",), self._coordinates, "binlog coordinates read and applied"),
             Command(("applier",), self._server_info(self.applier_info), "the applier server"),
             Command(("inspector",), self._server_info(self.inspector_info), "the inspector"),
@@ -204,6 +207,13 @@ class ControlServer:
 
     def _status_json(self, arg: str | None) -> str:
         return format_status_json(self.snapshot(), self.context)
+
+    def _metrics(self, arg: str | None) -> str:
+        if arg not in (None, "?"):
+            raise CommandRefused("metrics are read-only")
+        if self.metrics_text is None:
+            raise CommandRefused("no metrics are kept for this migration")
+        return self.metrics_text()
 
     def _coordinates(self, arg: str | None) -> str:
         if arg not in (None, "?"):

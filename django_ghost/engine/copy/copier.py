@@ -22,6 +22,7 @@ import MySQLdb
 
 from ..context import MigrationContext
 from ..errors import DataError, GhostError
+from ..metrics.emitter import record_sleep, timed_query
 from ..mysql.connection import Connection, execute
 from ..mysql.dataerrors import DUPLICATE_CONFIRMATIONS, as_data_error, raise_on_warnings
 from ..sql import builder
@@ -79,7 +80,9 @@ class Copier:
     def copy_next(self) -> bool:
         """Copy the next chunk; False once the copy is complete."""
         size = self.context.knobs.chunk_size
-        if not self.chunker.next_chunk(size):
+        with timed_query(self.context.metrics, "source", "range_select"):
+            more = self.chunker.next_chunk(size)
+        if not more:
             return False
         sql = builder.copy_chunk(
             self.plan.original.name,
@@ -94,7 +97,8 @@ class Copier:
         started = time.monotonic()
         if self.before_chunk is not None:
             self.before_chunk()
-        rows = self._copy_resolving_conflicts(sql)
+        with timed_query(self.context.metrics, "target", "chunk_copy"):
+            rows = self._copy_resolving_conflicts(sql)
         elapsed = time.monotonic() - started
         self.last_seconds = elapsed
         self.chunker.advance()
@@ -102,6 +106,7 @@ class Copier:
         self._adapt_chunk_size(size, elapsed)
         nice = self.context.knobs.nice_ratio
         if nice > 0:
+            record_sleep(self.context.metrics, "chunk_throttle", elapsed * nice)
             self._sleep(elapsed * nice)  # type: ignore[operator]
         return True
 

@@ -47,6 +47,8 @@ ER_LOCK_WAIT_TIMEOUT = 1205
 class AtomicAttempt(Attempt):
     """One attempt of the atomic cut-over (see the module docstring)."""
 
+    lock_phase = "magic_lock"
+
     def run(self) -> None:
         """One atomic attempt, with the ghost and the sentry named ``<original>~g`` and
         ``<original>~d`` while it runs when those names fit (64 characters).
@@ -123,6 +125,7 @@ class AtomicAttempt(Attempt):
                     rename_done.set()
 
             worker = threading.Thread(target=rename, name="ghost-rename", daemon=True)
+            renaming = time.monotonic()
             worker.start()
             self._wait_rename_queued(rename_id, rename_done, rename_error)
             holder = scalar(self.main, "SELECT IS_USED_LOCK(%s)", (lock_name,))
@@ -130,8 +133,11 @@ class AtomicAttempt(Attempt):
                 raise CutOverAttemptFailed("the lock session is gone; its locks were released")
             execute(lock_conn, f"DROP TABLE IF EXISTS {q(self.old)}")
             self._wait_rename_queued_on_original(done=rename_done, error=rename_error)
-            execute(lock_conn, "UNLOCK TABLES")
+            with self.phase("unlock"):
+                execute(lock_conn, "UNLOCK TABLES")
             rename_done.wait(timeout=self.timeout * 3)
+            renamed = rename_done.is_set() and not rename_error
+            self.record_phase("magic_rename", renaming, "success" if renamed else "abort")
             self.context.cut_over_stall_seconds = time.monotonic() - locked_at
             if rename_error:
                 raise CutOverAttemptFailed(f"RENAME failed: {rename_error[0]}")

@@ -24,11 +24,12 @@ intact and is retried with a (optionally exponential) backoff, up to ``default_r
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import MySQLdb
@@ -38,6 +39,7 @@ from ..apply.streamer import Streamer
 from ..config import GhostConfig
 from ..context import MigrationContext
 from ..errors import CutOverError, DataError, GhostError
+from ..metrics.emitter import milliseconds, record_sleep
 from ..mysql.connection import Connection, ConnectionSpec, execute, query, scalar
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
@@ -67,6 +69,9 @@ class CutOverVerificationFailed(CutOverError):
 
 class Attempt(abc.ABC):
     """One cut-over variant: :meth:`run` makes one attempt with the steps shared here."""
+
+    lock_phase = "original_table_lock"
+    """The name of the lock phase in the metrics, gh-ost's for the variant."""
 
     def __init__(
         self,
@@ -126,11 +131,30 @@ class Attempt(abc.ABC):
     def lock_tables(self, lock_conn: Connection, tables: str) -> float:
         """``LOCK TABLES`` on the lock session; the attempt fails (and is retried) when the
         lock wait times out. Returns when the lock was taken (the stall starts there)."""
-        try:
-            execute(lock_conn, f"LOCK TABLES {tables}")
-        except MySQLdb.OperationalError as exc:
-            raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
+        with self.phase(self.lock_phase):
+            try:
+                execute(lock_conn, f"LOCK TABLES {tables}")
+            except MySQLdb.OperationalError as exc:
+                raise CutOverAttemptFailed(f"could not lock {self.original}: {exc}") from exc
         return time.monotonic()
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Times one phase of the attempt for gh-ost's
+        ``cut_over.phase_duration_milliseconds`` (outcome abort when it raises)."""
+        started, outcome = time.monotonic(), "abort"
+        try:
+            yield
+            outcome = "success"
+        finally:
+            self.record_phase(name, started, outcome)
+
+    def record_phase(self, name: str, started: float, outcome: str) -> None:
+        self.context.metrics.histogram(
+            "cut_over.phase_duration_milliseconds",
+            milliseconds(time.monotonic() - started),
+            {"phase": name, "outcome": outcome},
+        )
 
     def apply_up_to_lock(self, lock_conn: Connection | None) -> None:
         """Apply every change committed before the lock (on the lock session when it
@@ -251,7 +275,30 @@ def retry(
     before_attempt: Callable[[], None] | None,
 ) -> None:
     """Run ``attempt`` until it succeeds or ``default_retries`` attempts failed;
-    ``before_attempt`` (the catch-up) runs before each."""
+    ``before_attempt`` (the catch-up) runs before each. Records gh-ost's cut-over metrics:
+    each attempt's outcome, and the whole cut-over's duration."""
+    metrics = attempt.context.metrics
+    started = time.monotonic()
+    outcome = "abort"
+    try:
+        _retry(attempt, sleep=sleep, before_attempt=before_attempt)
+        outcome = "success"
+    finally:
+        if outcome == "abort":
+            metrics.count("cut_over.attempts_total", 1, {"outcome": "abort"})
+        metrics.histogram(
+            "cut_over.total_duration_milliseconds",
+            milliseconds(time.monotonic() - started),
+            {"outcome": outcome},
+        )
+
+
+def _retry(
+    attempt: Attempt,
+    *,
+    sleep: Callable[[float], None],
+    before_attempt: Callable[[], None] | None,
+) -> None:
     context = attempt.context
     config = context.config
     last_error: Exception | None = None
@@ -263,15 +310,19 @@ def retry(
         context.cut_over_attempts = number
         try:
             attempt.run()
+            context.metrics.count("cut_over.attempts_total", 1, {"outcome": "success"})
             return
         except (CutOverAttemptFailed, MySQLdb.OperationalError) as exc:
             last_error = exc
             context.throttle_reason = f"cut-over attempt {number} failed: {exc}"
+            context.metrics.count("cut_over.attempts_total", 1, {"outcome": "retry"})
         except KeysDiffer as exc:
             raise _verification_failed(
                 exc, original=attempt.original, ghost=attempt.ghost
             ) from None
-        sleep(backoff(config, number))
+        pause = backoff(config, number)
+        record_sleep(context.metrics, "retry_backoff", pause)
+        sleep(pause)
     raise CutOverError(
         f"Cut-over did not succeed after {config.default_retries} attempts (last error: "
         f"{last_error}). The original table {attempt.original} is intact. Find what holds "

@@ -34,9 +34,11 @@ class TwoStepAttempt(Attempt):
             self.carry_auto_increment(lock_conn)
             self.verify_applied_keys(lock_conn)
             self.carry_triggers(lock_conn)
-            execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
-            execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
-            execute(lock_conn, "UNLOCK TABLES")
+            with self.phase("magic_rename"):
+                execute(lock_conn, f"ALTER TABLE {q(self.original)} RENAME {q(self.old)}")
+                execute(lock_conn, f"ALTER TABLE {q(self.ghost)} RENAME {q(self.original)}")
+            with self.phase("unlock"):
+                execute(lock_conn, "UNLOCK TABLES")
             self.context.cut_over_stall_seconds = time.monotonic() - locked_at
         except BaseException:
             with contextlib.suppress(MySQLdb.Error):

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..config import parse_load
 from ..context import LiveKnobs, MigrationContext
 from ..errors import ConfigError
+from ..option_syntax import parse_load
 from .check import Cached, ThrottleCheck
 
 logger = logging.getLogger("django_ghost")

@@ -53,6 +53,8 @@ class RealThrottler:
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.source: str | None = None
+        """The name of the check that gave the current reason (metrics label it so)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -129,6 +131,7 @@ class RealThrottler:
         except Exception as exc:  # a check that breaks unexpectedly must fail safe: throttle
             logger.exception("throttle check failed")
             reason = f"throttle check failed: {exc}"
+            self.source = "throttle-check-failed"
         self._publish(reason)
         return reason
 
@@ -138,7 +141,9 @@ class RealThrottler:
         for check in self.checks:
             reason = check.check(now, knobs)
             if reason:
+                self.source = check.name
                 return reason
+        self.source = None
         return None
 
     def _publish(self, reason: str | None) -> None:

@@ -42,10 +42,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..config import DEFAULT_PORT, GhostConfig, parse_host_port
+from ..config import GhostConfig
 from ..errors import PreflightError
 from ..mysql.connection import Connection, ConnectionSpec, execute, query, query_dicts
 from ..mysql.replication import MARIADB, ReplicaDialect, replica_dialect_of
+from ..option_syntax import DEFAULT_PORT, parse_host_port
 from ..sql.quote import quote_identifier as q
 
 log = logging.getLogger("django_ghost")

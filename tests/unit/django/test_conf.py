@@ -13,6 +13,8 @@ from django_ghost.conf import (
     parse_ghost_migrate,
     resolve,
 )
+from django_ghost.engine.context import MigrationContext
+from django_ghost.engine.control.metrics import MetricsReporter
 from django_ghost.engine.errors import ConfigError
 
 DB: dict[str, Any] = {
@@ -167,3 +169,35 @@ def test_resolve__resume_env_vars__resume_interrupted_read_and_resume_ignored() 
     config = _resolve(env={"GHOST_RESUME": "true", "GHOST_RESUME_INTERRUPTED": "false"})
     assert config.options.resume_interrupted is False
     assert config.engine.resume is False
+
+
+def _never_sampled() -> Any:
+    raise AssertionError("the reporter samples only once started")
+
+
+def test_resolve__metrics_options_in_settings_ghost__reach_the_engine_config(
+    tmp_path: Any,
+) -> None:
+    prom = str(tmp_path / "ghost.prom")
+    config = _resolve(
+        settings_ghost={
+            "statsd_addr": "127.0.0.1:8125",
+            "statsd_tags": "env:prod,service:shop",
+            "prometheus_file": prom,
+        },
+        env={"GHOST_RUNTIME_METRICS_INTERVAL": "0"},
+    )
+    engine = config.engine
+    assert (engine.statsd_addr, engine.statsd_tags) == ("127.0.0.1:8125", "env:prod,service:shop")
+    assert (engine.prometheus_file, engine.runtime_metrics_interval) == (prom, 0)
+    assert config.provenance["statsd_addr"] == "settings.GHOST"
+    # The engine's reporter, built from that config as a migration builds it.
+    reporter = MetricsReporter(engine, MigrationContext(engine), snapshot=_never_sampled)
+    assert reporter.statsd is not None
+    assert reporter.statsd.destination == ("127.0.0.1", 8125)
+    assert ("env", "prod") in reporter.statsd.tags
+
+
+def test_resolve__bad_statsd_addr_in_settings__error_names_it() -> None:
+    with pytest.raises(ConfigError, match="statsd-addr"):
+        _resolve(settings_ghost={"statsd_addr": "localhost"})

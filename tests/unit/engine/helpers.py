@@ -1,8 +1,10 @@
-"""Shared by the engine's unit tests: hand-built binlog bytes (the binlog package) and a
-fake server for the apply's visibility fence."""
+"""Shared by the engine's tests: hand-built binlog bytes (the binlog package), a fake
+server for the apply's visibility fence, and a reader of the Prometheus text format (the
+metrics' unit and integration tests)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -110,3 +112,61 @@ class FenceServer:
 
     def verbs(self) -> list[str]:
         return [sql.split()[0] for sql, _ in self.statements]
+
+
+# -- the Prometheus text format, read back ---------------------------------------------------
+
+PrometheusSample = tuple[str, dict[str, str], float]
+
+
+def parse_prometheus(text: str) -> tuple[dict[str, tuple[str, str]], list[PrometheusSample]]:
+    """A strict reader of the text exposition format 0.0.4 (what the tests need of it):
+    family -> (type, help), and every sample as (name, labels, value). Raises
+    ValueError on anything malformed, so a test fails on bad output."""
+    families: dict[str, tuple[str, str]] = {}
+    helps: dict[str, str] = {}
+    samples: list[PrometheusSample] = []
+    for line in text.splitlines():
+        if not line:
+            continue
+        if line.startswith("# HELP "):
+            name, _, help_text = line[len("# HELP ") :].partition(" ")
+            helps[name] = help_text.replace("\\n", "\n").replace("\\\\", "\\")
+        elif line.startswith("# TYPE "):
+            name, _, kind = line[len("# TYPE ") :].partition(" ")
+            if kind not in ("counter", "gauge", "summary", "histogram", "untyped"):
+                raise ValueError(f"bad TYPE line: {line!r}")
+            families[name] = (kind, helps.get(name, ""))
+        elif line.startswith("#"):
+            continue
+        else:
+            samples.append(_parse_sample(line))
+    return families, samples
+
+
+def _parse_sample(line: str) -> PrometheusSample:
+    match = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$", line)
+    if match is None:
+        raise ValueError(f"bad sample line: {line!r}")
+    name, label_text, value = match.groups()
+    labels: dict[str, str] = {}
+    rest = (label_text or "{}")[1:-1]
+    while rest:
+        label = re.match(r'([a-zA-Z_][a-zA-Z0-9_]*)="', rest)
+        if label is None:
+            raise ValueError(f"bad labels in {line!r}")
+        i, chars = label.end(), []
+        while rest[i] != '"':
+            if rest[i] == "\\":
+                i += 1
+                chars.append({"n": "\n", "\\": "\\", '"': '"'}[rest[i]])
+            else:
+                chars.append(rest[i])
+            i += 1
+        labels[label.group(1)] = "".join(chars)
+        rest = rest[i + 1 :]
+        if rest.startswith(","):
+            rest = rest[1:]
+        elif rest:
+            raise ValueError(f"bad labels in {line!r}")
+    return name, labels, float(value)

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine.config import GhostConfig, format_load, parse_load, parse_replicas
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError, ConfigError
+from django_ghost.engine.option_syntax import format_load, parse_load, parse_replicas
 from django_ghost.engine.throttle.http import http_head_status
 from django_ghost.engine.throttle.options import ThrottleOptions
 from django_ghost.engine.throttle.order import ThrottleReaders

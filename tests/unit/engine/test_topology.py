@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from django_ghost.engine.config import GhostConfig, parse_host_port
+from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import ConfigError, PreflightError
 from django_ghost.engine.mysql.connection import ConnectionSpec
 from django_ghost.engine.mysql.replication import MARIADB
+from django_ghost.engine.option_syntax import parse_host_port
 from django_ghost.engine.topology.discovery import (
     MIGRATE_ON_REPLICA,
     PRIMARY,
