@@ -39,11 +39,12 @@ def check_binlog(facts: ServerFacts) -> None:
         )
 
 
-def check_grants(grants: Iterable[str], database: str) -> None:
-    """Grants as printed by SHOW GRANTS FOR CURRENT_USER(); role grants are not expanded."""
+def grant_privileges(grants: Iterable[str], database: str) -> tuple[set[str], set[str]]:
+    """(privileges on *.*, privileges on ``database``.*) from the lines of SHOW GRANTS FOR
+    CURRENT_USER(); role grants are not expanded."""
     global_privs: set[str] = set()
     db_privs: set[str] = set()
-    db_pattern = re.compile(r" ON `?(\*|" + re.escape(database) + r")`?\.\* TO ", re.I)
+    on_database = re.compile(r" ON `?" + re.escape(database) + r"`?\.\* TO ", re.I)
     for grant in grants:
         match = re.match(r"GRANT (.+?) ON ", grant, re.I)
         if not match:
@@ -51,8 +52,14 @@ def check_grants(grants: Iterable[str], database: str) -> None:
         privs = {p.strip().upper() for p in match.group(1).split(",")}
         if " ON *.* TO " in grant.upper():
             global_privs |= privs
-        elif db_pattern.search(grant):
+        elif on_database.search(grant):
             db_privs |= privs
+    return global_privs, db_privs
+
+
+def check_grants(grants: Iterable[str], database: str) -> None:
+    """Grants as printed by SHOW GRANTS FOR CURRENT_USER(); role grants are not expanded."""
+    global_privs, db_privs = grant_privileges(grants, database)
     if "ALL PRIVILEGES" in global_privs:
         return
     missing = []

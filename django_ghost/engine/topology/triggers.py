@@ -14,7 +14,6 @@ original has then.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..config import GhostConfig
@@ -23,6 +22,7 @@ from ..mysql.connection import Connection, scalar
 from ..sql.names import cutover_names, ghost_trigger_name, original_table_of
 from ..sql.quote import MAX_IDENTIFIER_LENGTH
 from ..table.triggers import Trigger, read_triggers, triggers_named
+from .inspector import grant_privileges
 
 # Privileges that let an account create objects with another account as DEFINER.
 _DEFINER_PRIVILEGES = frozenset({"ALL PRIVILEGES", "SUPER", "SET USER", "SET_USER_ID"})
@@ -85,7 +85,7 @@ def definer_problems(
     triggers: Iterable[Trigger], grants: Sequence[str], current_user: str, database: str
 ) -> list[str]:
     """Privileges the migration user lacks to create ``triggers`` as they are."""
-    global_privs, db_privs = _privileges(grants, database)
+    global_privs, db_privs = grant_privileges(grants, database)
     problems = []
     if not {"ALL PRIVILEGES", "TRIGGER"} & (global_privs | db_privs):
         problems.append(
@@ -131,20 +131,3 @@ def _is_our_ghost(table: str, config: GhostConfig) -> bool:
         return True
     owner = original_table_of(table, [config.ghost_table_template], tables=[config.table])
     return owner == config.table
-
-
-def _privileges(grants: Sequence[str], database: str) -> tuple[set[str], set[str]]:
-    """(privileges on *.*, privileges on ``database``.*) from SHOW GRANTS lines."""
-    global_privs: set[str] = set()
-    db_privs: set[str] = set()
-    on_database = re.compile(r" ON `?" + re.escape(database) + r"`?\.\* TO ", re.I)
-    for grant in grants:
-        match = re.match(r"GRANT (.+?) ON ", grant, re.I)
-        if not match:
-            continue
-        privs = {p.strip().upper() for p in match.group(1).split(",")}
-        if " ON *.* TO " in grant.upper():
-            global_privs |= privs
-        elif on_database.search(grant):
-            db_privs |= privs
-    return global_privs, db_privs
