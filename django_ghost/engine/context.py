@@ -64,6 +64,7 @@ class MigrationContext:
         self.phase = "starting"
         self.rows_estimate = 0
         self.rows_copied = 0
+        self.rows_copied_before = 0
         self.chunks_copied = 0
         self.copy_started_at: float | None = None
         self.copy_finished_at: float | None = None
@@ -108,7 +109,7 @@ class MigrationContext:
             return 0.0
         end = self.copy_finished_at if self.copy_finished_at is not None else self.clock()
         seconds = max(end - self.copy_started_at, 1e-6)
-        return self.rows_copied / seconds
+        return (self.rows_copied - self.rows_copied_before) / seconds
 
     # -- abort -----------------------------------------------------------------------------
 

@@ -57,6 +57,8 @@ def copy_rows(copier: Copier, streaming: Streaming, checkpoints: CheckpointSaver
     context = streaming.context
     context.set_phase("copying")
     context.copy_started_at = time.monotonic()
+    # A resumed run starts with the checkpoint's rows counted: they are not this run's.
+    context.rows_copied_before = context.rows_copied
     while not copier.done:
         streaming.check_abort()
         streaming.wait_while_throttled()

@@ -1,6 +1,6 @@
 """What an automatic resume rests on (migrator.run, state/resume.py): the caller's stop
 event is only read, a thread's lost connection counts as the run's, and the wait for
-the server is bounded and interruptible."""
+the server is bounded and interruptible; a resumed copy's rate counts its own rows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import MySQLdb
 
 from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError, BinlogConnectionLost, BinlogError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.state.resume import connection_loss, wait_for_server
@@ -81,3 +82,14 @@ def test_wait_for_server__stop_set__returns_at_once() -> None:
     stop.set()
     wait_for_server(server.connect, None, stop, timeout=60)
     assert server.tries == 1
+
+
+def test_copy_rate__resumed_with_checkpoint_rows__counts_only_this_runs_rows() -> None:
+    now = [100.0]
+    context = MigrationContext(CONFIG, clock=lambda: now[0])
+    context.rows_copied = 50_000  # restored from the checkpoint
+    context.copy_started_at = 100.0
+    context.rows_copied_before = context.rows_copied
+    now[0] = 110.0
+    context.rows_copied += 1_000
+    assert context.copy_rate() == 100.0
