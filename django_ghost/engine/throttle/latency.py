@@ -90,6 +90,9 @@ class ControllerSettings:
     """Samples older than this are forgotten; the p95 of the rest is the signal."""
     min_samples: int = 10
     """Fresh samples (taken since the last change) needed before the next decision."""
+    decision_seconds: float = 0.5
+    """Or two fresh samples this far apart: a probe waiting on a lock takes up to 1 s,
+    and ten of those would be ten seconds of doing nothing about it."""
     recover_below: float = 0.7
     """Grow back only while the p95 is below this fraction of the target."""
     backoff: float = 0.5
@@ -119,7 +122,8 @@ class LatencyController:
 
     Each decision looks at the samples taken since the last change (within the window),
     so a backoff is judged on what the server does after it, not on the samples that
-    caused it. p95 above the target: halve the chunk factor and double the pause
+    caused it; it waits for ``min_samples`` of them, or for two ``decision_seconds``
+    apart when the probes are slow. p95 above the target: halve the chunk factor and double the pause
     (starting at ``pause_step``, capped at ``max_pause``). p95 below ``recover_below`` x
     target: add ``grow_step`` to the factor (up to 1) and take ``pause_step`` off the
     pause (down to 0). In between, or with too few fresh samples: hold.
@@ -149,10 +153,13 @@ class LatencyController:
         """Back off, recover or hold, from the fresh samples of the window."""
         s = self.settings
         since = max(self._changed_at, now - s.window_seconds)
-        fresh = [m for t, m in self._samples if t > since]
+        fresh = [(t, m) for t, m in self._samples if t > since]
+        enough = len(fresh) >= s.min_samples or (
+            len(fresh) >= 2 and fresh[-1][0] - fresh[0][0] >= s.decision_seconds
+        )
         action = "hold"
-        if len(fresh) >= s.min_samples:
-            p95 = percentile(fresh, 95)
+        if enough:
+            p95 = percentile([m for _, m in fresh], 95)
             if p95 > self.target_millis:
                 action = "backoff"
                 self.chunk_factor = max(s.min_factor, self.chunk_factor * s.backoff)
