@@ -123,10 +123,11 @@ class LatencyController:
     Each decision looks at the samples taken since the last change (within the window),
     so a backoff is judged on what the server does after it, not on the samples that
     caused it; it waits for ``min_samples`` of them, or for two ``decision_seconds``
-    apart when the probes are slow. p95 above the target: halve the chunk factor and double the pause
-    (starting at ``pause_step``, capped at ``max_pause``). p95 below ``recover_below`` x
-    target: add ``grow_step`` to the factor (up to 1) and take ``pause_step`` off the
-    pause (down to 0). In between, or with too few fresh samples: hold.
+    apart when the probes are slow. p95 above the target: halve the chunk factor and
+    double the pause (starting at ``pause_step``, capped at ``max_pause``). p95 below
+    ``recover_below`` x target: add ``grow_step`` to the factor (up to 1) and take
+    ``pause_step`` off the pause (down to 0). In between, or with too few fresh
+    samples: hold.
     """
 
     def __init__(self, target_millis: float, settings: ControllerSettings | None = None):
