@@ -18,6 +18,9 @@ from django_ghost.engine.errors import ConfigError
 from django_ghost.engine.metrics.catalogue import CATALOGUE
 from django_ghost.engine.reporting import snapshot
 from django_ghost.engine.sql.builder import KeyColumn
+from django_ghost.engine.sql.columns import Column
+from django_ghost.engine.table.info import TableInfo, UniqueKey
+from django_ghost.engine.table.plan import build_plan
 from django_ghost.engine.throttle.latency import (
     ControllerSettings,
     LatencyController,
@@ -26,9 +29,18 @@ from django_ghost.engine.throttle.latency import (
 )
 from django_ghost.engine.throttle.protocol import NoopThrottler
 from django_ghost.engine.throttle.throttler import RealThrottler
-from tests.unit.engine.test_copier import table
 
 TARGET = 20.0
+
+
+def table(name: str) -> TableInfo:
+    """A two-column table keyed by ``id``."""
+    columns = tuple(
+        Column(c, i, "int", "int(11)", False, None, None, False, None, 10, 0, None)
+        for i, c in enumerate(("id", "v"), start=1)
+    )
+    key = UniqueKey("PRIMARY", ("id",), False)
+    return TableInfo("s", name, "InnoDB", columns, (key,), 0, None, (), (), ())
 
 
 class Samples:
@@ -199,8 +211,6 @@ def test_pacer__probe_lock_wait_timeout__counted_other_errors_not() -> None:
 
 
 def test_copy_next__paced__copies_the_scaled_chunk_and_time_target_sees_full_size() -> None:
-    from django_ghost.engine.table.plan import build_plan
-
     sizes: list[int] = []
 
     class Chunker:
