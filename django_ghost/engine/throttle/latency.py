@@ -54,6 +54,8 @@ def connection_probe(
     COMMITTED takes no gap lock, so the probe never blocks an application insert, and
     autocommit holds its one row lock only while the statement runs (microseconds). What
     it does not see is the cost of a commit (redo and binlog fsync): it commits nothing.
+    FORCE INDEX keeps the plan an index walk of one row: a locking read that sorted a
+    full scan would lock every row it read.
     """
     columns = ", ".join(q(c) for c in key_columns)
     sql = (
@@ -62,6 +64,8 @@ def connection_probe(
     )
     execute(conn, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
     execute(conn, f"SET SESSION innodb_lock_wait_timeout = {PROBE_LOCK_WAIT_SECONDS}")
+    # The same bound on a metadata lock: the cut-over's table lock, an application's DDL.
+    execute(conn, f"SET SESSION lock_wait_timeout = {PROBE_LOCK_WAIT_SECONDS}")
     conn.autocommit(True)
 
     def probe() -> None:
@@ -193,12 +197,15 @@ class LatencyPacer:
         controller: LatencyController | None = None,
         clock: Clock = time.monotonic,
         interval: float = PROBE_INTERVAL_SECONDS,
+        active: Callable[[], bool] = lambda: True,
     ):
         self.context = context
         self.probe = probe
         self.controller = controller or LatencyController(context.pacing.target_millis)
         self.clock = clock
         self.interval = interval
+        self.active = active
+        """False once probing makes no sense (the table was swapped): no probe, hold."""
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_error = -math.inf
@@ -224,9 +231,10 @@ class LatencyPacer:
     def step(self) -> Decision:
         """One probe, one decision, published."""
         started = self.clock()
-        measured = True
+        measured = self.active()
         try:
-            self.probe()
+            if measured:
+                self.probe()
         except Exception as exc:  # the probe must never stop the migration
             # A lock wait that timed out is a latency the application would have seen;
             # any other failure (a lost session) measures nothing.

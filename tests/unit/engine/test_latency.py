@@ -341,3 +341,12 @@ def test_controller__probes_slow_as_lock_waits__decides_on_two_samples() -> None
     controller.add(1002.05, 1000.0)
 
     assert controller.decide(1002.05).action == "backoff"
+
+
+def test_pacer__inactive__no_probe_and_holds() -> None:
+    context = MigrationContext(GhostConfig(max_latency_millis=20))
+    probes: list[int] = []
+    pacer = LatencyPacer(context, lambda: probes.append(1), active=lambda: False)
+
+    assert pacer.step().action == "hold"
+    assert probes == [] and context.pacing.p95_millis is None
