@@ -266,7 +266,13 @@ def render(results: dict[str, Any]) -> str:
         f"- **Tables**: sizes in MB {env.get('table_mb')}; built in {env.get('build_seconds')} s.",
         f"- **Settings**: ours `chunk_size={settings['ours_chunk_size']}` (the default), "
         f"`dml_batch_size={settings['ours_dml_batch_size']}`, plus one run at "
-        f"`chunk_size={settings['ours_tuned_chunk_size']}`; pt-online-schema-change with its "
+        f"`chunk_size={settings['ours_tuned_chunk_size']}`"
+        + (
+            f" and, under load, one with `max_latency_millis={target}`"
+            if (target := settings.get("ours_max_latency_millis"))
+            else ""
+        )
+        + "; pt-online-schema-change with its "
         "defaults (`--chunk-time 0.5`); sysbench `oltp_write_only`, "
         f"{settings['sysbench_threads']} threads, rates {settings['rates']} (0 = unthrottled), "
         f"{settings['warmup_seconds']:.0f} s warm-up before each migration; a tool run is "

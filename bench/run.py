@@ -8,7 +8,8 @@ docs/benchmarks.md and ../shared/research/perf-anchors.md section 7):
    ``GH_OST_BIN``), each a null rebuild (``ENGINE=InnoDB``), optionally ADD INDEX too;
    ours once more with a tuned chunk size on the sysbench shape;
 3. under ``sysbench oltp_write_only --rate=R`` on ``sbtest1`` for each R (0 = unthrottled):
-   warm-up (the baseline p95), then each tool, while a probe writes every 10 ms;
+   warm-up (the baseline p95), then each tool, while a probe writes every 10 ms; ours
+   once more with ``--max-latency-millis`` (``--latency-target-millis``, 0 skips it);
 4. apply capacity: ours copies, then holds its apply while sysbench writes unthrottled
    for ``--apply-write-seconds``; the drain of that backlog is timed (engine_run.py);
 5. results to ``bench/results/<stamp>.json`` and the report to ``docs/benchmarks.md``.
@@ -98,6 +99,7 @@ class Options:
     apply_write_seconds: int
     apply_dml_batch_sizes: list[int]
     apply_overrides: dict[str, Any]
+    latency_target_millis: int
     phases: list[str]
     with_add_index: bool
     skip_ptosc: bool
@@ -131,6 +133,7 @@ class Bench:
         *,
         chunk_size: int | None = None,
         sysload: load.Load | None = None,
+        overrides: dict[str, Any] | None = None,
     ) -> tools.Outcome:
         name = self._name(f"{tool.replace('=', '-')}-{shape.name}-{'load' if sysload else 'idle'}")
         table = shape.table
@@ -144,6 +147,7 @@ class Bench:
                 chunk_size=chunk_size or self.o.chunk_size,
                 dml_batch_size=self.o.dml_batch_size,
                 time_limit=self.o.time_limit,
+                overrides=overrides,
             )
         if tool == "pt-osc":
             return tools.run_ptosc(
@@ -171,6 +175,7 @@ class Bench:
         rate: int | None = None,
         chunk_size: int | None = None,
         variant: str = "",
+        overrides: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One row of the table: the tool's outcome, the load's impact, the probe, checks."""
         table = shape.table
@@ -216,7 +221,9 @@ class Bench:
         log(
             f"{tool}{variant} on {shape.name} ({alter_label}, {'idle' if idle else f'rate={rate}'})"
         )
-        outcome = self.run_tool(tool, shape, alter, chunk_size=chunk_size, sysload=sysload)
+        outcome = self.run_tool(
+            tool, shape, alter, chunk_size=chunk_size, sysload=sysload, overrides=overrides
+        )
         t1 = sysload.now() if sysload else 0.0
         probe_result: dict[str, Any] = {}
         if probe is not None:
@@ -262,6 +269,7 @@ class Bench:
             "rows": count_before,
             "alter": alter_label,
             "rate": rate,
+            "overrides": overrides or {},
             "outcome": dataclasses.asdict(outcome),
             "probe": probe_result,
             "baseline": dataclasses.asdict(baseline) if baseline else None,
@@ -318,6 +326,19 @@ class Bench:
         for rate in self.o.rates:
             for tool in self.idle_tools()[1:]:
                 self.measure(tool, shape, NULL_REBUILD, "null rebuild", rate=rate)
+            target = self.o.latency_target_millis
+            if target:
+                # ours with a latency target: how far the load's p95 stays within it,
+                # and what the pacing costs in wall time (docs/throttling.md).
+                self.measure(
+                    "ours",
+                    shape,
+                    NULL_REBUILD,
+                    "null rebuild",
+                    rate=rate,
+                    overrides={"max_latency_millis": target},
+                    variant=f" (--max-latency-millis={target})",
+                )
 
     def apply_capacity(self, shape: shapes.Shape, dml_batch_size: int) -> dict[str, Any]:
         """Throttle after the copy, write for N s unthrottled, release, time the drain."""
@@ -413,6 +434,12 @@ def parse_args(argv: list[str] | None) -> Options:
         default="500,5000",
         help="dml_batch_size values for the apply-capacity runs (500 is the default)",
     )
+    p.add_argument(
+        "--latency-target-millis",
+        type=int,
+        default=20,
+        help="under load, ours once more with max_latency_millis=N; 0 skips that run",
+    )
     p.add_argument("--with-add-index", action="store_true", help="also run ADD INDEX idle")
     p.add_argument("--skip-ptosc", action="store_true")
     p.add_argument("--results", default=str(REPO / "bench" / "results"))
@@ -443,6 +470,7 @@ def parse_args(argv: list[str] | None) -> Options:
             {"max_lag_millis": a.apply_max_lag_millis} if a.apply_max_lag_millis else {}
         ),
         phases=[p.strip() for p in a.phases.split(",") if p.strip()],
+        latency_target_millis=a.latency_target_millis,
     )
     return opts
 
@@ -518,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             "ours_chunk_size": o.chunk_size,
             "ours_tuned_chunk_size": o.tuned_chunk_size,
             "ours_dml_batch_size": o.dml_batch_size,
+            "ours_max_latency_millis": o.latency_target_millis,
             "warmup_seconds": o.warmup,
             "time_limit_seconds": o.time_limit,
             "apply_write_seconds": o.apply_write_seconds,

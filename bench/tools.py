@@ -196,6 +196,7 @@ def run_ours(
     chunk_size: int,
     dml_batch_size: int,
     time_limit: float,
+    overrides: dict[str, Any] | None = None,
 ) -> Outcome:
     running = start_ours(
         server,
@@ -206,6 +207,7 @@ def run_ours(
         chunk_size=chunk_size,
         dml_batch_size=dml_batch_size,
         time_limit=time_limit,
+        overrides=overrides,
     )
     return finish_ours(running, time_limit)
 

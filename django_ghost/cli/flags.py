@@ -211,6 +211,10 @@ OPTION_HELP: dict[str, str] = {
     "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
     "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",
     "nice_ratio": "Sleep this many times each chunk's duration after it (0: no sleep).",
+    "max_latency_millis": (
+        "Pace the copy and the apply (smaller chunks, pauses) to keep the p95 latency of "
+        "a write-like probe on the table within this many ms (0: off)."
+    ),
     "dml_batch_size": "Binlog events applied per transaction.",
     "default_retries": "Attempts for retried operations (chunk copy, cut-over).",
     "replica_server_id": "server_id used to read the binlog; unique per running migration.",

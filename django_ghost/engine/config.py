@@ -54,6 +54,7 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
     "serve_tcp_port": (0, 65535),
     "hooks_status_interval": (1, 86_400),
     "nice_ratio": (0, 100),
+    "max_latency_millis": (0, 60_000),
     "mysql_timeout": (0, 86_400),
     "binlogsyncer_max_reconnect_attempts": (0, 1_000_000),
     "runtime_metrics_interval": (0, 3600),
@@ -172,6 +173,8 @@ class GhostConfig:
     throttle_flag_file: str = ""
     throttle_additional_flag_file: str = ""
     panic_flag_file: str = ""
+    # Ours: pace the copy and the apply to keep the application's p95 (docs/throttling.md).
+    max_latency_millis: int = 0
     # -- control socket --------------------------------------------------------------------
     serve_socket_file: str = ""
     initially_drop_socket_file: bool = False

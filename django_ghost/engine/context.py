@@ -49,6 +49,27 @@ class LiveKnobs:
         )
 
 
+@dataclasses.dataclass
+class Pacing:
+    """What the latency controller (throttle/latency.py) decided, read by the copy, the
+    throttler's pause and the status: with ``target_millis`` 0 it stays at full speed.
+
+    The copy multiplies the live chunk size by ``chunk_factor`` rather than rewriting the
+    knob, so an operator's chunk size and chunk_time_target_millis keep their meaning: they
+    set the ceiling the controller paces below."""
+
+    target_millis: int = 0
+    p95_millis: float | None = None
+    chunk_factor: float = 1.0
+    pause_seconds: float = 0.0
+
+    def scale(self, size: int, minimum: int) -> int:
+        """``size`` times the chunk factor, never below ``minimum`` (nor above ``size``)."""
+        if self.chunk_factor >= 1.0:
+            return size
+        return max(min(minimum, size), int(size * self.chunk_factor))
+
+
 class MigrationContext:
     """Mutable state of a running migration. Created by the migrator, passed to components."""
 
@@ -74,6 +95,7 @@ class MigrationContext:
         self.applied_position: BinlogPosition | None = None
         self.lag_seconds: float | None = None
         self.throttle_reason: str | None = None
+        self.pacing = Pacing(target_millis=config.max_latency_millis)
         self.cut_over_attempts = 0
         self.cut_over_stall_seconds = 0.0
         self.abort_reason: str | None = None

@@ -331,7 +331,7 @@ class Migrator:
         resources.thread(heartbeat.stop)
         heartbeat.start()
         resources.thread(self.ops.stop)
-        self.ops.start()
+        self.ops.start(plan.key)
         writer = open_writer(self.connect_fn, servers.spec, self.config, plan, servers.facts)
         resources.session(writer)
         fence = resources.session(self.connect_fn(servers.spec))

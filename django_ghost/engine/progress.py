@@ -22,6 +22,13 @@ class ProgressSnapshot:
     lag_seconds: float | None
     throttle_reason: str | None
     eta_seconds: float | None
+    # The latency target (throttle/latency.py); target 0 = off, and the rest stays unset.
+    latency_target_millis: int = 0
+    latency_p95_millis: float | None = None
+    pacing_chunk_size: int | None = None
+    """The chunk size the copy uses now: the live one times the controller's factor."""
+    pacing_pause_seconds: float = 0.0
+    """The pause before each chunk and apply round the controller chose."""
 
     @property
     def percent(self) -> float:

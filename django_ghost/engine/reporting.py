@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .config import GhostConfig
 from .context import MigrationContext
+from .copy.copier import MIN_CHUNK
 from .progress import ProgressSnapshot, estimate_eta
 from .result import MigrationResult
 from .sql.names import TableNames
@@ -35,7 +37,21 @@ def snapshot(config: GhostConfig, context: MigrationContext) -> ProgressSnapshot
         lag_seconds=ctx.lag_seconds,
         throttle_reason=ctx.throttle_reason,
         eta_seconds=estimate_eta(remaining, rate) if ctx.phase == "copying" else 0.0,
+        **pacing_fields(ctx),
     )
+
+
+def pacing_fields(context: MigrationContext) -> dict[str, Any]:
+    """The latency target's part of a snapshot; nothing while the target is off."""
+    pacing = context.pacing
+    if pacing.target_millis <= 0:
+        return {}
+    return {
+        "latency_target_millis": pacing.target_millis,
+        "latency_p95_millis": pacing.p95_millis,
+        "pacing_chunk_size": pacing.scale(context.knobs.chunk_size, MIN_CHUNK),
+        "pacing_pause_seconds": pacing.pause_seconds,
+    }
 
 
 def result(

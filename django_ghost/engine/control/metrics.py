@@ -72,6 +72,13 @@ def sample_gauges(
         ("migration.elapsed_seconds", snap.elapsed_seconds, ()),
         ("migration.phase", 1, (("phase", snap.phase),)),
     ]
+    if snap.latency_target_millis > 0:
+        values += [
+            ("latency.target_milliseconds", snap.latency_target_millis, ()),
+            ("latency.probe_p95_milliseconds", snap.latency_p95_millis, ()),
+            ("pacing.chunk_size", snap.pacing_chunk_size, ()),
+            ("pacing.pause_seconds", snap.pacing_pause_seconds, ()),
+        ]
     if throttled:
         values.append(("throttle.reason", 1, (("reason", throttle_source or "other"),)))
     return [Series(name, "gauge", tags, value) for name, value, tags in values if value is not None]

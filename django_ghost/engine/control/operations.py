@@ -35,7 +35,9 @@ from ..mysql.connection import Connection, ConnectionSpec, scalar
 from ..option_syntax import parse_replicas
 from ..progress import ProgressSnapshot
 from ..sql.quote import quote_identifier as q
+from ..table.info import UniqueKey
 from ..throttle.lag import LagReader
+from ..throttle.latency import LatencyPacer, connection_probe
 from ..throttle.load import connection_status_reader
 from ..throttle.options import ThrottleOptions
 from ..throttle.order import ThrottleReaders
@@ -49,6 +51,8 @@ from .socket import default_socket_path
 from .status import format_status_line
 
 log = logging.getLogger("django_ghost")
+
+PHASES_AFTER_SWAP = ("cut over", "done")
 
 
 class Operations:
@@ -180,9 +184,10 @@ class Operations:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, probe_key: UniqueKey | None = None) -> None:
         """Start the metrics, the throttler and the control socket (after validation,
-        before copying)."""
+        before copying); with max_latency_millis, the latency probe on ``probe_key`` (the
+        original table's copy key) too."""
         self.metrics.start()
         status_conn = self._own_connection()
         query_conn = self._own_connection()
@@ -196,6 +201,7 @@ class Operations:
                 replica_lag_reader=self._replica_lag_reader,
             ),
             on_change=self._throttle_changed,
+            pacer=self._latency_pacer(probe_key),
         )
         self.throttler.start()
         if self.config.postpone_cut_over_flag_file and not self.config.resume:
@@ -252,6 +258,17 @@ class Operations:
                 conn.close()
         self._conns.clear()
 
+    def _latency_pacer(self, key: UniqueKey | None) -> LatencyPacer | None:
+        """The latency target's probe and controller, on a session of their own on the
+        applier (where the application writes); None when max_latency_millis is 0."""
+        if self.config.max_latency_millis <= 0 or key is None:
+            return None
+        probe = connection_probe(self._own_connection(), self.config.table, key.name, key.columns)
+        # After the swap the table is the new one, whose key may differ: stop probing.
+        return LatencyPacer(
+            self.context, probe, active=lambda: self.context.phase not in PHASES_AFTER_SWAP
+        )
+
     def _throttle_changed(self, reason: str | None) -> None:
         source = self.throttler.source if isinstance(self.throttler, RealThrottler) else None
         self.metrics.throttle_changed(reason, source)
@@ -265,9 +282,11 @@ class Operations:
 
     def wait_while_throttled(self, on_wait: Callable[[], None] | None = None) -> None:
         """Block while throttled; ``on_wait`` (the status line, hook and progress) runs
-        at each wake-up meanwhile."""
+        at each wake-up meanwhile. Then the latency target's pause, if any: the copy and
+        the apply's catch-up call this before each chunk and each round."""
         if self.throttler is not None:
             self.throttler.wait_while_throttled(on_wait)
+            self.throttler.pace()
 
     def batch_copy_retry(self, error: str) -> None:
         """A copy chunk failed and is retried: the batch-copy-retry hooks. As in gh-ost

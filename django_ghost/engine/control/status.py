@@ -19,7 +19,8 @@ from ..progress import ProgressSnapshot
 
 
 def format_status_line(snap: ProgressSnapshot) -> str:
-    """gh-ost's one-line status: copy progress, applied events, lag, state and ETA."""
+    """gh-ost's one-line status: copy progress, applied events, lag, state and ETA; with
+    a latency target, the measured p95 and the pacing after it."""
     state = f"throttled, {snap.throttle_reason}" if snap.throttle_reason else snap.phase
     lag = "n/a" if snap.lag_seconds is None else f"{snap.lag_seconds:.2f}s"
     eta = "n/a" if snap.eta_seconds is None else f"{snap.eta_seconds:.0f}s"
@@ -27,7 +28,18 @@ def format_status_line(snap: ProgressSnapshot) -> str:
         f"Copy: {snap.rows_copied}/{snap.rows_estimate} {snap.percent:.1f}%; "
         f"Applied: {snap.events_applied}; Backlog: {snap.backlog}; "
         f"Time: {snap.elapsed_seconds:.0f}s; Rate: {snap.rows_per_second:.0f} rows/s; "
-        f"Lag: {lag}; State: {state}; ETA: {eta}"
+        f"Lag: {lag}; State: {state}; ETA: {eta}{format_pacing(snap)}"
+    )
+
+
+def format_pacing(snap: ProgressSnapshot) -> str:
+    """The latency target's part of the status line ("" while it is off)."""
+    if snap.latency_target_millis <= 0:
+        return ""
+    p95 = "n/a" if snap.latency_p95_millis is None else f"{snap.latency_p95_millis:.1f}ms"
+    return (
+        f"; Latency p95: {p95} (target {snap.latency_target_millis}ms); "
+        f"Pacing: chunk {snap.pacing_chunk_size}, pause {snap.pacing_pause_seconds:.2f}s"
     )
 
 
@@ -48,6 +60,7 @@ def format_hint_block(
         f"# Running for {context.elapsed():.0f}s; phase: {context.phase}",
         f"# chunk-size: {knobs.chunk_size}; max-lag-millis: {knobs.max_lag_millis}ms;"
         f" dml-batch-size: {knobs.dml_batch_size}; nice-ratio: {knobs.nice_ratio:g}",
+        f"# max-latency-millis: {context.pacing.target_millis or '-'}",
         f"# max-load: {knobs.max_load or '-'}; critical-load: {knobs.critical_load or '-'}",
         f"# throttle-query: {knobs.throttle_query or '-'};"
         f" throttle-http: {knobs.throttle_http or '-'};"

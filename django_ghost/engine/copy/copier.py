@@ -79,7 +79,9 @@ class Copier:
 
     def copy_next(self) -> bool:
         """Copy the next chunk; False once the copy is complete."""
-        size = self.context.knobs.chunk_size
+        # The latency target paces below the live chunk size (context.Pacing.scale).
+        configured = self.context.knobs.chunk_size
+        size = self.context.pacing.scale(configured, MIN_CHUNK)
         with timed_query(self.context.metrics, "source", "range_select"):
             more = self.chunker.next_chunk(size)
         if not more:
@@ -103,7 +105,9 @@ class Copier:
         self.last_seconds = elapsed
         self.chunker.advance()
         self.context.add_copied(rows)
-        self._adapt_chunk_size(size, elapsed)
+        # The time target steers the configured size: judge it by what a chunk of that
+        # size would have taken, not the paced one.
+        self._adapt_chunk_size(configured, elapsed * configured / size)
         nice = self.context.knobs.nice_ratio
         if nice > 0:
             record_sleep(self.context.metrics, "chunk_throttle", elapsed * nice)

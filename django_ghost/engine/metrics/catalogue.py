@@ -72,6 +72,30 @@ _SPECS = (
     MetricSpec("row_copy.rows_per_second", "gauge", "Copy rate since the copy began.", ghost=False),
     MetricSpec("row_copy.chunk_size", "gauge", "Rows per copy chunk (live).", ghost=False),
     MetricSpec(
+        "latency.target_milliseconds",
+        "gauge",
+        "max_latency_millis, the p95 the pacing aims at (only with a latency target).",
+        ghost=False,
+    ),
+    MetricSpec(
+        "latency.probe_p95_milliseconds",
+        "gauge",
+        "p95 of the latency probe over the last 2 s (only with a latency target).",
+        ghost=False,
+    ),
+    MetricSpec(
+        "pacing.chunk_size",
+        "gauge",
+        "Rows per copy chunk after the latency pacing (only with a latency target).",
+        ghost=False,
+    ),
+    MetricSpec(
+        "pacing.pause_seconds",
+        "gauge",
+        "Pause before each chunk and apply round set by the latency pacing.",
+        ghost=False,
+    ),
+    MetricSpec(
         "migration.elapsed_seconds", "gauge", "Seconds since the migration began.", ghost=False
     ),
     MetricSpec(

@@ -13,6 +13,10 @@ The throttler only decides. The migrator's copy and apply loops call
 :meth:`RealThrottler.wait_while_throttled` before each chunk / batch; heartbeats keep
 going while throttled (except while a check forbids them: hibernation), and nothing
 throttles inside the cut-over critical section because the cut-over never calls it.
+
+With ``max_latency_millis`` the throttler also owns the latency pacer (latency.py): the
+loops call :meth:`RealThrottler.pace` after each wait, which sleeps the pause the
+latency controller chose (0 at full speed).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from collections.abc import Callable
 
 from ..context import MigrationContext
 from ..errors import AbortedError
+from ..metrics.emitter import record_sleep
+from .latency import LatencyPacer
 from .options import ThrottleOptions
 from .order import ThrottleReaders, gh_ost_checks
 
@@ -43,6 +49,7 @@ class RealThrottler:
         readers: ThrottleReaders | None = None,
         clock: Clock = time.monotonic,
         on_change: Callable[[str | None], None] | None = None,
+        pacer: LatencyPacer | None = None,
     ):
         self.context = context
         self.options = options or ThrottleOptions()
@@ -50,6 +57,7 @@ class RealThrottler:
         self.checks = gh_ost_checks(context, self.options, self.readers)
         self.clock = clock
         self.on_change = on_change
+        self.pacer = pacer
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,10 +76,14 @@ class RealThrottler:
         self.check()
         self._thread = threading.Thread(target=self._run, name="ghost-throttler", daemon=True)
         self._thread.start()
+        if self.pacer is not None:
+            self.pacer.start()
 
     def stop(self) -> None:
         """Stop the background thread and wait for it; waiters are woken."""
         self._stopping.set()
+        if self.pacer is not None:
+            self.pacer.stop()
         with self._changed:
             self._changed.notify_all()
         if self._thread is not None:
@@ -119,6 +131,14 @@ class RealThrottler:
         """gh-ost's nice-ratio: sleep ratio x the time the last chunk took (0 = never)."""
         pause = max(0.0, float(self.context.knobs.nice_ratio) * busy_seconds)
         if pause > 0:
+            self.context.stop.wait(pause)
+        return pause
+
+    def pace(self) -> float:
+        """Sleep the latency controller's pause (0 without a latency target); return it."""
+        pause = self.context.pacing.pause_seconds
+        if pause > 0:
+            record_sleep(self.context.metrics, "latency_pacing", pause)
             self.context.stop.wait(pause)
         return pause
 
