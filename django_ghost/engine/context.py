@@ -70,6 +70,9 @@ class Pacing:
         return max(min(minimum, size), int(size * self.chunk_factor))
 
 
+PHASES_AFTER_SWAP = ("cut over", "done")
+
+
 class MigrationContext:
     """Mutable state of a running migration. Created by the migrator, passed to components."""
 
@@ -121,6 +124,11 @@ class MigrationContext:
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase
+
+    @property
+    def swapped(self) -> bool:
+        """The new table is in place (the cut-over's swap returned): nothing to resume."""
+        return self.phase in PHASES_AFTER_SWAP
 
     def elapsed(self) -> float:
         return float(self.clock() - self.started_at)

@@ -155,19 +155,18 @@ class Migrator:
             exc = resume.connection_loss(raised, self.context.abort_cause)
             if exc is None:
                 raise
+            if self.context.swapped:
+                raise resume.lost_after_swap_error(self.config.table, self.names, exc) from raised
             kept = resources.resumable or self.config.resume
             if kept and self.config.auto_resume_attempts > 0:
                 log.warning("connection lost (%s); resuming from the last checkpoint", exc)
                 stop = self.context.external_stop or threading.Event()
                 resume.wait_for_server(self.connect_fn, self.configured, stop)
-                successor = Migrator(
-                    dataclasses.replace(
-                        self.config,
-                        resume=True,
-                        auto_resume_attempts=self.config.auto_resume_attempts - 1,
-                    ),
-                    **self._kwargs,
+                attempts = self.config.auto_resume_attempts - 1
+                config = dataclasses.replace(
+                    self.config, resume=True, auto_resume_attempts=attempts
                 )
+                successor = Migrator(config, **self._kwargs)
                 # The same tables: a {timestamp} template would render other names now.
                 successor.use_names(self.names)
                 return successor.run()
@@ -223,7 +222,7 @@ class Migrator:
         except BaseException as exc:
             self.context.request_abort(str(exc))
             lost = resume.connection_loss(exc, self.context.abort_cause)
-            if lost is not None and resources.resumable:
+            if lost is not None and resources.resumable and not self.context.swapped:
                 # The server or the network went away mid-copy: keep the ghost and the
                 # changelog (with its checkpoint) so the run can be resumed.
                 resources.keep_tables()

@@ -52,8 +52,6 @@ from .status import format_status_line
 
 log = logging.getLogger("django_ghost")
 
-PHASES_AFTER_SWAP = ("cut over", "done")
-
 
 class Operations:
     """Throttler, control socket, hooks, status line and postpone gate of one migration."""
@@ -265,9 +263,7 @@ class Operations:
             return None
         probe = connection_probe(self._own_connection(), self.config.table, key.name, key.columns)
         # After the swap the table is the new one, whose key may differ: stop probing.
-        return LatencyPacer(
-            self.context, probe, active=lambda: self.context.phase not in PHASES_AFTER_SWAP
-        )
+        return LatencyPacer(self.context, probe, active=lambda: not self.context.swapped)
 
     def _throttle_changed(self, reason: str | None) -> None:
         source = self.throttler.source if isinstance(self.throttler, RealThrottler) else None

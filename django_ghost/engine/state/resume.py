@@ -376,6 +376,17 @@ def wait_for_server(
         pause = min(pause * 2, 5.0)
 
 
+def lost_after_swap_error(table: str, names: TableNames, exc: BaseException) -> GhostError:
+    """What a run reports that lost its connection after the swap: done, not resumable."""
+    return GhostError(
+        f"Lost the connection to the server after the cut-over of {table} "
+        f"({exc.args[-1] if exc.args else exc}): the new table is in place, the migration "
+        f"is done and there is nothing to resume. Left to clean up: the changelog "
+        f"{names.changelog} and the old table {names.old} if present (django-ghost "
+        f"--cleanup --table {table})."
+    )
+
+
 def lost_connection_error(table: str, exc: BaseException, *, kept: bool) -> GhostError:
     """What a run that lost its connection (and does not resume by itself) reports;
     ``kept``: the ghost, the changelog and a checkpoint are there to resume from."""

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import Iterable
+
+import MySQLdb
 
 from ..binlog.coordinates import binlog_file_exists
 from ..binlog.events import BinlogPosition
@@ -32,7 +35,9 @@ from ..sql.quote import quote_identifier as q
 from ..topology.preflight import Servers
 from . import helper_tables
 from .checkpoint import fingerprint
-from .resume import original_ddl
+from .resume import connection_lost, original_ddl
+
+log = logging.getLogger("django_ghost")
 
 TABLE = "_ghost_revert"
 """The table of cut-over checkpoints, one per schema (one row per kept old table)."""
@@ -80,10 +85,27 @@ def record(
     position: object,
     alter: str,
     own_sessions: Iterable[int],
-) -> CutOverCheckpoint:
+) -> CutOverCheckpoint | None:
     """Save the cut-over checkpoint of the migration of ``names.original`` whose old
     table is ``names.old``, swapped at ``position`` (of the inspector's binlog) by
-    ``own_sessions``."""
+    ``own_sessions``. The migration is done by now: a failure here (no CREATE privilege
+    for the checkpoints' table) only makes a revert unavailable, and says so."""
+    try:
+        return _record(servers, names, position, alter, own_sessions)
+    except MySQLdb.Error as exc:
+        if connection_lost(exc):
+            raise
+        log.warning("no revert checkpoint for %s (a revert will be refused): %s", names.old, exc)
+        return None
+
+
+def _record(
+    servers: Servers,
+    names: TableNames,
+    position: object,
+    alter: str,
+    own_sessions: Iterable[int],
+) -> CutOverCheckpoint:
     conn, table, old = servers.main, names.original, names.old
     checkpoint = CutOverCheckpoint(
         table=table,

@@ -8,10 +8,11 @@ import threading
 from typing import Any
 
 import MySQLdb
+import pytest
 
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
-from django_ghost.engine.errors import AbortedError, BinlogConnectionLost, BinlogError
+from django_ghost.engine.errors import AbortedError, BinlogConnectionLost, BinlogError, GhostError
 from django_ghost.engine.migrator import Migrator
 from django_ghost.engine.state.resume import connection_loss, wait_for_server
 
@@ -93,3 +94,22 @@ def test_copy_rate__resumed_with_checkpoint_rows__counts_only_this_runs_rows() -
     now[0] = 110.0
     context.rows_copied += 1_000
     assert context.copy_rate() == 100.0
+
+
+def test_run__connection_lost_after_the_swap__done_not_resumed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    migrator = Migrator(CONFIG)
+
+    def swapped_then_lost(resources: Any) -> Any:
+        resources.mark_resumable()
+        migrator.context.set_phase("cut over")
+        raise MySQLdb.OperationalError(2013, "Lost connection to server during query")
+
+    monkeypatch.setattr(migrator, "_run_once", swapped_then_lost)
+    monkeypatch.setattr(
+        "django_ghost.engine.state.resume.wait_for_server",
+        lambda *a: pytest.fail("an automatic resume was started"),
+    )
+    with pytest.raises(GhostError, match="the migration is done and there is nothing to resume"):
+        migrator.run()
