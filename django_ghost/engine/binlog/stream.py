@@ -67,6 +67,7 @@ from .transport import (
     DumpConnection,
     ServerError,
     StreamLost,
+    tls_failure,
 )
 from .xa import (
     MARIADB_GTID_EVENT,
@@ -210,6 +211,8 @@ class BinlogStream:
                 error: Exception = exc
             except (StreamLost, OSError, pymysql.err.OperationalError) as exc:
                 self._drop()
+                if tls_failure(exc):
+                    raise BinlogError(f"the binlog connection's TLS failed: {exc}") from exc
                 if isinstance(exc, pymysql.err.OperationalError) and (
                     exc.args and exc.args[0] not in RETRYABLE_ERRNOS
                 ):

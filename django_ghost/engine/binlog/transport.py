@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import ssl
 import struct
 import time
 from typing import Any
@@ -61,6 +62,15 @@ RETRYABLE_ERRNOS = frozenset(
     )
 )
 ER_MASTER_FATAL_ERROR_READING_BINLOG = 1236
+
+
+def tls_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a TLS handshake refused (a certificate not trusted, a name that
+    does not match): PyMySQL reports it as error 2003, like a server that is down, but
+    reconnecting cannot help and it must not pass for a lost connection."""
+    return isinstance(exc, ssl.SSLError) or isinstance(
+        getattr(exc, "original_exception", None), ssl.SSLError
+    )
 
 
 class ServerError(Exception):

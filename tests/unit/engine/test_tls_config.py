@@ -6,10 +6,12 @@ import dataclasses
 import ssl
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from django_ghost.cli.args import parse_args
 from django_ghost.cli.flags import rejected_flags
+from django_ghost.engine.binlog.transport import tls_failure
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import ConfigError
 from django_ghost.engine.mysql.connection import ConnectionSpec, TlsSettings
@@ -96,3 +98,10 @@ def test_ssl_context__allow_insecure__nothing_verified() -> None:
 def test_spec_from_config__init_command__carried() -> None:
     spec = ConnectionSpec.from_config(GhostConfig(init_command="SET @a = 1"))
     assert dataclasses.replace(spec, host="x").init_command == "SET @a = 1"
+
+
+def test_tls_failure__certificate_refused_wrapped_by_pymysql__not_a_lost_connection() -> None:
+    wrapped = pymysql.err.OperationalError(2003, "Can't connect: certificate verify failed")
+    wrapped.original_exception = ssl.SSLCertVerificationError("certificate verify failed")  # type: ignore[attr-defined]
+    assert tls_failure(wrapped)
+    assert not tls_failure(pymysql.err.OperationalError(2003, "Connection refused"))
