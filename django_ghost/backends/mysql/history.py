@@ -134,6 +134,22 @@ class HistoryWriter:
             return None
         return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
+    def old_tables(self) -> set[str]:
+        """The old tables this alias's runs kept (empty when the history is unreadable)."""
+        if self._disabled:
+            return set()
+        try:
+            cur = self._cursor()
+            cur.execute(
+                f"SELECT DISTINCT old_table FROM {TABLE} WHERE alias = %s "
+                "AND old_table IS NOT NULL AND old_table <> ''",
+                (self._alias,),
+            )
+            return {str(row[0]) for row in cur.fetchall()}
+        except MySQLdb.Error as exc:
+            logger.warning("django_ghost could not read its history: %s", exc)
+            return set()
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

@@ -206,14 +206,22 @@ def reseal(connection: Any, config: ResolvedConfig, table: str) -> None:
 
 
 def expire(connection: Any, config: ResolvedConfig) -> None:
-    """Drop the kept old tables older than revert_retention_seconds, and their checkpoints."""
+    """Drop the old tables this alias's online runs kept (its history names them) once
+    older than revert_retention_seconds, and their checkpoints. Old tables the CLI kept
+    are never dropped here: their retention is the operator's."""
     retention = config.options.revert_retention_seconds
-    if retention <= 0:
+    if retention <= 0 or not config.options.history:
         return
+    history = HistoryWriter(connection)
+    try:
+        ours = history.old_tables()
+    finally:
+        history.close()
     engine_config = database_config(connection, config)
     conn = _open(engine_config)
     try:
-        for old in revert_checkpoint.expired(conn, engine_config.database, retention):
+        expired = revert_checkpoint.expired(conn, engine_config.database, retention)
+        for old in [name for name in expired if name in ours]:
             execute(conn, f"DROP TABLE IF EXISTS {q(old)}")
             revert_checkpoint.forget(conn, engine_config.database, old)
     finally:

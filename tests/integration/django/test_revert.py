@@ -133,6 +133,12 @@ def test_ghost_migrate__backward_after_retention__old_table_dropped_normal_route
         assert OLD in dj.db.tables()
         # Kept two hours ago, longer than the hour of the retention.
         dj.db.execute("UPDATE _ghost_revert SET created_at = created_at - 7200")
+        # An old table the CLI kept, as old: not Django's to drop.
+        dj.db.execute("CREATE TABLE _cli_kept_del (id INT PRIMARY KEY)")
+        dj.db.execute(
+            "INSERT INTO _ghost_revert (old_table, table_name, created_at, checkpoint) "
+            "SELECT '_cli_kept_del', 'cli_kept', created_at, checkpoint FROM _ghost_revert"
+        )
         plan = io.StringIO()
         dj.migrate("testapp", "0001_initial", plan=True, stdout=plan, verbosity=1)
         assert OLD in dj.db.tables()  # the plan writes nothing
@@ -144,6 +150,7 @@ def test_ghost_migrate__backward_after_retention__old_table_dropped_normal_route
     assert dj.db.query(
         "SELECT COUNT(*) FROM _ghost_revert WHERE created_at > UNIX_TIMESTAMP() - 600"
     ) == [(1,)]
+    assert "_cli_kept_del" in dj.db.tables()
     assert definition_body(dj.db, TABLE) == definition_body(dj.db, MIRROR)
     assert_same_rows(dj.db, TABLE, MIRROR)
     assert [r["route"] for r in dj.runs()] == ["online", "online"]
