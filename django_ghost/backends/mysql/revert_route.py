@@ -195,9 +195,12 @@ def reseal(connection: Any, config: ResolvedConfig, table: str) -> None:
     cut-over), record the table as they left it: a revert checks it is unchanged since."""
     engine_config = database_config(connection, config)
     try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT CONNECTION_ID()")
+            session = int(cursor.fetchone()[0])
         conn = _open(engine_config)
         try:
-            revert_checkpoint.reseal(conn, engine_config.database, table)
+            revert_checkpoint.reseal(conn, engine_config.database, table, session)
         finally:
             conn.close()
     except MySQLdb.Error as exc:

@@ -203,10 +203,11 @@ def forget(conn: Connection, database: str, old: str) -> None:
         execute(conn, f"DROP TABLE IF EXISTS {q(TABLE)}")
 
 
-def reseal(conn: Connection, database: str, table: str) -> None:
+def reseal(conn: Connection, database: str, table: str, session: int) -> None:
     """Record ``table``'s definition now in its newest checkpoint: for metadata-only
     changes made right after the cut-over (the default drops Django runs after the copy),
-    which do not change what the revert maps back."""
+    which do not change what the revert maps back. ``session`` ran them: its DDL is in the
+    binlog the revert reads, and is let through like the cut-over's own."""
     if not helper_tables.table_exists(conn, database, TABLE):
         return
     rows = query(
@@ -218,7 +219,11 @@ def reseal(conn: Connection, database: str, table: str) -> None:
     if not rows:
         return
     checkpoint = CutOverCheckpoint.from_json(str(rows[0][1]))
-    sealed = dataclasses.replace(checkpoint, table_sha=fingerprint(original_ddl(conn, table)))
+    sealed = dataclasses.replace(
+        checkpoint,
+        table_sha=fingerprint(original_ddl(conn, table)),
+        sessions=tuple(sorted({*checkpoint.sessions, session})),
+    )
     execute(
         conn,
         f"UPDATE {q(TABLE)} SET checkpoint = %s WHERE old_table = %s",
