@@ -1,7 +1,7 @@
 """What every cut-over attempt shares, whatever its variant: the errors, the steps under
 the lock, and the retries.
 
-Under its lock an attempt (atomic.py, two_step.py) does the same three things:
+Under its lock an attempt (atomic.py, two_step.py) does the same four things:
 
 1. It writes a sentinel state row to the changelog and the writer applies every binlog
    change queued before it; the ghost now equals the frozen original.
