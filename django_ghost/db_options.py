@@ -15,8 +15,8 @@ engine options (``conf.connection_layer`` uses :func:`connection_options`):
 ``charset``, ``isolation_level``, ``connect_timeout``, ``autocommit`` and ``use_unicode``
 concern Django's own connection and are deliberately not carried: the engine's sessions
 use its ``charset`` option (utf8mb4 by default, a superset, so no value changes), their
-own isolation levels and the ``mysql_timeout`` option. Any other option is refused with a ConfigError naming it, never dropped.
-Passwords never appear in a message.
+own isolation levels and the ``mysql_timeout`` option. Any other option is refused with
+a ConfigError naming it, never dropped. Passwords never appear in a message.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from .sql.names import TableNames, table_names
 from .sql.quote import quote_identifier as q
 from .state import helper_tables, revert_checkpoint
 from .state.resources import Resources
-from .state.resume import connection_lost
+from .state.resume import connection_lost, lost_after_swap_error
 from .table.changelog import Changelog, create_table_sql
 from .table.info import read_table, show_create_table
 from .table.plan import CopyPlan
@@ -72,6 +72,8 @@ class Reverter(Migrator):
         except MySQLdb.OperationalError as exc:
             if not connection_lost(exc):
                 raise
+            if self.context.swapped:
+                raise lost_after_swap_error(self.config.table, self.names, exc) from exc
             raise GhostError(
                 f"Lost the connection to the server while reverting {self.config.table} "
                 f"({exc}). {self.config.table} is untouched; run the revert again."
@@ -85,15 +87,17 @@ class Reverter(Migrator):
             conn = self.connect(self.configured, resources)
             facts = check_server(conn, self.config)
             servers = self.discover_topology(conn, facts, resources)
+            # Locked before anything is read: no migration of the table can cut over
+            # between the checks of the checkpoint and the revert's own.
+            helper_tables.take_migration_lock(
+                resources.session(self.connect_fn(servers.spec)), self.config
+            )
             checkpoint = revert_checkpoint.load_for_revert(
                 servers.main, servers.inspector, *self._target()
             )
             # The migration's cut-over RENAME is in the stream: its sessions' DDL is ours.
             self.foreign_sessions, self.start_at = checkpoint.sessions, checkpoint.binlog_position
             plan = self.plan_revert(servers.main, checkpoint.alter)
-            helper_tables.take_migration_lock(
-                resources.session(self.connect_fn(servers.spec)), self.config
-            )
             changelog = self.create_changelog(servers.main, resources)
             self.ops.fire("validated")
             new_table = show_create_table(servers.main, self.names.ghost)
