@@ -32,6 +32,11 @@ from .streamer import Streamer
 
 log = logging.getLogger(__name__)
 
+CLOSE_LAG_SECONDS = 0.5
+"""A catch-up whose queue stays over 1,000 events (a fast write load refills it) still
+ends once the apply is within this lag: the cut-over's final drain is then about this
+long at most."""
+
 ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
 
 
@@ -224,13 +229,15 @@ class Streaming:
             if (
                 lag is not None
                 and lag < limit
-                and self.streamer.queue.qsize() < 1000
+                # What the cut-over drains under its lock: a short queue, or one that
+                # a fast write load refills but the apply keeps within CLOSE_LAG.
+                and (self.streamer.queue.qsize() < 1000 or lag < CLOSE_LAG_SECONDS)
                 and all(check() for check in self.settled)
             ):
                 return
             if deadline is not None and time.monotonic() > deadline:
                 return
-            watch.check(self.streamer.queue.qsize(), lag)
+            watch.check(self.streamer.queue.qsize(), lag, limit)
             self.report()
 
 
@@ -244,10 +251,10 @@ class _Convergence:
         self.since = time.monotonic()
         self.backlog = backlog
 
-    def check(self, backlog: int, lag: float | None) -> None:
+    def check(self, backlog: int, lag: float | None, limit: float) -> None:
         if time.monotonic() - self.since < self.PERIOD:
             return
-        if backlog >= self.backlog > 0:
+        if backlog >= self.backlog > 0 and (lag is None or lag >= limit):
             log.warning(
                 "catch-up is not converging: %d row events queued (%d %.0f s ago), "
                 "lag %s; the application writes faster than the apply sustains. The "

@@ -65,12 +65,14 @@ TURN_BUDGET = 0.5
 """Seconds one turn goes on verifying batches while BATCH or more keys wait."""
 OVER_CAP_BUDGET = 5.0
 """Seconds one turn may spend bringing the set back under its cap."""
-BACKLOG_DEFER = 1000
-"""Queued row events from which background turns wait (unless the set is over its cap).
-A snapshot is as new as the server, the ghost only as new as the apply: with a backlog,
+DEFER_LAG_SECONDS = 1.0
+"""The apply's lag from which background turns wait (unless the set is over its cap).
+A snapshot is as new as the server, the ghost only as new as the apply: far behind,
 every key whose later events are still queued differs, is bisected and re-applied for
 nothing (those events re-apply it anyway). Measured under 2 unthrottled writers: turns
-took half the catch-up's time, and the apply fell further behind."""
+took half the catch-up's time, and the apply fell further behind. The lag, not the
+queue's length, is the measure: at a high write rate a queue of thousands of events is
+a fraction of a second."""
 SETTLED_KEYS = 2 * BATCH
 """The catch-up ends only with fewer keys than this left to verify: two statements under
 the cut-over lock, whatever backlog of keys the deferred turns left."""
@@ -163,7 +165,8 @@ class KeyVerifier:
         until the set is back under its cap when it grew past it."""
         if self.context.aborted or not self.keys:
             return
-        if self.context.backlog >= BACKLOG_DEFER and not self.keys.over_cap:
+        lag = self.context.lag_seconds
+        if lag is not None and lag > DEFER_LAG_SECONDS and not self.keys.over_cap:
             return
         now = self._clock()
         if len(self.keys) < BATCH and now - self._last_turn < MIN_TURN_INTERVAL:

@@ -371,29 +371,29 @@ def test_turn__set_over_its_cap__verified_until_back_under_it(
     assert session.compares() == 3
 
 
-def test_turn__apply_has_a_backlog__waits_until_it_is_applied() -> None:
+def test_turn__apply_lags_behind__waits_until_it_caught_up() -> None:
     tables = Tables(rows=3000)
     verifier, _, _, session, clock = make_verifier(tables)
     verifier.keys.add([(i,) for i in range(1, 1501)], at(10))
-    verifier.context.backlog = keyed.BACKLOG_DEFER
+    verifier.context.lag_seconds = keyed.DEFER_LAG_SECONDS + 0.5
 
     verifier.turn()
     assert session.compares() == 0 and len(verifier.keys) == 1500
 
-    verifier.context.backlog = keyed.BACKLOG_DEFER - 1
+    verifier.context.lag_seconds = keyed.DEFER_LAG_SECONDS / 2
     clock.now += keyed.MIN_TURN_INTERVAL
     verifier.turn()
     assert session.compares() >= 1 and len(verifier.keys) < 1500
 
 
-def test_turn__backlog_but_set_over_its_cap__verified_anyway(
+def test_turn__lagging_but_set_over_its_cap__verified_anyway(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(touched_module, "SOFT_CAP", 100)
     tables = Tables(rows=3000)
     verifier, _, _, session, _ = make_verifier(tables)
     verifier.keys.add([(i,) for i in range(1, 2501)], at(10))
-    verifier.context.backlog = 10 * keyed.BACKLOG_DEFER
+    verifier.context.lag_seconds = 10 * keyed.DEFER_LAG_SECONDS
 
     verifier.turn()
 
