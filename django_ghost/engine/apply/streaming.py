@@ -32,11 +32,6 @@ from .streamer import Streamer
 
 log = logging.getLogger(__name__)
 
-CLOSE_LAG_SECONDS = 0.5
-"""A catch-up whose queue stays over 1,000 events (a fast write load refills it) still
-ends once the apply is within this lag: the cut-over's final drain is then about this
-long at most."""
-
 ReaderFactory = Callable[[ConnectionSpec, GhostConfig, dict[str, WatchSpec], Any], BinlogReader]
 
 
@@ -226,14 +221,11 @@ class Streaming:
             self.wait_while_throttled()
             self.apply_pending(budget_seconds=0.2, wait=0.05)
             lag = self.context.lag_seconds
-            if (
-                lag is not None
-                and lag < limit
-                # What the cut-over drains under its lock: a short queue, or one that
-                # a fast write load refills but the apply keeps within CLOSE_LAG.
-                and (self.streamer.queue.qsize() < 1000 or lag < CLOSE_LAG_SECONDS)
-                and all(check() for check in self.settled)
-            ):
+            # The lag is measured where changes are applied (the heartbeat goes through
+            # the queue), so it already counts the backlog: what the cut-over drains
+            # under its lock is about ``limit`` at most, whatever the queue's length (a
+            # fast write load keeps thousands of events queued at a lag well under it).
+            if lag is not None and lag < limit and all(check() for check in self.settled):
                 return
             if deadline is not None and time.monotonic() > deadline:
                 return

@@ -1,13 +1,13 @@
-"""When the catch-up ends (apply/streaming.py): a small lag, a short queue (or a lag
-within CLOSE_LAG_SECONDS), and every ``settled`` condition (the verification by key's
-set small enough for the lock)."""
+"""When the catch-up ends (apply/streaming.py): the apply's lag under the limit, however
+long the queue, and every ``settled`` condition (the verification by key's set small
+enough for the lock)."""
 
 from __future__ import annotations
 
 import queue
 from typing import Any
 
-from django_ghost.engine.apply.streaming import CLOSE_LAG_SECONDS, Streaming
+from django_ghost.engine.apply.streaming import Streaming
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 
@@ -58,19 +58,17 @@ def test_catch_up__settled__ends_at_once() -> None:
     assert len(asked) == 1
 
 
-def test_catch_up__long_queue_but_apply_within_close_lag__ends() -> None:
+def test_catch_up__long_queue_but_lag_under_the_limit__ends() -> None:
     s, asked = streaming(settled_after=0)
-    for i in range(1500):
+    for i in range(20_000):
         s.streamer.queue.put(i)
-    s.context.lag_seconds = CLOSE_LAG_SECONDS / 2
+    s.context.lag_seconds = 0.9  # max_lag_millis is 1,500 by default
     s.catch_up()
     assert len(asked) == 1
 
 
-def test_catch_up__long_queue_and_lag_past_close_lag__goes_on() -> None:
+def test_catch_up__lag_over_the_limit__goes_on() -> None:
     s, asked = streaming(settled_after=0)
-    for i in range(1500):
-        s.streamer.queue.put(i)
-    s.context.lag_seconds = CLOSE_LAG_SECONDS * 2  # still under max_lag_millis
+    s.context.lag_seconds = 2.0
     s.catch_up(max_wait=0.3)  # ends by its deadline only
     assert asked == []
