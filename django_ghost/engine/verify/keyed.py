@@ -72,10 +72,16 @@ every key whose later events are still queued differs, is bisected and re-applie
 nothing (those events re-apply it anyway). Measured under 2 unthrottled writers: turns
 took half the catch-up's time, and the apply fell further behind. The lag, not the
 queue's length, is the measure: at a high write rate a queue of thousands of events is
-a fraction of a second."""
-SETTLED_KEYS = 2 * BATCH
-"""The catch-up ends only with fewer keys than this left to verify: two statements under
-the cut-over lock, whatever backlog of keys the deferred turns left."""
+a fraction of a second. (At 3 s, sysbench at 2,000 tps on 1M rows kept the lag near
+3 s for good: always-on turns left the apply too little time.)"""
+SETTLED_STALL_SECONDS = 1.0
+"""The catch-up ends only when the keys left to verify take about this long to compare
+under the cut-over lock, at the rate the comparisons have run so far (a set left large by
+deferred turns would otherwise stall the application for seconds). Not a count of keys:
+under a steady write load a lag of a fraction of a second keeps thousands of keys
+waiting, and a fixed count let the catch-up never end."""
+DEFAULT_KEYS_PER_SECOND = 20_000.0
+"""The comparison rate assumed before any was measured: one BATCH statement in 50 ms."""
 SHOWN_KEYS = 5
 """Keys named in an error."""
 
@@ -156,6 +162,8 @@ class KeyVerifier:
         """Keys found equal (background and under the lock)."""
         self.reapplied = 0
         """Keys found different and re-applied."""
+        self._compared_keys = 0
+        self._compare_seconds = 0.0
 
     # -- background ----------------------------------------------------------------------
 
@@ -194,7 +202,7 @@ class KeyVerifier:
             try:
                 decided, later = self._split_by_snapshot(entries)
                 keys = [key for key, _ in decided]
-                differing = narrow(keys, lambda group: self.equal(self.conn, group, written))
+                differing = narrow(keys, lambda group: self._timed_equal(group, written))
             finally:
                 execute(self.conn, "COMMIT")
         except BaseException:
@@ -207,6 +215,21 @@ class KeyVerifier:
             self.reapplied += len(differing)
             self.applier.refresh(differing)
         return differing
+
+    def _timed_equal(self, keys: Sequence[Key], written: bool | None) -> bool:
+        started = self._clock()
+        try:
+            return self.equal(self.conn, keys, written)
+        finally:
+            self._compare_seconds += self._clock() - started
+            self._compared_keys += len(keys)
+
+    def settled(self) -> bool:
+        """Whether the keys left can be compared within SETTLED_STALL_SECONDS."""
+        rate = DEFAULT_KEYS_PER_SECOND
+        if self._compared_keys >= BATCH and self._compare_seconds > 0:
+            rate = self._compared_keys / self._compare_seconds
+        return len(self.keys) <= max(BATCH, rate * SETTLED_STALL_SECONDS)
 
     def _split_by_snapshot(self, entries: Sequence[Entry]) -> tuple[list[Entry], list[Entry]]:
         """(entries the open snapshot includes, entries applied past it)."""
@@ -321,5 +344,5 @@ def start_key_verification(conn: Connection, streaming: Streaming) -> KeyVerifie
     run after each stretch of applying (``Streaming.apply_pending``)."""
     verifier = KeyVerifier(conn, streaming.applier)
     streaming.after_apply.append(verifier.turn)
-    streaming.settled.append(lambda: len(verifier.keys) < SETTLED_KEYS)
+    streaming.settled.append(verifier.settled)
     return verifier

@@ -580,3 +580,31 @@ def test_retry__keys_differ__migration_fails_once_naming_the_keys() -> None:
     assert "the original table t is untouched" in message
     assert "The ghost table _t_gho is kept for inspection" in message
     assert re.search(r"please report it", message)
+
+
+def test_settled__nothing_measured_yet__judged_at_the_default_rate() -> None:
+    verifier, *_ = make_verifier(Tables(rows=10))
+    fits = int(keyed.DEFAULT_KEYS_PER_SECOND * keyed.SETTLED_STALL_SECONDS)
+    verifier.keys.add([(i,) for i in range(fits)], at(10))
+    assert verifier.settled()
+    verifier.keys.add([(i,) for i in range(fits, fits + 10)], at(10))
+    assert not verifier.settled()
+
+
+def test_settled__slow_comparisons_measured__fewer_keys_fit() -> None:
+    tables = Tables(rows=3000)
+    verifier, _, _, _, clock = make_verifier(tables)
+    real_equal = verifier.equal
+
+    def slow_equal(conn: Any, keys: Any, written: Any) -> bool:
+        clock.now += len(keys) / 1000.0  # 1,000 keys a second
+        return bool(real_equal(conn, keys, written))
+
+    verifier.equal = slow_equal  # type: ignore[method-assign]
+    verifier.keys.add([(i,) for i in range(1, BATCH + 1)], at(10))
+    verifier.turn()
+    assert len(verifier.keys) == 0
+    verifier.keys.add([(i,) for i in range(1, BATCH + 1)], at(20))
+    assert verifier.settled()  # never fewer than one statement's keys
+    verifier.keys.add([(BATCH + 1,)], at(20))
+    assert not verifier.settled()  # 1,000 keys/s x 0.3 s is below one statement
