@@ -7,6 +7,9 @@ from __future__ import annotations
 import queue
 from typing import Any
 
+import pytest
+
+import django_ghost.engine.apply.streaming as streaming_module
 from django_ghost.engine.apply.streaming import Streaming
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
@@ -72,3 +75,12 @@ def test_catch_up__lag_over_the_limit__goes_on() -> None:
     s.context.lag_seconds = 2.0
     s.catch_up(max_wait=0.3)  # ends by its deadline only
     assert asked == []
+
+
+def test_catch_up__never_settled__ends_after_the_settle_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streaming_module, "SETTLE_WAIT_SECONDS", 0.2)
+    s, asked = streaming(settled_after=10**9)
+    s.catch_up()
+    assert len(asked) >= 1
