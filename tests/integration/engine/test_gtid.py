@@ -195,7 +195,11 @@ def checkpoint(db: TestDatabase) -> dict[str, Any]:
 
 def kill_after_checkpoint(db: TestDatabase, config: GhostConfig, rows: int) -> dict[str, Any]:
     """Run ``config`` in a child, SIGKILL it once a checkpoint says ``rows`` are copied;
-    the checkpoint it left."""
+    the checkpoint it left. The child's cut-over is postponed: on a fast machine the copy
+    may end before the kill lands, and the run must still be there to resume."""
+    flag = Path(config.serve_socket_file).with_name("postpone")
+    flag.touch()
+    config = dataclasses.replace(config, postpone_cut_over_flag_file=str(flag))
     child = start_engine_process(config)
     try:
         assert wait_for(
