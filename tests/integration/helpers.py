@@ -52,6 +52,24 @@ def make_config(db: TestDatabase, table: str, alter: str, **options: Any) -> Gho
     )
 
 
+def slow_copy(
+    db: TestDatabase, tmp_path: Path, alter: str, table: str = "t", **options: Any
+) -> GhostConfig:
+    """A migration whose copy a checkpoint catches mid-way on any machine, for kill and
+    resume tests: 100-row chunks each followed by a sleep of 10x its time, checkpoints
+    every second, a control socket in ``tmp_path``."""
+    return make_config(
+        db,
+        table,
+        alter,
+        chunk_size=100,
+        nice_ratio=10.0,
+        checkpoint_seconds=1,
+        serve_socket_file=str(tmp_path / "s.sock"),
+        **options,
+    )
+
+
 class Run(threading.Thread):
     """A migration in a background thread; ``result`` or ``error`` once it ends."""
 

@@ -23,6 +23,7 @@ from django_ghost.engine.binlog.events import BinlogPosition, TransactionEnd
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.errors import BinlogError, PreflightError
 from django_ghost.engine.migrator import Migrator
+from tests.integration import helpers
 from tests.integration.helpers import (
     NO_KEY_MOVES,
     REPO,
@@ -212,19 +213,7 @@ def kill_after_checkpoint(db: TestDatabase, config: GhostConfig, rows: int) -> d
 
 
 def slow_copy(db: TestDatabase, tmp_path: Path, **options: Any) -> GhostConfig:
-    # 100-row chunks each followed by a pause of 10x its time: the 1 s checkpoints catch
-    # the copy mid-way on any machine.
-    return make_config(
-        db,
-        "t",
-        ALTER,
-        gtid=True,
-        chunk_size=100,
-        nice_ratio=10.0,
-        checkpoint_seconds=1,
-        serve_socket_file=str(tmp_path / "s.sock"),
-        **options,
-    )
+    return helpers.slow_copy(db, tmp_path, ALTER, gtid=True, **options)
 
 
 def test_migrate__gtid_under_mirrored_writes__matches_mirror(db: TestDatabase) -> None:

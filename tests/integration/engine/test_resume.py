@@ -27,6 +27,7 @@ from tests.integration.helpers import (
     Shape,
     make_config,
     seed,
+    slow_copy,
 )
 from tests.plugins.mariadb import TestDatabase, wait_for
 
@@ -69,17 +70,11 @@ def test_resume__killed_mid_copy__ends_identical(
     db: TestDatabase, tmp_path: Path, fraction: float
 ) -> None:
     seed(db, 20000, mirror="m", shape=SHAPE)
-    config = make_config(
+    # The postponed cut-over keeps a kill that lands after the last chunk before the swap.
+    config = slow_copy(
         db,
-        "t",
+        tmp_path,
         "ADD COLUMN extra INT NOT NULL DEFAULT 5",
-        # 200 chunks, each followed by a sleep of 10x its time: seconds of copy at least,
-        # so the 1 s checkpoints catch it mid-way on any machine; the postponed cut-over
-        # keeps a kill that lands after the last chunk before the swap.
-        chunk_size=100,
-        nice_ratio=10.0,
-        checkpoint_seconds=1,
-        serve_socket_file=str(tmp_path / "s.sock"),
         postpone_cut_over_flag_file=str(tmp_path / "postpone"),
     )
     writer = MirroredWriter(db, mirror="m", mix=NO_KEY_MOVES)
@@ -133,15 +128,7 @@ def test_resume__killed_while_postponed__ends_identical(db: TestDatabase, tmp_pa
 
 def test_resume__different_alter__refused(db: TestDatabase, tmp_path: Path) -> None:
     seed(db, 20000, mirror=None, shape=SHAPE)
-    config = make_config(
-        db,
-        "t",
-        "ADD COLUMN extra INT",
-        chunk_size=100,
-        nice_ratio=10.0,
-        checkpoint_seconds=1,
-        serve_socket_file=str(tmp_path / "s.sock"),
-    )
+    config = slow_copy(db, tmp_path, "ADD COLUMN extra INT")
     first = start_engine_process(config)
     kill_when(first, lambda: checkpoint(db) is not None)
     other = dataclasses.replace(config, alter="ADD COLUMN other INT", resume=True)
@@ -244,14 +231,10 @@ def test_resume__timestamp_templates_killed_mid_copy__ends_identical(
     db: TestDatabase, tmp_path: Path, templates: dict[str, str]
 ) -> None:
     seed(db, 20000, mirror="m", shape=SHAPE)
-    config = make_config(
+    config = slow_copy(
         db,
-        "t",
+        tmp_path,
         "ADD COLUMN extra INT NOT NULL DEFAULT 5",
-        chunk_size=100,
-        nice_ratio=10.0,
-        checkpoint_seconds=1,
-        serve_socket_file=str(tmp_path / "s.sock"),
         postpone_cut_over_flag_file=str(tmp_path / "postpone"),
         **templates,
     )
@@ -303,14 +286,10 @@ def test_auto_resume__timestamp_templates_writer_killed__ends_identical(
     seed(db, 20000, mirror="m", shape=SHAPE)
     recorder = WriterRecorder()
     run = Run(
-        make_config(
+        slow_copy(
             db,
-            "t",
+            tmp_path,
             "ADD COLUMN extra INT",
-            chunk_size=100,
-            nice_ratio=10.0,
-            checkpoint_seconds=1,
-            serve_socket_file=str(tmp_path / "s.sock"),
             ghost_table_template="_{table}_{timestamp}_gho",
             changelog_table_template="_{table}_{timestamp}_ghc",
         ),
