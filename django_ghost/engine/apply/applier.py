@@ -71,6 +71,7 @@ from ..mysql.connection import Connection, execute, query
 from ..mysql.dataerrors import (
     DUPLICATE_CONFIRMATIONS,
     ER_DUP_ENTRY,
+    RETRYABLE_LOCK_ERRORS,
     as_data_error,
     raise_on_warnings,
 )
@@ -84,7 +85,6 @@ from .touched import TouchedKeys
 
 KEYS_PER_STATEMENT = 1000
 MAX_CONFLICT_ROUNDS = 20
-RETRYABLE = (1205, 1213)
 
 
 class Applier:
@@ -278,7 +278,7 @@ class Applier:
             except MySQLdb.DatabaseError as exc:
                 code = exc.args[0] if exc.args else None
                 attempt += 1
-                if code in RETRYABLE and attempt < attempts:
+                if code in RETRYABLE_LOCK_ERRORS and attempt < attempts:
                     continue
                 if keep_duplicates and code == ER_DUP_ENTRY:
                     raise

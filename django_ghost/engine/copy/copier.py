@@ -24,14 +24,18 @@ from ..context import MigrationContext
 from ..errors import DataError, GhostError
 from ..metrics.emitter import record_sleep, timed_query
 from ..mysql.connection import Connection, execute
-from ..mysql.dataerrors import DUPLICATE_CONFIRMATIONS, as_data_error, raise_on_warnings
+from ..mysql.dataerrors import (
+    DUPLICATE_CONFIRMATIONS,
+    RETRYABLE_LOCK_ERRORS,
+    as_data_error,
+    raise_on_warnings,
+)
 from ..sql import builder
 from ..sql.builder import KeyColumn
 from ..sql.quote import quote_identifier as q
 from ..table.plan import CopyPlan
 from .chunker import Chunker
 
-RETRYABLE = (1205, 1213)  # lock wait timeout, deadlock
 MAX_CONFLICT_ROUNDS = 20
 ER_DUP_MARK = "Duplicate entry"
 MIN_CHUNK, MAX_CHUNK = 10, 100_000
@@ -147,7 +151,7 @@ class Copier:
                 data_error = as_data_error(exc, self.plan.original.name)
                 if data_error is not None:
                     raise data_error from None
-                if exc.args and exc.args[0] in RETRYABLE and attempt < attempts:
+                if exc.args and exc.args[0] in RETRYABLE_LOCK_ERRORS and attempt < attempts:
                     if self.on_retry is not None:
                         self.on_retry(f"{exc.args[0]}: {exc.args[-1]}")
                     self._sleep(min(0.1 * attempt, 1.0))  # type: ignore[operator]

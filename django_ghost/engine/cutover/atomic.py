@@ -36,12 +36,11 @@ import MySQLdb
 
 from ..errors import CutOverError
 from ..mysql.connection import execute, query, scalar
+from ..mysql.dataerrors import ER_LOCK_WAIT_TIMEOUT
 from ..sql.names import SENTRY_COMMENT, cutover_lock_name, cutover_names
 from ..sql.quote import quote_identifier as q
 from ..sql.quote import quote_string_literal
 from .attempts import Attempt, CutOverAttemptFailed
-
-ER_LOCK_WAIT_TIMEOUT = 1205
 
 
 class AtomicAttempt(Attempt):

@@ -24,13 +24,14 @@ import logging
 from typing import Any
 
 from ..config import GhostConfig
+from ..mysql.dataerrors import ER_LOCK_WAIT_TIMEOUT
 from ..sql.alter import ParsedAlter
 from ..sql.quote import quote_identifier as q
 from ..topology.preflight import Servers
 
 log = logging.getLogger("django_ghost")
 
-NOT_INSTANT_ERRORS = frozenset({1845, 1846, 4092, 1205})
+NOT_INSTANT_ERRORS = frozenset({1845, 1846, 4092, ER_LOCK_WAIT_TIMEOUT})
 """Server errors meaning "this ALTER cannot run with ALGORITHM=INSTANT (right now)":
 ER_ALTER_OPERATION_NOT_SUPPORTED(_REASON), MariaDB's ER_ALTER_OPERATION_NOT_SUPPORTED_
 REASON for instant, and a lock wait timeout."""

@@ -13,6 +13,11 @@ import MySQLdb
 from ..errors import DataError
 
 ER_DUP_ENTRY = 1062
+ER_LOCK_WAIT_TIMEOUT = 1205
+ER_LOCK_DEADLOCK = 1213
+RETRYABLE_LOCK_ERRORS = (ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK)
+"""A statement that failed with one of these was rolled back (InnoDB rolls back the
+statement on a lock wait timeout, the whole transaction on a deadlock): run it again."""
 # A duplicate-key error is taken for a duplicate in the data only after this many
 # attempts in a row found no stale ghost row to refresh. The lookup reads the original
 # later than the failed statement did; a writer may have moved the colliding value away

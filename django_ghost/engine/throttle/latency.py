@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 
 from ..context import MigrationContext
 from ..mysql.connection import Connection, execute
+from ..mysql.dataerrors import ER_LOCK_WAIT_TIMEOUT
 from ..sql.quote import quote_identifier as q
 
 logger = logging.getLogger("django_ghost")
@@ -36,7 +37,6 @@ PROBE_INTERVAL_SECONDS = 0.05
 """How often the probe runs: 40 samples in the 2 s window."""
 PROBE_LOCK_WAIT_SECONDS = 1
 """The probe session's innodb_lock_wait_timeout: a probe never waits longer than this."""
-ER_LOCK_WAIT_TIMEOUT = 1205
 
 
 def connection_probe(
