@@ -48,14 +48,24 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes | bytearray) else str(value)
 
 
+def _server_version(conn: Any) -> str:
+    """The server's version: from the session's handshake (MySQLdb's get_server_info, no
+    round trip: the visibility fence reads the position before every apply batch), else
+    from the server."""
+    handshake = getattr(conn, "get_server_info", None)
+    if handshake is not None:
+        return _text(handshake())
+    return _text(_rows(conn, "SELECT VERSION()")[0][0])
+
+
 def _is_mariadb(conn: Any) -> bool:
-    return "mariadb" in _text(_rows(conn, "SELECT VERSION()")[0][0]).lower()
+    return "mariadb" in _server_version(conn).lower()
 
 
 def current_position(conn: Any, *, gtid: bool = False) -> BinlogPosition:
     """The server's current binlog file and position (the end of the last write); with
     ``gtid``, also the GTID position there."""
-    version = _text(_rows(conn, "SELECT VERSION()")[0][0])
+    version = _server_version(conn)
     rows = _rows(conn, binlog_status_statement(version))
     if not rows:
         raise BinlogError(
