@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             cut_over_stall_seconds=result.cut_over_stall_seconds,
             cut_over_attempts=result.cut_over_attempts,
             checksum_verified=result.checksum_verified,
+            phase_seconds=result.phase_seconds,
         )
     except BaseException as exc:  # noqa: BLE001 - the bench records every failure
         out.update(

@@ -115,9 +115,9 @@ def ours_config(
         "execute": True,
         "chunk_size": chunk_size,
         "dml_batch_size": dml_batch_size,
-        # A socket of our own per run, dropped if a killed earlier run left it behind
+        # A socket of our own per bench, dropped if a killed earlier run left it behind
         # (the default path is per database and table, shared with anyone else's run).
-        "serve_socket_file": str(REPO / "bench" / "results" / "ghost.sock"),
+        "serve_socket_file": f"/tmp/django-ghost.bench.{os.getpid()}.sock",
         "initially_drop_socket_file": True,
         "initially_drop_ghost_table": True,
         "initially_drop_old_table": True,

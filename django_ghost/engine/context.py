@@ -86,6 +86,10 @@ class MigrationContext:
         self.metrics: Metrics = NoopMetrics()
         self.started_at = clock()
         self.phase = "starting"
+        # Seconds spent in each phase so far, the current one not yet counted: the
+        # result and the final log line report where the time went.
+        self.phase_seconds: dict[str, float] = {}
+        self._phase_since = self.started_at
         self.rows_estimate = 0
         self.rows_copied = 0
         self.rows_copied_before = 0
@@ -123,7 +127,21 @@ class MigrationContext:
             self.events_applied += events
 
     def set_phase(self, phase: str) -> None:
-        self.phase = phase
+        with self.lock:
+            if phase != self.phase:
+                now = self.clock()
+                spent = now - self._phase_since
+                self.phase_seconds[self.phase] = self.phase_seconds.get(self.phase, 0.0) + spent
+                self._phase_since = now
+            self.phase = phase
+
+    def phase_timings(self) -> dict[str, float]:
+        """Seconds per phase, in the order first entered, the current one included."""
+        with self.lock:
+            timings = dict(self.phase_seconds)
+            spent = self.clock() - self._phase_since
+            timings[self.phase] = timings.get(self.phase, 0.0) + spent
+            return timings
 
     @property
     def swapped(self) -> bool:

@@ -218,7 +218,11 @@ class Migrator:
             # last mid-copy snapshot instead of "done" at 100%.
             self.reporter.report(force=True)
             self.ops.fire("success", {"GHOST_INSTANT_DDL": "false"})
-            return self.reporter.result(started, noop=False, verified=verified, new_table=new_table)
+            result = self.reporter.result(
+                started, noop=False, verified=verified, new_table=new_table
+            )
+            log.info("time per phase: %s", reporting.describe_phases(result.phase_seconds))
+            return result
         except BaseException as exc:
             self.context.request_abort(str(exc))
             lost = resume.connection_loss(exc, self.context.abort_cause)
@@ -422,7 +426,7 @@ class Migrator:
             ghost=self.names.ghost,
             changelog=changelog,
             streaming=streaming,
-            catch_up=lambda: self.catch_up(streaming),
+            catch_up=self._catch_up_then(streaming, "verifying"),
         ).run()
         log.info("checksum verified over %d rows", rows)
         return True
@@ -458,7 +462,7 @@ class Migrator:
             streaming=streaming,
             changelog=changelog,
             main_conn=servers.main,
-            before_attempt=lambda: self.catch_up(streaming),
+            before_attempt=self._catch_up_then(streaming, "cutting over"),
             verifier=verifier,
             position_under_lock=(lambda: current_position(servers.inspector)) if kept else None,
         )
@@ -490,6 +494,15 @@ class Migrator:
         self.ops.old_table = names.old
         if self.ops.changelog_table:
             self.ops.changelog_table = names.changelog
+
+    def _catch_up_then(self, streaming: Streaming, phase: str) -> Callable[[], None]:
+        """A catch-up inside a later step, which then goes back to that step's phase."""
+
+        def run() -> None:
+            self.catch_up(streaming)
+            self.context.set_phase(phase)
+
+        return run
 
     def _report_progress(self) -> None:
         self.ops.tick()

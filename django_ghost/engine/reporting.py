@@ -85,6 +85,14 @@ def result(
         checksum_verified=checksum_verified,
         new_create_table=new_create_table,
         instant=instant,
+        phase_seconds=ctx.phase_timings(),
+    )
+
+
+def describe_phases(phase_seconds: dict[str, float]) -> str:
+    """``copying 6.8 s, building indexes 1.6 s, ...`` (phases shorter than 5 ms left out)."""
+    return ", ".join(
+        f"{phase} {seconds:.2f} s" for phase, seconds in phase_seconds.items() if seconds >= 0.005
     )
 
 

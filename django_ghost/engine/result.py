@@ -25,3 +25,6 @@ class MigrationResult:
     instant: bool = False
     """The ALTER was done in place with ALGORITHM=INSTANT (attempt_instant_ddl): nothing
     copied, no cut-over; ``new_create_table`` is the table's own."""
+    phase_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Seconds spent in each phase ("copying", "building indexes", "verifying", ...), in
+    the order the phases were first entered."""
