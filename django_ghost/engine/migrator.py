@@ -27,8 +27,7 @@ up, so neither holds its lock while a backlog drains.
 
 The topology (topology/discovery.py) decides where each step runs: the binlog stream and
 the lag reading on the *inspector* (``servers.inspector``), everything else on the
-*applier* (``servers.main``). The bodies of the steps live in the engine's packages
-(docs/development.md). revert.py runs a revert with these steps.
+*applier* (``servers.main``). revert.py runs a revert with these steps.
 """
 
 from __future__ import annotations
@@ -43,15 +42,14 @@ from collections.abc import Callable
 from typing import Any
 
 from . import reporting
-from .apply.applier import Applier
-from .apply.fence import VisibilityFence, probe_for
+from .apply.fence import probe_for
 from .apply.streaming import (
     ReaderFactory,
     Streaming,
     default_reader_factory,
+    open_applier,
     open_heartbeat,
     open_stream,
-    open_writer,
 )
 from .binlog.coordinates import current_position
 from .binlog.events import BinlogPosition
@@ -218,11 +216,7 @@ class Migrator:
             # last mid-copy snapshot instead of "done" at 100%.
             self.reporter.report(force=True)
             self.ops.fire("success", {"GHOST_INSTANT_DDL": "false"})
-            result = self.reporter.result(
-                started, noop=False, verified=verified, new_table=new_table
-            )
-            log.info("time per phase: %s", reporting.describe_phases(result.phase_seconds))
-            return result
+            return self.reporter.result(started, noop=False, verified=verified, new_table=new_table)
         except BaseException as exc:
             self.context.request_abort(str(exc))
             lost = resume.connection_loss(exc, self.context.abort_cause)
@@ -335,17 +329,16 @@ class Migrator:
         heartbeat.start()
         resources.thread(self.ops.stop)
         self.ops.start(plan.key)
-        writer = open_writer(self.connect_fn, servers.spec, self.config, plan, servers.facts)
-        resources.session(writer)
-        fence = resources.session(self.connect_fn(servers.spec))
-        applier = Applier(
-            writer,
+        applier = open_applier(
+            self.connect_fn,
+            servers.spec,
             plan,
+            servers.facts,
             self.context,
-            ghost_table=self.names.ghost,
-            key=plan.shared_key,
-            fence=VisibilityFence(fence, probe, self.context),
-            start_position=start,
+            ghost=self.names.ghost,
+            probe=probe,
+            start=start,
+            keep=resources.session,
         )
         return Streaming(
             self.context,
@@ -426,7 +419,7 @@ class Migrator:
             ghost=self.names.ghost,
             changelog=changelog,
             streaming=streaming,
-            catch_up=self._catch_up_then(streaming, "verifying"),
+            catch_up=lambda: self.catch_up(streaming),
         ).run()
         log.info("checksum verified over %d rows", rows)
         return True
@@ -462,7 +455,7 @@ class Migrator:
             streaming=streaming,
             changelog=changelog,
             main_conn=servers.main,
-            before_attempt=self._catch_up_then(streaming, "cutting over"),
+            before_attempt=lambda: self.catch_up(streaming),
             verifier=verifier,
             position_under_lock=(lambda: current_position(servers.inspector)) if kept else None,
         )
@@ -494,15 +487,6 @@ class Migrator:
         self.ops.old_table = names.old
         if self.ops.changelog_table:
             self.ops.changelog_table = names.changelog
-
-    def _catch_up_then(self, streaming: Streaming, phase: str) -> Callable[[], None]:
-        """A catch-up inside a later step, which then goes back to that step's phase."""
-
-        def run() -> None:
-            self.catch_up(streaming)
-            self.context.set_phase(phase)
-
-        return run
 
     def _report_progress(self) -> None:
         self.ops.tick()

@@ -1,10 +1,12 @@
 """What a migration reports about itself: progress snapshots of its context (handed to
 the ``on_progress`` callback at most every ``PROGRESS_INTERVAL`` seconds) and, at the
-end, its MigrationResult. :class:`Reporter` does both for one migration.
+end, its MigrationResult and the time it spent per phase. :class:`Reporter` does both
+for one migration.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +19,8 @@ from .result import MigrationResult
 from .sql.names import TableNames
 
 PROGRESS_INTERVAL = 0.5
+
+log = logging.getLogger("django_ghost")
 
 
 def snapshot(config: GhostConfig, context: MigrationContext) -> ProgressSnapshot:
@@ -130,7 +134,7 @@ class Reporter:
         """The result of a run that began at ``started``; ``verified``: the checksum
         passed; ``new_table``: the ghost's SHOW CREATE TABLE (the table's own after an
         instant ALTER, ``instant``)."""
-        return result(
+        done = result(
             self.config,
             self.names,
             self.context,
@@ -140,3 +144,6 @@ class Reporter:
             new_create_table=new_table,
             instant=instant,
         )
+        if not noop:
+            log.info("time per phase: %s", describe_phases(done.phase_seconds))
+        return done

@@ -5,7 +5,7 @@ changelog heartbeat, the applier on the writer session) and gives the migrator's
 its turns of applying: between copy chunks, while an index builds or the checksum
 compares, while the cut-over is postponed, and to catch up before a lock is taken; after
 each, the turns registered in ``after_apply`` (the verification by key's) run.
-:func:`open_stream`, :func:`open_heartbeat` and :func:`open_writer` make its parts.
+:func:`open_stream`, :func:`open_heartbeat` and :func:`open_applier` make its parts.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..binlog.events import BinlogPosition
 from ..binlog.reader import BinlogReader, WatchSpec
 from ..config import GhostConfig
 from ..context import MigrationContext
@@ -28,6 +29,7 @@ from ..sql.names import TableNames, cutover_names
 from ..table.changelog import Heartbeat
 from ..table.plan import CopyPlan
 from .applier import Applier
+from .fence import FenceProbe, VisibilityFence
 from .streamer import Streamer
 
 log = logging.getLogger(__name__)
@@ -110,25 +112,42 @@ def open_heartbeat(
     )
 
 
-def open_writer(
+def open_applier(
     connect: Callable[..., Connection],
     spec: ConnectionSpec,
-    config: GhostConfig,
     plan: CopyPlan,
     facts: ServerFacts,
-) -> Connection:
-    """The writer session, which copies the chunks and applies the changes."""
+    context: MigrationContext,
+    *,
+    ghost: str,
+    probe: FenceProbe,
+    start: BinlogPosition,
+    keep: Callable[[Connection], Connection],
+) -> Applier:
+    """The applier, on the writer session (which copies the chunks and applies the
+    changes) and a fence session of its own; ``keep`` registers both for release."""
     zone = "SYSTEM" if plan.converts_datetime_timestamp else "+00:00"
     if zone == "SYSTEM":
         zone = facts.global_time_zone or "SYSTEM"
     # The writer reads with READ COMMITTED consistent reads: no row locks, so the copy
     # and the apply never deadlock with the application (what they read is made
     # visible first by the fence, apply/fence.py).
-    return connect(
+    writer = connect(
         spec,
         time_zone=zone,
-        sql_mode_remove=zero_date_modes(config),
+        sql_mode_remove=zero_date_modes(context.config),
         isolation="READ COMMITTED",
+    )
+    keep(writer)
+    fence = VisibilityFence(keep(connect(spec)), probe, context)
+    return Applier(
+        writer,
+        plan,
+        context,
+        ghost_table=ghost,
+        key=plan.shared_key,
+        fence=fence,
+        start_position=start,
     )
 
 

@@ -81,7 +81,12 @@ class CutOver:
         self.before_attempt = before_attempt
 
     def run(self) -> None:
-        retry(self.attempt, sleep=self.sleep, before_attempt=self.before_attempt)
+        retry(self.attempt, sleep=self.sleep, before_attempt=self._catch_up)
+
+    def _catch_up(self) -> None:
+        if self.before_attempt is not None:
+            self.before_attempt()
+            self.context.set_phase("cutting over")
 
     def swap_in(
         self,

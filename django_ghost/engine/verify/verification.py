@@ -74,6 +74,7 @@ class Verification:
         )
         for attempt in range(1, self.config.default_retries + 1):
             self.catch_up()
+            self.streaming.context.set_phase("verifying")
             if self._snapshot_under_read_lock(checksum, timeout):
                 break
             time.sleep(min(attempt, 5))

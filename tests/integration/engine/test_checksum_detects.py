@@ -6,8 +6,9 @@ cut-over (migrator.py: ``verify_checksum`` then ``wait_for_cut_over_approval``).
 fault is made where the checksum must see it: by a hook at ``row-copy-complete`` (the
 migrator's ``hooks`` argument, fired just after the copy) that writes to the ghost on its
 own session, as anything but the engine could. Three faults: one value changed, a string
-changed in case only (equal under a ``_ci`` collation), and two rows' values swapped (the
-same COUNT, SUM and per-column XOR: only a hash of each whole row, key included, tells).
+changed in case only (equal under a ``_ci`` collation), two rows' values swapped (the
+same COUNT, SUM and per-column XOR: only a hash of each whole row, key included, tells),
+and a NULL moved to the next column (the row's other values unchanged).
 
 A fault made *while postponed*, after the checksum, is the verification by key's to see
 (verify/keyed.py): the last test loses the apply of one change while the cut-over is
@@ -48,7 +49,12 @@ FAULTS = {
     "one_value": (3500,),
     "case_only": (3500,),
     "swap_two_rows": (3500, 3600),
+    "null_moved_to_next_column": (3500,),
 }
+# Made in the original (and its mirror) before the run, so that the fault's row holds a
+# NULL: CONCAT_WS skips NULLs, so (NULL, '7') and ('7', NULL) hash alike unless each
+# nullable column's ISNULL flag is hashed too (verify/checksum.py, row_digests).
+PREPARE = {"null_moved_to_next_column": "UPDATE {table} SET v = NULL, w = '7' WHERE id = 3500"}
 
 
 def fault_statements(fault: str) -> list[str]:
@@ -57,6 +63,8 @@ def fault_statements(fault: str) -> list[str]:
         return ["UPDATE _t_gho SET v = v + 1 WHERE id = 3500"]
     if fault == "case_only":
         return ["UPDATE _t_gho SET w = UPPER(w) WHERE id = 3500"]
+    if fault == "null_moved_to_next_column":
+        return ["UPDATE _t_gho SET v = 7, w = NULL WHERE id = 3500"]
     # Each row gets the other's values: the multiset of (v, w) stays the same.
     return [
         "UPDATE _t_gho SET v = 3600, w = 'x3600' WHERE id = 3500",
@@ -93,6 +101,9 @@ def test_checksum__ghost_value_changed_after_copy__refused_original_untouched(
     db: TestDatabase, fault: str
 ) -> None:
     seed(db, ROWS)
+    for table in ("t", "t_mirror"):
+        if fault in PREPARE:
+            db.execute(PREPARE[fault].format(table=table))
     before, ddl_before = rows_md5(db, "t"), db.show_create("t")
     corrupt = CorruptGhost(db, "row-copy-complete", fault_statements(fault))
     config = make_config(db, "t", ALTER, chunk_size=500, checksum_chunk_size=500)
