@@ -153,7 +153,7 @@ class Load:
 
         ``t`` is the end of the line's second relative to ``start`` (the migration's
         start), so the warm-up has t <= 0. ``phase`` marks each second as in :meth:`window`:
-        "baseline" (warm-up, before the migration), "migration" (wholly inside it; the
+        "baseline" (warm-up, before the migration), "migration" (overlapping it; the
         seconds the within-target share counts) or "after".
         """
         rows: list[dict[str, Any]] = []

@@ -462,12 +462,11 @@ def main(argv: list[str] | None = None) -> int:
         o.results.mkdir(parents=True, exist_ok=True)
         for path in (o.results / f"{stamp}.json", o.results / "latest.json"):
             path.write_text(json.dumps(results, indent=1))
-        text = report.render(results)
-        print(text)
         if str(o.report) not in ("", "."):
-            o.report.write_text(text)
-            report.update_performance(o.report.parent / "performance.md", results)
-            log(f"report written to {o.report}")
+            print(report.write(results, o.report))
+            log(f"report written to {o.report} (and {report.PLOT_NAME} beside it)")
+        else:
+            print(report.render(results))
     finally:
         if not o.keep_server:
             sandbox.stop()
