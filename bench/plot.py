@@ -3,9 +3,10 @@
 One panel per load rate; in each, one line per tool run: the load's per-second p95
 latency (sysbench ``lat (ms,95%)``) against seconds since that migration started, the
 warm-up before it (t ≤ 0) as its baseline. A dashed vertical line marks where each
-tool's migration ended, and a horizontal one the latency target when ours ran with
-``max_latency_millis`` under that rate. Seconds in which no transaction completed have
-no p95 (sysbench prints 0): they are drawn as crosses along the panel's top.
+tool's migration ended (its process exited), and a horizontal one the latency target
+when ours ran with ``max_latency_millis`` under that rate. Seconds in which no
+transaction completed have no p95 (sysbench prints 0): they are drawn as crosses along
+the panel's top.
 
 matplotlib is the optional ``bench`` extra (``make bench`` installs it): without it
 :func:`write_p95_plot` says so and returns False, and the markdown is written anyway.
@@ -55,16 +56,17 @@ def write_p95_plot(results: dict[str, Any], path: Path) -> bool:
         return False
     # The Figure API with the Agg canvas: no pyplot global state, no display needed.
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     fig = Figure(figsize=(10, 3.6 * len(by_rate)), layout="constrained")
     axes = fig.subplots(len(by_rate), 1, squeeze=False)[:, 0]
     for ax, (rate, runs) in zip(axes, by_rate.items(), strict=True):
         _panel(ax, rate, runs)
-        # plain milliseconds on the log axis (its default labels read "4×10^1")
-        plain = FuncFormatter(lambda value, _pos: f"{value:g}")
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
+        # plain milliseconds at 1-2-5 steps on the log axis (its default labels read
+        # "4×10^1", and labelled minor ticks overlap once the range spans decades)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     fig.suptitle("Load p95 latency per second during each migration (sysbench oltp_write_only)")
     path.parent.mkdir(parents=True, exist_ok=True)
     # No software/date metadata: the same JSON renders the same bytes.
