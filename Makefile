@@ -5,9 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := mariadb-server libmariadb-dev pkg-config
+# what `make bench` runs besides Python: sysbench (the load) and pt-online-schema-change
+BENCH_APT_PACKAGES := sysbench percona-toolkit
+BENCH_STAMP := $(VENV)/.installed-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo deps venv lint typecheck imports unit integration sandbox-stop bench stress clean docs-cli
+.PHONY: test demo deps bench-deps venv lint typecheck imports unit integration sandbox-stop bench stress clean docs-cli
 
 test: venv lint typecheck imports
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -16,14 +19,21 @@ demo: venv
 	$(PY) example_project/demo.py
 
 # apt packages, only those missing (idempotent, no apt-get update when nothing is missing)
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+define apt_install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install_missing,$(APT_PACKAGES))
+
+bench-deps: deps
+	$(call apt_install_missing,$(BENCH_APT_PACKAGES))
 
 venv: deps $(STAMP)
 
@@ -64,8 +74,14 @@ stress: venv
 sandbox-stop: venv
 	$(PY) -m django_ghost.sandbox stop --dir .sandbox
 
-# The side-by-side benchmark (about 20 minutes; bench/run.py --help for sizes and loads)
-bench: venv
+# The bench's Python extra (matplotlib, for the p95 plot), kept out of `make test`'s venv
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+# The side-by-side benchmark (about 20 minutes; bench/run.py --help for sizes and loads).
+# gh-ost runs when GH_OST_BIN names it or ../shared/tools/gh-ost exists.
+bench: venv bench-deps $(BENCH_STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:

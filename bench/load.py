@@ -22,6 +22,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from .server import Server
 
@@ -146,6 +147,35 @@ class Load:
             p95_max_ms=max(s.p95_ms for s in inside),
             errors=sum(s.errors for s in inside),
         )
+
+    def samples(self, start: float, end: float, *, skip: float = 2.0) -> list[dict[str, Any]]:
+        """Every per-second line from ``skip`` on, for the report's per-second plot.
+
+        ``t`` is the end of the line's second relative to ``start`` (the migration's
+        start), so the warm-up has t <= 0. ``phase`` marks each second as in :meth:`window`:
+        "baseline" (warm-up, before the migration), "migration" (overlapping it; the
+        seconds the within-target share counts) or "after".
+        """
+        rows: list[dict[str, Any]] = []
+        for s in self.seconds():
+            if s.sec <= skip:
+                continue  # connection set-up and cold prepared statements, as the baseline
+            if s.sec <= start:
+                phase = "baseline"
+            elif s.sec - 1 < end:
+                phase = "migration"
+            else:
+                phase = "after"
+            rows.append(
+                {
+                    "t": round(s.sec - start, 2),
+                    "tps": s.tps,
+                    "p95_ms": s.p95_ms,
+                    "err": s.errors,
+                    "phase": phase,
+                }
+            )
+        return rows
 
     def min_threads(self, start: float, end: float) -> int:
         """Fewest client threads alive in the window (threads die on a FATAL error)."""

@@ -7,15 +7,23 @@ cut-over (the table is locked for the rename) but under load can also be a row l
 held by a copy chunk, so the time of the longest wait is reported too. Errors are
 counted and the probe reconnects, because an online migration must not make a write
 *fail* either.
+
+:class:`ProbeProcess` is the bench's (the parent's) side: it starts the child and always
+stops it, SIGTERM then SIGKILL after a timeout, because a probe left running keeps
+writing every 10 ms and raises the machine's load for every later run. The child also
+stops by itself once its parent is gone (a killed bench cannot run its ``finally``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import MySQLdb
@@ -44,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     slow: list[tuple[float, float]] = []  # (epoch, seconds) of every wait over 100 ms
     last_error = ""
     conn = None
-    while running:
+    parent = os.getppid()
+    # A changed parent pid means the bench died (we were re-parented): stop, or this
+    # process would write every 10 ms until the machine reboots.
+    while running and os.getppid() == parent:
         begun = time.monotonic()
         try:
             if conn is None:
@@ -78,6 +89,53 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.out, "w") as fh:
         json.dump(result, fh)
     return 0
+
+
+class ProbeProcess:
+    """One probe child, from :meth:`start` until :meth:`stop` (call it in a ``finally``)."""
+
+    def __init__(self, connect: dict[str, Any], sql: str, out: Path, cwd: Path):
+        self.args = [
+            sys.executable,
+            "-m",
+            "bench.probe",
+            "--connect",
+            json.dumps(connect),
+            "--sql",
+            sql,
+            "--out",
+            str(out),
+        ]
+        self.out = out
+        self.cwd = cwd
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.out.unlink(missing_ok=True)  # a stale result must not pass for this run's
+        self.proc = subprocess.Popen(self.args, cwd=self.cwd)
+
+    def stop(self, timeout: float = 15.0) -> dict[str, Any]:
+        """Stop the child (SIGTERM, then SIGKILL after ``timeout`` s); its result or {}.
+
+        The probe may be blocked in a write behind a metadata lock when SIGTERM arrives
+        (it handles the signal once the write returns), hence the wait before the kill.
+        A killed probe writes no result: the run then has no probe figures, not stale ones.
+        """
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return {}
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        try:
+            result: dict[str, Any] = json.loads(self.out.read_text())
+        except (OSError, ValueError):
+            return {}
+        return result
 
 
 if __name__ == "__main__":

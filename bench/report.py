@@ -1,8 +1,11 @@
 """Renders a bench result (bench/results/latest.json) as docs/benchmarks.md.
 
-``python -m bench.report [results.json]`` re-renders without re-running the bench.
-Ratios are computed here, from the raw numbers the run recorded, so the JSON stays the
-single source and the method can be read in one place.
+``python -m bench.report [results.json]`` re-renders without re-running the bench
+(``--write`` also rewrites docs/benchmarks.md, its p95 plot docs/benchmarks-p95.png and
+the latest block of docs/performance.md). Ratios are computed here, from the raw numbers
+the run recorded, so the JSON stays the single source and the method can be read in one
+place; figures from per-second and per-phase detail are in bench/figures.py, the plot in
+bench/plot.py. The targets are issue #19's.
 """
 
 from __future__ import annotations
@@ -12,232 +15,78 @@ import sys
 from pathlib import Path
 from typing import Any
 
-TARGETS = {
-    "idle_vs_copy": 1.8,
-    "load2000_vs_idle": 1.5,
-    "apply_events_per_second": 40_000,
-    "stall_seconds": 1.0,
-    "rss_mb": 200,
-}
+from . import figures, plot
+from .figures import (
+    OVERLOAD,
+    copy_rate,
+    errors_text,
+    find,
+    fmt,
+    load_label,
+    overloaded,
+    p95_text,
+    ratio,
+    tps_text,
+    wall_seconds,
+)
+from .targets import latency_target, summary
+
+PLOT_NAME = "benchmarks-p95.png"  # written next to docs/benchmarks.md
 
 
-def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.{digits}f}{suffix}"
-
-
-def _load_label(rate: int | None) -> str:
-    if rate is None:
-        return "idle"
-    return "unthrottled" if rate == 0 else f"rate={rate}"
-
-
-def _copy_rate(run: dict[str, Any]) -> float | None:
+def _row(run: dict[str, Any], runs: list[dict[str, Any]], target_ms: float) -> str:
     out = run["outcome"]
-    rows = out["rows_copied"] or run["rows"]
-    seconds = out["copy_seconds"]
-    return rows / seconds if seconds else None
-
-
-def _find(runs: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
-    for run in runs:
-        if all(run.get(k) == v for k, v in match.items()):
-            return run
-    return None
-
-
-def _wall(run: dict[str, Any] | None) -> float | None:
-    if run is None or not run["outcome"]["ok"]:
-        return None
-    return float(run["outcome"]["wall_seconds"])
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return a / b if a is not None and b else None
-
-
-def _p95(run: dict[str, Any]) -> str:
-    base, during = run.get("baseline"), run.get("during")
-    if not base or not during or not during["seconds"]:
-        return "–"
-    ratio = during["p95_ms"] / base["p95_ms"] if base["p95_ms"] else None
-    return f"{base['p95_ms']:.1f} → {during['p95_ms']:.1f} ({_fmt(ratio, 1, '×')})"
-
-
-OVERLOAD = "event queue is full"  # sysbench's own message when --rate exceeds capacity
-
-
-def _overloaded(run: dict[str, Any]) -> bool:
-    """sysbench gave up because the server could not sustain the offered --rate: its
-    event queue overflowed and it exited. That is the load's limit, not a client error
-    caused by the tool (it happens without any migration once the rate is too high)."""
-    return any(OVERLOAD in line for line in run.get("load_fatal") or [])
-
-
-def _saturated(run: dict[str, Any]) -> bool:
-    """The server did not even reach the offered rate before the migration started."""
-    base = run.get("baseline") or {}
-    return bool(run["rate"]) and base.get("tps", 0) < 0.9 * run["rate"]
-
-
-def _tps(run: dict[str, Any]) -> str:
-    base, during = run.get("baseline"), run.get("during")
-    if not base or not during or not during["seconds"]:
-        return "–"
-    text = f"{base['tps']:,.0f} → {during['tps']:,.0f}"
-    if _saturated(run):
-        text += " (saturated)"
-    return text
-
-
-def _errors(run: dict[str, Any]) -> str:
-    if run["rate"] is None:
-        return "–"
-    during = run.get("during") or {}
-    ignored = int(during.get("errors", 0))
-    fatal = [line for line in run.get("load_fatal") or [] if OVERLOAD not in line]
-    count = run.get("load_fatal_count", 0) - (1 if _overloaded(run) else 0)
-    text = f"{ignored + count}"
-    if fatal:
-        # sysbench logs two FATAL lines per dying client thread (the error, then
-        # "thread_run function failed")
-        text += f" ({count} fatal log lines)"
-    if _overloaded(run):
-        text += "; sysbench overloaded and exited"
-    return text
-
-
-def _row(run: dict[str, Any], runs: list[dict[str, Any]]) -> str:
-    out = run["outcome"]
-    floor = _find(runs, tool="ALGORITHM=COPY", shape=run["shape"], alter=run["alter"])
-    idle_same = _find(runs, tool=run["tool"], shape=run["shape"], alter=run["alter"], rate=None)
-    wall = _wall(run)
-    vs_floor = _ratio(wall, _wall(floor)) if run["rate"] is None else None
-    vs_idle = _ratio(wall, _wall(idle_same)) if run["rate"] is not None else None
+    floor = find(runs, tool="ALGORITHM=COPY", shape=run["shape"], alter=run["alter"])
+    idle_same = find(runs, tool=run["tool"], shape=run["shape"], alter=run["alter"], rate=None)
+    wall = wall_seconds(run)
+    vs_floor = ratio(wall, wall_seconds(floor)) if run["rate"] is None else None
+    vs_idle = ratio(wall, wall_seconds(idle_same)) if run["rate"] is not None else None
     probe = run.get("probe") or {}
     probe_ms = probe.get("max_wait_seconds")
-    probe_text = _fmt(probe_ms * 1000 if probe_ms is not None else None, 0)
+    probe_text = fmt(probe_ms * 1000 if probe_ms is not None else None, 0)
     if probe.get("errors"):
         probe_text += f" ({probe['errors']} err)"
     stall = out.get("cut_over_stall_seconds")
     cpu_per_m = out["cpu_seconds"] / run["rows"] * 1e6 if out["cpu_seconds"] else None
     status = "✓" if run["correct"] else "✗ " + "; ".join(run["problems"])
     wall_text = (
-        _fmt(out["wall_seconds"]) if out["ok"] else f"**failed** ({_fmt(out['wall_seconds'], 0)} s)"
+        fmt(out["wall_seconds"]) if out["ok"] else f"**failed** ({fmt(out['wall_seconds'], 0)} s)"
     )
     return (
-        f"| {run['shape']} | {run['alter']} | {_load_label(run['rate'])} | {run['tool']} "
-        f"| {wall_text} | {_fmt(vs_floor, 2, '×')} | {_fmt(vs_idle, 2, '×')} "
-        f"| {_fmt(_copy_rate(run) if out['ok'] else None, 0)} | {_tps(run)} | {_p95(run)} "
-        f"| {_errors(run)} "
-        f"| {probe_text} | {_fmt(stall * 1000 if stall is not None else None, 0)} "
-        f"| {_fmt(out['peak_rss_mb'] or None, 0)} | {_fmt(cpu_per_m, 1)} | {status} |"
+        f"| {run['shape']} | {run['alter']} | {load_label(run['rate'])} | {run['tool']} "
+        f"| {wall_text} | {fmt(vs_floor, 2, '×')} | {fmt(vs_idle, 2, '×')} "
+        f"| {fmt(copy_rate(run) if out['ok'] else None, 0)} | {tps_text(run)} | {p95_text(run)} "
+        f"| {errors_text(run)} | {figures.share_text(run, target_ms)} "
+        f"| {probe_text} | {fmt(stall * 1000 if stall is not None else None, 0)} "
+        f"| {fmt(out['peak_rss_mb'] or None, 0)} | {fmt(cpu_per_m, 1)} | {status} |"
     )
 
 
-def summary(results: dict[str, Any]) -> list[str]:
-    runs = results["runs"]
-    lines = []
-
-    def idle(tool: str) -> dict[str, Any] | None:
-        return _find(runs, tool=tool, shape="sysbench", alter="null rebuild", rate=None)
-
-    floor = _wall(idle("ALGORITHM=COPY"))
-    ours_idle = _wall(idle("ours"))
-    rows = idle("ours")["rows"] if idle("ours") else 0
-    ghost_idle = idle("gh-ost")
-    ghost = _fmt(_ratio(_wall(ghost_idle), floor), 2, "×") if ghost_idle else "not run"
-    ok = "met" if (r := _ratio(ours_idle, floor)) is not None and r <= 1.8 else "**not met**"
-    lines.append(
-        f"| idle {rows:,}-row sysbench rebuild ÷ ALGORITHM=COPY | ≤ 1.8× | "
-        f"ours {_fmt(r, 2, '×')} ({_fmt(ours_idle)} s vs {_fmt(floor)} s); "
-        f"pt-osc {_fmt(_ratio(_wall(idle('pt-osc')), floor), 2, '×')}; "
-        f"gh-ost {ghost} | {ok} |"
-    )
-    tuned = next(
-        (r for r in runs if r["tool"].startswith("ours (chunk") and r["rate"] is None), None
-    )
-    if tuned is not None:
-        lines.append(
-            f"| same, {tuned['tool']} | (tuning) | {_fmt(_ratio(_wall(tuned), floor), 2, '×')} "
-            f"({_fmt(_wall(tuned))} s) | – |"
+def _plot_section(results: dict[str, Any]) -> list[str]:
+    """The link to the p95 plot, when there is a loaded run to plot."""
+    if not plot.plotted_runs(results):
+        return []
+    return [
+        "## Load p95 per second",
+        "",
+        f"[![load p95 per second]({PLOT_NAME})]({PLOT_NAME}): for each load rate, the "
+        "load's p95 latency in each second (log scale) against the seconds since the "
+        "migration started, one line per tool, the warm-up before it as the baseline; "
+        "dashed lines mark where each tool's migration ended"
+        + (
+            f", the dotted line the latency target ({latency_target(results):g} ms) where "
+            "ours also ran with `max_latency_millis`"
+            if any("max-latency" in r["tool"] for r in results["runs"])
+            else ""
         )
-    for tool in ("ours", "pt-osc", "gh-ost"):
-        run = _find(runs, tool=tool, shape="sysbench", rate=2000)
-        if run is None:
-            continue
-        wall = _wall(run)
-        errors = _errors(run)
-        target = "≤ 1.5×, 0 errors" if tool == "ours" else "(peer)"
-        verdict = "–"
-        if tool == "ours":
-            r = _ratio(wall, ours_idle)
-            verdict = "met" if r is not None and r <= 1.5 and errors == "0" else "**not met**"
-            if _saturated(run) or _overloaded(run):
-                verdict += " (the server could not sustain rate=2000: load saturated)"
-        lines.append(
-            f"| under rate=2000 ÷ own idle, client errors, p95 base → during ({tool}) | {target} "
-            f"| {_fmt(_ratio(wall, _wall(idle(tool))), 2, '×') if wall else 'failed'}; "
-            f"client errors: {errors}; p95 ms {_p95(run)} | {verdict} |"
-        )
-    unthrottled = _find(runs, tool="ours", shape="sysbench", rate=0)
-    if unthrottled is not None:
-        during = unthrottled.get("during") or {}
-        lines.append(
-            f"| completes under the unthrottled load | completes | "
-            f"{'completed' if unthrottled['outcome']['ok'] else 'did not complete'} in "
-            f"{_fmt(unthrottled['outcome']['wall_seconds'])} s at {_fmt(during.get('tps'), 0)} tps "
-            f"({_fmt(_ratio(_wall(unthrottled), ours_idle), 2, '×')} idle) | "
-            f"{'met' if unthrottled['outcome']['ok'] else '**not met**'} |"
-        )
-    completed = [
-        r for r in runs if r["tool"] == "ours" and r["rate"] is not None and r["outcome"]["ok"]
+        + ", crosses the seconds in which no transaction completed.",
+        "",
     ]
-    if completed:
-        best = max(completed, key=lambda r: (r.get("during") or {}).get("tps", 0))
-        tps = (best.get("during") or {}).get("tps", 0)
-        lines.append(
-            f"| max write rate at which ours completed | – | {_load_label(best['rate'])}: "
-            f"{tps:,.0f} tps ≈ {tps * 4:,.0f} row events/s | – |"
-        )
-    for apply in results.get("apply") or []:
-        measured = apply.get("apply") or {}
-        size = apply.get("dml_batch_size")
-        default = " (default)" if size == results["settings"]["ours_dml_batch_size"] else ""
-        label = f"apply capacity (backlog drain), dml_batch_size={size}{default}"
-        for key, value in (apply.get("overrides") or {}).items():
-            label += f", {key}={value:,}" if isinstance(value, int) else f", {key}={value}"
-        if measured:
-            eps = measured.get("events_per_second", 0)
-            lines.append(
-                f"| {label} | ≥ 40,000 events/s | {eps:,.0f} events/s "
-                f"({measured['drained_events']:,} events in {measured['drain_seconds']:.1f} s; "
-                f"offered {_fmt(apply.get('offered_events_per_second'), 0)} events/s while "
-                f"held) | {'met' if eps >= 40_000 else '**not met**'} |"
-            )
-        else:
-            error = " ".join(apply["outcome"]["error"].split())[:300]
-            lines.append(f"| {label} | ≥ 40,000 events/s | failed: {error} | **not met** |")
-    ours_runs = [r for r in runs if r["tool"].startswith("ours")]
-    if ours_runs:
-        worst = max((r.get("probe") or {}).get("max_wait_seconds", 0) for r in ours_runs)
-        engine = max((r["outcome"].get("cut_over_stall_seconds") or 0) for r in ours_runs)
-        lines.append(
-            f"| cut-over stall, worst of our runs | ≤ 1 s | probe {worst * 1000:,.0f} ms, "
-            f"engine-reported {engine * 1000:,.0f} ms | {'met' if worst <= 1 else '**not met**'} |"
-        )
-        rss = max(r["outcome"]["peak_rss_mb"] for r in ours_runs)
-        lines.append(
-            f"| peak RSS, worst of our runs | ≤ 200 MB at 10M rows | {rss:,.0f} MB (largest table "
-            f"{max(r['rows'] for r in ours_runs):,} rows; 10M not run by default) | "
-            f"{'met at this size' if rss <= 200 else '**not met**'} |"
-        )
-    return lines
 
 
 def render(results: dict[str, Any]) -> str:
     env, settings, runs = results["env"], results["settings"], results["runs"]
+    target = latency_target(results)
     server = env.get("server", {})
     out = [
         "# Benchmarks",
@@ -265,11 +114,15 @@ def render(results: dict[str, Any]) -> str:
         + ".",
         f"- **Tables**: sizes in MB {env.get('table_mb')}; built in {env.get('build_seconds')} s.",
         f"- **Settings**: ours `chunk_size={settings['ours_chunk_size']}` (the default), "
-        f"`dml_batch_size={settings['ours_dml_batch_size']}`, plus one run at "
-        f"`chunk_size={settings['ours_tuned_chunk_size']}`"
+        f"`dml_batch_size={settings['ours_dml_batch_size']}`"
         + (
-            f" and, under load, one with `max_latency_millis={target}`"
-            if (target := settings.get("ours_max_latency_millis"))
+            f", plus one idle run at `chunk_size={tuned}`"
+            if (tuned := settings.get("ours_tuned_chunk_size"))
+            else ""
+        )
+        + (
+            f" and, under load, one with `max_latency_millis={paced}`"
+            if (paced := settings.get("ours_max_latency_millis"))
             else ""
         )
         + "; pt-online-schema-change with its "
@@ -278,21 +131,23 @@ def render(results: dict[str, Any]) -> str:
         f"{settings['warmup_seconds']:.0f} s warm-up before each migration; a tool run is "
         f"stopped after {settings['time_limit_seconds']:.0f} s.",
         "",
-        "## Key figures against the targets (issue 9)",
+        "## Key figures against the targets (issue 19)",
         "",
         "| figure | target | measured | verdict |",
         "| --- | --- | --- | --- |",
         *summary(results),
         "",
+        *_plot_section(results),
         "## All runs",
         "",
         "| shape | alter | load | tool | wall s | ÷ COPY | ÷ own idle | copy rows/s "
-        "| load tps base → during | load p95 ms base → during | client errors "
-        "| probe max wait ms "
+        f"| load tps base → during | load p95 ms base → during | client errors "
+        f"| s with p95 ≤ {target:g} ms | probe max wait ms "
         "| engine stall ms | peak RSS MB | CPU s / M rows | correct |",
-        "|" + " --- |" * 16,
-        *[_row(run, runs) for run in runs],
+        "|" + " --- |" * 17,
+        *[_row(run, runs, target) for run in runs],
         "",
+        *figures.phase_table(runs),
     ]
     if results.get("notes"):
         out += ["## Notes on this run", "", *[f"- {note}" for note in results["notes"]], ""]
@@ -300,11 +155,11 @@ def render(results: dict[str, Any]) -> str:
     if failures:
         out += ["## Failures, as recorded", ""]
         for r in failures:
-            what = f"{r['tool']} on {r['shape']} ({_load_label(r['rate'])})"
+            what = f"{r['tool']} on {r['shape']} ({load_label(r['rate'])})"
             if not r["outcome"]["ok"]:
                 error = " ".join(r["outcome"]["error"].split())[:500]
                 out.append(f"- {what} did not complete: `{error}`")
-            if _overloaded(r):
+            if overloaded(r):
                 out.append(
                     f"- {what}: sysbench could not sustain its --rate on this server and "
                     f"exited (`{OVERLOAD}`): the load's figures for this run are those of a "
@@ -330,7 +185,9 @@ def render(results: dict[str, Any]) -> str:
         "- **load p95**: mean of sysbench's per-second 95th percentile latency during the "
         "migration, against the warm-up seconds just before it (baseline). **client "
         "errors**: errors sysbench ignored and retried (deadlocks, lock waits) plus fatal "
-        "ones, which kill a client thread.",
+        "ones, which kill a client thread. **s with p95 ≤ target**: the share of the "
+        "migration's seconds (those that overlap it) whose p95 was within the latency "
+        "target; a second without any completed transaction counts as over it.",
         "- **probe max wait**: a separate process updates one row of the migrated table every "
         "10 ms (a row no load touches) and records its longest wait, usually the cut-over. "
         "**engine stall**: the lock time the engine itself reports.",
@@ -389,20 +246,29 @@ def update_performance(path: Path, results: dict[str, Any]) -> bool:
     return True
 
 
+def write(results: dict[str, Any], markdown: Path) -> str:
+    """Write the report to ``markdown``, its p95 plot beside it (when matplotlib is
+    installed) and the latest block of performance.md in the same directory."""
+    text = render(results)
+    markdown.write_text(text)
+    plot.write_p95_plot(results, markdown.parent / PLOT_NAME)
+    update_performance(markdown.parent / "performance.md", results)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m bench.report [results.json] [--write]``: print, or with --write also
-    rewrite docs/benchmarks.md and the latest block of docs/performance.md."""
+    rewrite docs/benchmarks.md, docs/benchmarks-p95.png and the latest block of
+    docs/performance.md."""
     args = argv if argv is not None else sys.argv[1:]
-    write = "--write" in args
+    rewrite = "--write" in args
     args = [a for a in args if a != "--write"]
     path = Path(args[0]) if args else Path(__file__).resolve().parent / "results" / "latest.json"
     results = json.loads(path.read_text())
-    text = render(results)
-    print(text)
-    if write:
-        docs = Path(__file__).resolve().parent.parent / "docs"
-        (docs / "benchmarks.md").write_text(text)
-        update_performance(docs / "performance.md", results)
+    if rewrite:
+        print(write(results, Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"))
+    else:
+        print(render(results))
     return 0
 
 

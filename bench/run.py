@@ -5,14 +5,18 @@ docs/benchmarks.md and ../shared/research/perf-anchors.md section 7):
 
 1. build the shapes (sysbench ``sbtest1``, ``wide1``, ``composite1``);
 2. idle, per shape: ``ALTER ... ALGORITHM=COPY`` (the floor), ours, pt-osc, gh-ost (if
-   ``GH_OST_BIN``), each a null rebuild (``ENGINE=InnoDB``), optionally ADD INDEX too;
-   ours once more with a tuned chunk size on the sysbench shape;
+   found: tools.find_ghost), each a null rebuild (``ENGINE=InnoDB``), optionally ADD
+   INDEX too; ours once more at gh-ost's chunk size (1000) on the sysbench shape;
 3. under ``sysbench oltp_write_only --rate=R`` on ``sbtest1`` for each R (0 = unthrottled):
    warm-up (the baseline p95), then each tool, while a probe writes every 10 ms; ours
    once more with ``--max-latency-millis`` (``--latency-target-millis``, 0 skips it);
+   the load's per-second lines are kept in the run's record (the report's p95 plot);
 4. apply capacity: ours copies, then holds its apply while sysbench writes unthrottled
    for ``--apply-write-seconds``; the drain of that backlog is timed (engine_run.py);
-5. results to ``bench/results/<stamp>.json`` and the report to ``docs/benchmarks.md``.
+5. results to ``bench/results/<stamp>.json``, the report to ``docs/benchmarks.md`` and
+   its per-second p95 plot to ``docs/benchmarks-p95.png`` (bench/plot.py).
+
+The command line is bench/options.py; the host's tools and figures bench/machine.py.
 
 Every tool run is checked: the row count must not change (sysbench's delete + insert of
 the same id keeps it constant), an idle run must keep ``CHECKSUM TABLE`` equal, and ours
@@ -22,92 +26,55 @@ such in the table, never dropped.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from django_ghost.engine.config import GhostConfig
 from django_ghost.sandbox import Sandbox
 
 from . import load, report, shapes, tools
+from .machine import cpu_model, ensure_tools, loadavg, log, version_of
+from .options import REPO, Options, parse_args
+from .probe import ProbeProcess
 from .server import Server
 
-REPO = Path(__file__).resolve().parent.parent
-APT_PACKAGES = {"sysbench": "sysbench", "pt-online-schema-change": "percona-toolkit"}
 NULL_REBUILD = "ENGINE=InnoDB"
+GHOST_CHUNK_SIZE = tools.GHOST_CHUNK_SIZE
 
 
-def ensure_tools() -> None:
-    """Install sysbench and percona-toolkit with apt, only when missing (like `make deps`)."""
-    missing = [pkg for cmd, pkg in APT_PACKAGES.items() if shutil.which(cmd) is None]
-    if not missing:
-        return
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(f"installing: {' '.join(missing)}", flush=True)
-    subprocess.run([*sudo, "apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-q", *missing], check=True, env=env)
+def tuned_variant(chunk_size: int) -> str:
+    """The tuned run's label suffix; at gh-ost's chunk size, say so (issue #19's target)."""
+    own = ", gh-ost's" if chunk_size == GHOST_CHUNK_SIZE else ""
+    return f" (chunk {chunk_size}{own})"
 
 
-def version_of(args: list[str]) -> str:
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return "not available"
-    text = (done.stdout or done.stderr).strip().splitlines()
-    return text[0] if text else "unknown"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def loadavg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+def _load_label(rate: int | None) -> str:
+    return "idle" if rate is None else f"rate={rate}"
 
 
 @dataclasses.dataclass
-class Options:
-    sysbench_rows: int
-    wide_rows: int
-    composite_rows: int
-    rates: list[int]
-    warmup: float
-    chunk_size: int
-    tuned_chunk_size: int
-    dml_batch_size: int
-    time_limit: float
-    threads: int
-    apply_write_seconds: int
-    apply_dml_batch_sizes: list[int]
-    apply_overrides: dict[str, Any]
-    latency_target_millis: int
-    phases: list[str]
-    with_add_index: bool
-    skip_ptosc: bool
-    ghost_bin: str
-    results: Path
-    report: Path
-    keep_server: bool
-    shapes: list[str]
+class Observed:
+    """What :meth:`Bench.observe` saw around one tool run (load figures None when idle)."""
+
+    outcome: tools.Outcome = dataclasses.field(
+        default_factory=lambda: tools.Outcome("", False, 0.0, error="not run")
+    )
+    probe: dict[str, Any] = dataclasses.field(default_factory=dict)
+    sysload: load.Load | None = None
+    baseline: load.Window | None = None
+    during: load.Window | None = None
+    min_threads: int | None = None
+    load_exit: int | None = None
+    fatal: list[str] = dataclasses.field(default_factory=list)
+    samples: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    end_seconds: float | None = None
+    loadavg_before: list[float] = dataclasses.field(default_factory=list)
 
 
 class Bench:
@@ -165,6 +132,65 @@ class Bench:
             )
         return tools.run_copy_floor(self.server, table, alter)
 
+    def observe(
+        self,
+        tool: str,
+        shape: shapes.Shape,
+        rate: int | None,
+        label: str,
+        run: Callable[[load.Load | None], tools.Outcome],
+    ) -> Observed:
+        """``run`` the tool under the load (unless idle) and the probe, and their figures.
+
+        The probe and sysbench are stopped whatever happens to the tool run (a failure, a
+        time-out, an exception, Ctrl-C): a child left running would load the machine
+        for every later run, and after the bench.
+        """
+        seen = Observed()
+        if rate is not None:
+            seen.sysload = load.Load(
+                self.server,
+                shape.rows,
+                rate,
+                self.logs / f"{self.counter + 1:02d}-sysbench.log",
+                threads=self.o.threads,
+            )
+        probe = None
+        if tool != "ALGORITHM=COPY":  # the floor blocks writes by design; no probe there
+            out = self.logs / f"{self.counter + 1:02d}-probe.json"
+            probe = ProbeProcess(self.server.connect_kwargs(), shape.probe_sql, out, REPO)
+        sysload = seen.sysload
+        try:
+            if sysload is not None:
+                sysload.start()
+                time.sleep(self.o.warmup)
+                # skip the first seconds: connection set-up and cold prepared statements
+                seen.baseline = sysload.window(2, sysload.now())
+            if probe is not None:
+                probe.start()
+                time.sleep(0.5)
+            seen.loadavg_before = loadavg()
+            t0 = sysload.now() if sysload else 0.0
+            log(label)
+            seen.outcome = run(sysload)
+            t1 = sysload.now() if sysload else 0.0
+            if probe is not None:
+                seen.probe = probe.stop()
+            if sysload is not None:
+                time.sleep(2)
+                seen.during = sysload.window(t0, t1)
+                seen.min_threads = sysload.min_threads(t0, t1 + 2)
+                seen.load_exit = sysload.stop()
+                seen.fatal = sysload.fatal_lines()
+                seen.samples = sysload.samples(t0, t1)
+                seen.end_seconds = round(t1 - t0, 2)
+        finally:
+            if probe is not None:
+                probe.stop()  # no-op when already stopped
+            if sysload is not None and sysload.alive():
+                sysload.stop()
+        return seen
+
     def measure(
         self,
         tool: str,
@@ -183,64 +209,17 @@ class Bench:
         count_before = self.server.row_count(table)
         sum_before = self.server.checksum(table) if idle else None
         binlog_before = self.server.binlog_bytes()
-        sysload = None
-        baseline = None
-        if not idle:
-            assert rate is not None
-            sysload = load.Load(
-                self.server,
-                shape.rows,
-                rate,
-                self.logs / f"{self.counter + 1:02d}-sysbench.log",
-                threads=self.o.threads,
-            )
-            sysload.start()
-            time.sleep(self.o.warmup)
-            # skip the first seconds: connection set-up and cold prepared statements
-            baseline = sysload.window(2, sysload.now())
-        probe_out = self.logs / f"{self.counter + 1:02d}-probe.json"
-        probe = None
-        if tool != "ALGORITHM=COPY":  # the floor blocks writes by design; no probe there
-            probe = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.probe",
-                    "--connect",
-                    json.dumps(self.server.connect_kwargs()),
-                    "--sql",
-                    shape.probe_sql,
-                    "--out",
-                    str(probe_out),
-                ],
-                cwd=REPO,
-            )
-            time.sleep(0.5)
-        load_before = loadavg()
-        t0 = sysload.now() if sysload else 0.0
-        log(
-            f"{tool}{variant} on {shape.name} ({alter_label}, {'idle' if idle else f'rate={rate}'})"
+        label = f"{tool}{variant} on {shape.name} ({alter_label}, {_load_label(rate)})"
+        seen = self.observe(
+            tool,
+            shape,
+            rate,
+            label,
+            lambda sysload: self.run_tool(
+                tool, shape, alter, chunk_size=chunk_size, sysload=sysload, overrides=overrides
+            ),
         )
-        outcome = self.run_tool(
-            tool, shape, alter, chunk_size=chunk_size, sysload=sysload, overrides=overrides
-        )
-        t1 = sysload.now() if sysload else 0.0
-        probe_result: dict[str, Any] = {}
-        if probe is not None:
-            probe.terminate()
-            probe.wait(30)
-            if probe_out.exists():
-                probe_result = json.loads(probe_out.read_text())
-        during = None
-        load_exit = None
-        fatal: list[str] = []
-        min_threads = None
-        if sysload is not None:
-            time.sleep(2)
-            during = sysload.window(t0, t1)
-            min_threads = sysload.min_threads(t0, t1 + 2)
-            load_exit = sysload.stop()
-            fatal = sysload.fatal_lines()
+        outcome, probe_result = seen.outcome, seen.probe
         binlog_after = self.server.binlog_bytes()
         probe_lost = None
         if probe_result:
@@ -272,14 +251,18 @@ class Bench:
             "overrides": overrides or {},
             "outcome": dataclasses.asdict(outcome),
             "probe": probe_result,
-            "baseline": dataclasses.asdict(baseline) if baseline else None,
-            "during": dataclasses.asdict(during) if during else None,
-            "load_fatal": fatal[:5],
-            "load_fatal_count": len(fatal),
-            "load_exited_early": load_exit,
-            "load_min_threads": min_threads,
+            "baseline": dataclasses.asdict(seen.baseline) if seen.baseline else None,
+            "during": dataclasses.asdict(seen.during) if seen.during else None,
+            # per-second load samples (t = seconds since the migration started) and the
+            # migration's end on that clock, for the report's p95 plot and target share
+            "samples": seen.samples,
+            "migration_end_seconds": seen.end_seconds,
+            "load_fatal": seen.fatal[:5],
+            "load_fatal_count": len(seen.fatal),
+            "load_exited_early": seen.load_exit,
+            "load_min_threads": seen.min_threads,
             "binlog_bytes": binlog_after - binlog_before,
-            "loadavg_before": load_before,
+            "loadavg_before": seen.loadavg_before,
             "loadavg_after": loadavg(),
             "correct": not problems,
             "problems": problems,
@@ -319,7 +302,7 @@ class Bench:
                         alter,
                         label,
                         chunk_size=self.o.tuned_chunk_size,
-                        variant=f" (chunk {self.o.tuned_chunk_size})",
+                        variant=tuned_variant(self.o.tuned_chunk_size),
                     )
 
     def loaded(self, shape: shapes.Shape) -> None:
@@ -354,8 +337,9 @@ class Bench:
             NULL_REBUILD,
             self.logs,
             name,
-            # the copy only sets the stage here: use the faster chunk size when given
-            chunk_size=self.o.tuned_chunk_size or self.o.chunk_size,
+            # the copy only sets the stage here: the default chunk size (the tuned one is
+            # gh-ost's 1000, a slower copy that would only lengthen the run)
+            chunk_size=self.o.chunk_size,
             dml_batch_size=dml_batch_size,
             time_limit=limit,
             apply_gate=gate,
@@ -392,87 +376,6 @@ class Bench:
         }
         log(f"  -> {measured or outcome.error}")
         return result
-
-
-def parse_args(argv: list[str] | None) -> Options:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sysbench-rows", type=int, default=1_000_000)
-    p.add_argument("--wide-rows", type=int, default=200_000)
-    p.add_argument("--composite-rows", type=int, default=200_000)
-    p.add_argument(
-        "--shapes", default="sysbench,wide,composite", help="comma list of shapes to run idle"
-    )
-    p.add_argument(
-        "--rates", default="500,2000,0", help="sysbench --rate values (0 = unthrottled); '' skips"
-    )
-    p.add_argument(
-        "--apply-max-lag-millis",
-        type=int,
-        default=0,
-        help="max_lag_millis for the apply-capacity runs; 0 keeps the engine default (the "
-        "engine no longer throttles on its own binlog lag on a primary, so a deliberate "
-        "backlog drains at the default)",
-    )
-    p.add_argument("--phases", default="idle,load,apply", help="which phases to run")
-    p.add_argument("--warmup", type=float, default=10.0, help="load seconds before a migration")
-    p.add_argument(
-        "--chunk-size", type=int, default=GhostConfig.chunk_size, help="ours: GhostConfig default"
-    )
-    p.add_argument("--tuned-chunk-size", type=int, default=10_000, help="0 skips the tuned run")
-    p.add_argument("--dml-batch-size", type=int, default=500)
-    p.add_argument("--time-limit", type=float, default=300.0, help="per tool run, seconds")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=8,
-        help="sysbench client threads (more threads let group commit batch the fsyncs of a "
-        "durable server, which --rate=2000 needs on a small machine)",
-    )
-    p.add_argument("--apply-write-seconds", type=int, default=30, help="0 skips apply capacity")
-    p.add_argument(
-        "--apply-dml-batch-sizes",
-        default="500,5000",
-        help="dml_batch_size values for the apply-capacity runs (500 is the default)",
-    )
-    p.add_argument(
-        "--latency-target-millis",
-        type=int,
-        default=20,
-        help="under load, ours once more with max_latency_millis=N; 0 skips that run",
-    )
-    p.add_argument("--with-add-index", action="store_true", help="also run ADD INDEX idle")
-    p.add_argument("--skip-ptosc", action="store_true")
-    p.add_argument("--results", default=str(REPO / "bench" / "results"))
-    p.add_argument("--report", default=str(REPO / "docs" / "benchmarks.md"), help="'' skips")
-    p.add_argument("--keep-server", action="store_true", help="leave the sandbox running")
-    a = p.parse_args(argv)
-    opts = Options(
-        sysbench_rows=a.sysbench_rows,
-        wide_rows=a.wide_rows,
-        composite_rows=a.composite_rows,
-        rates=[int(r) for r in a.rates.split(",") if r.strip()],
-        warmup=a.warmup,
-        chunk_size=a.chunk_size,
-        tuned_chunk_size=a.tuned_chunk_size,
-        dml_batch_size=a.dml_batch_size,
-        time_limit=a.time_limit,
-        threads=a.threads,
-        apply_write_seconds=a.apply_write_seconds,
-        apply_dml_batch_sizes=[int(b) for b in a.apply_dml_batch_sizes.split(",") if b.strip()],
-        with_add_index=a.with_add_index,
-        skip_ptosc=a.skip_ptosc,
-        ghost_bin=os.environ.get("GH_OST_BIN", ""),
-        results=Path(a.results),
-        report=Path(a.report) if a.report else Path(),
-        keep_server=a.keep_server,
-        shapes=[s.strip() for s in a.shapes.split(",") if s.strip()],
-        apply_overrides=(
-            {"max_lag_millis": a.apply_max_lag_millis} if a.apply_max_lag_millis else {}
-        ),
-        phases=[p.strip() for p in a.phases.split(",") if p.strip()],
-        latency_target_millis=a.latency_target_millis,
-    )
-    return opts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -559,12 +462,11 @@ def main(argv: list[str] | None = None) -> int:
         o.results.mkdir(parents=True, exist_ok=True)
         for path in (o.results / f"{stamp}.json", o.results / "latest.json"):
             path.write_text(json.dumps(results, indent=1))
-        text = report.render(results)
-        print(text)
         if str(o.report) not in ("", "."):
-            o.report.write_text(text)
-            report.update_performance(o.report.parent / "performance.md", results)
-            log(f"report written to {o.report}")
+            print(report.write(results, o.report))
+            log(f"report written to {o.report} (and {report.PLOT_NAME} beside it)")
+        else:
+            print(report.render(results))
     finally:
         if not o.keep_server:
             sandbox.stop()

@@ -2,7 +2,8 @@
 
 - ``ours``: django_ghost through bench/engine_run.py.
 - ``pt-osc``: pt-online-schema-change (triggers), Debian's ``percona-toolkit``.
-- ``gh-ost``: only when ``GH_OST_BIN`` names a binary (it is not packaged by Debian).
+- ``gh-ost``: the binary ``GH_OST_BIN`` names, else ``../shared/tools/gh-ost`` next to
+  the repository when it is there (it is not packaged by Debian); not run without one.
 - ``ALGORITHM=COPY``: the server's own blocking table copy, the floor every online tool
   is measured against (it writes no row events to the binlog and takes no chunk locks).
 
@@ -27,6 +28,19 @@ from typing import Any
 from .server import Server
 
 REPO = Path(__file__).resolve().parent.parent
+# gh-ost's default chunk size, which the bench also runs it with (and ours once, idle)
+GHOST_CHUNK_SIZE = 1000
+
+
+def find_ghost(environ: dict[str, str] | None = None, repo: Path = REPO) -> str:
+    """The gh-ost binary to run: ``GH_OST_BIN`` if set (even if wrong: main() says so),
+    else the shared tools directory's copy beside the repository (or the worktree), if
+    present and executable; "" when there is none, and gh-ost is left out."""
+    env = os.environ if environ is None else environ
+    if env.get("GH_OST_BIN"):
+        return env["GH_OST_BIN"]
+    candidate = repo.parent / "shared" / "tools" / "gh-ost"
+    return str(candidate) if os.access(candidate, os.X_OK) else ""
 
 
 @dataclasses.dataclass
@@ -44,6 +58,8 @@ class Outcome:
     cut_over_stall_seconds: float | None = None
     checksum_verified: bool | None = None
     error: str = ""
+    # ours only: seconds per engine phase (MigrationResult.phase_seconds); {} otherwise
+    phase_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -182,6 +198,7 @@ def finish_ours(running: Running, time_limit: float) -> Outcome:
         cut_over_stall_seconds=data.get("cut_over_stall_seconds"),
         checksum_verified=data.get("checksum_verified"),
         error=error,
+        phase_seconds=dict(data.get("phase_seconds") or {}),
         extra={"apply": data.get("apply", {}), "process_wall_seconds": child.wall_seconds},
     )
 
@@ -286,7 +303,7 @@ def run_ghost(
         # The sandbox runs without performance_schema (MariaDB's default): gh-ost 1.1.7+
         # bails out unless told to skip its metadata-lock instrument check.
         "--skip-metadata-lock-check",
-        "--chunk-size=1000",
+        f"--chunk-size={GHOST_CHUNK_SIZE}",
         "--initially-drop-ghost-table",
         "--initially-drop-old-table",
         "--ok-to-drop-table",
