@@ -49,9 +49,11 @@ class ApplyGateMigrator(Migrator):
         self.gated = False
         self.measure: dict[str, float] = {}
 
-    def catch_up(self, streaming: Streaming, *, max_wait: float | None = None) -> None:
+    def catch_up(
+        self, streaming: Streaming, *, max_wait: float | None = None, settle: bool = False
+    ) -> None:
         if self.gated:
-            super().catch_up(streaming, max_wait=max_wait)
+            super().catch_up(streaming, max_wait=max_wait, settle=settle)
             return
         self.gated = True
         (self.gate / "throttled").write_text(str(time.time()))
@@ -61,7 +63,7 @@ class ApplyGateMigrator(Migrator):
         before = self.context.events_applied
         queued = streaming.streamer.queue.qsize()
         started = time.monotonic()
-        super().catch_up(streaming, max_wait=max_wait)
+        super().catch_up(streaming, max_wait=max_wait, settle=settle)
         seconds = time.monotonic() - started
         events = self.context.events_applied - before
         self.measure = {

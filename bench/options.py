@@ -96,6 +96,7 @@ def parse_args(argv: list[str] | None) -> Options:
     )
     p.add_argument("--with-add-index", action="store_true", help="also run ADD INDEX idle")
     p.add_argument("--skip-ptosc", action="store_true")
+    p.add_argument("--skip-gh-ost", action="store_true", help="leave gh-ost out even if found")
     p.add_argument("--results", default=str(REPO / "bench" / "results"))
     p.add_argument("--report", default=str(REPO / "docs" / "benchmarks.md"), help="'' skips")
     p.add_argument("--keep-server", action="store_true", help="leave the sandbox running")
@@ -115,7 +116,7 @@ def parse_args(argv: list[str] | None) -> Options:
         apply_dml_batch_sizes=[int(b) for b in a.apply_dml_batch_sizes.split(",") if b.strip()],
         with_add_index=a.with_add_index,
         skip_ptosc=a.skip_ptosc,
-        ghost_bin=tools.find_ghost(),
+        ghost_bin="" if a.skip_gh_ost else tools.find_ghost(),
         results=Path(a.results),
         report=Path(a.report) if a.report else Path(),
         keep_server=a.keep_server,

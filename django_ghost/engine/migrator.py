@@ -399,10 +399,13 @@ class Migrator:
             tend=streaming.tend,
         )
 
-    def catch_up(self, streaming: Streaming, *, max_wait: float | None = None) -> None:
+    def catch_up(
+        self, streaming: Streaming, *, max_wait: float | None = None, settle: bool = False
+    ) -> None:
         """Apply the backlog until the stream is near real time (heartbeat lag); also
-        before the checksum's lock and each cut-over attempt (bench/engine_run.py times it)."""
-        streaming.catch_up(max_wait=max_wait)
+        before the checksum's lock and, settled, each cut-over attempt (bench/engine_run.py
+        times it)."""
+        streaming.catch_up(max_wait=max_wait, settle=settle)
 
     def verify_checksum(
         self, servers: Servers, plan: CopyPlan, changelog: Changelog, streaming: Streaming
@@ -455,7 +458,7 @@ class Migrator:
             streaming=streaming,
             changelog=changelog,
             main_conn=servers.main,
-            before_attempt=lambda: self.catch_up(streaming),
+            before_attempt=lambda: self.catch_up(streaming, settle=True),
             verifier=verifier,
             position_under_lock=(lambda: current_position(servers.inspector)) if kept else None,
         )

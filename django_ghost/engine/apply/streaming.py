@@ -159,6 +159,19 @@ def zero_date_modes(config: GhostConfig) -> tuple[str, ...]:
     return ()
 
 
+class _SettleWait:
+    """The end of the wait for ``settled``: SETTLE_WAIT_SECONDS from the first catch-up
+    that settles, the same for every later cut-over attempt."""
+
+    def __init__(self) -> None:
+        self.until: float | None = None
+
+    def deadline(self) -> float:
+        if self.until is None:
+            self.until = time.monotonic() + SETTLE_WAIT_SECONDS
+        return self.until
+
+
 @dataclasses.dataclass(frozen=True)
 class Streaming:
     """The streamer, heartbeat and applier of one run, from the binlog ``start_position``.
@@ -183,6 +196,7 @@ class Streaming:
     settled: list[Callable[[], bool]] = dataclasses.field(default_factory=list)
     """What the catch-up waits for besides a small lag: the verification by key's set
     small enough to verify under the cut-over lock (verify/keyed.py)."""
+    settle_wait: _SettleWait = dataclasses.field(default_factory=lambda: _SettleWait())
 
     @property
     def writer(self) -> Connection:
@@ -233,15 +247,19 @@ class Streaming:
         self.apply_pending(budget_seconds=0.2, wait=0.05)
         self.report()
 
-    def catch_up(self, *, max_wait: float | None = None) -> None:
-        """Apply the backlog until the stream is near real time (heartbeat lag)."""
+    def catch_up(self, *, max_wait: float | None = None, settle: bool = False) -> None:
+        """Apply the backlog until the stream is near real time (heartbeat lag); with
+        ``settle`` (before a cut-over attempt) also until the ``settled`` conditions hold,
+        for at most SETTLE_WAIT_SECONDS over all attempts. Only the cut-over verifies
+        under its lock what the background has not: the checksum's snapshot makes the
+        verification by key start over, so waiting for it before the checksum is lost."""
         self.context.set_phase("catching up")
         limit = min(
             self.context.knobs.max_lag_millis / 1000.0,
             float(self.context.config.cut_over_lock_timeout_seconds),
         )
         deadline = None if max_wait is None else time.monotonic() + max_wait
-        settle_by = time.monotonic() + SETTLE_WAIT_SECONDS
+        settle_by = self.settle_wait.deadline() if settle else 0.0
         watch = _Convergence(self.streamer.queue.qsize())
         while True:
             self.check_abort()

@@ -51,13 +51,13 @@ def streaming(settled_after: int) -> tuple[Streaming, list[int]]:
 
 def test_catch_up__not_settled_yet__goes_on_until_settled() -> None:
     s, asked = streaming(settled_after=3)
-    s.catch_up()
+    s.catch_up(settle=True)
     assert len(asked) == 4
 
 
 def test_catch_up__settled__ends_at_once() -> None:
     s, asked = streaming(settled_after=0)
-    s.catch_up()
+    s.catch_up(settle=True)
     assert len(asked) == 1
 
 
@@ -66,7 +66,7 @@ def test_catch_up__long_queue_but_lag_under_the_limit__ends() -> None:
     for i in range(20_000):
         s.streamer.queue.put(i)
     s.context.lag_seconds = 0.9  # max_lag_millis is 1,500 by default
-    s.catch_up()
+    s.catch_up(settle=True)
     assert len(asked) == 1
 
 
@@ -82,5 +82,23 @@ def test_catch_up__never_settled__ends_after_the_settle_wait(
 ) -> None:
     monkeypatch.setattr(streaming_module, "SETTLE_WAIT_SECONDS", 0.2)
     s, asked = streaming(settled_after=10**9)
-    s.catch_up()
+    s.catch_up(settle=True)
     assert len(asked) >= 1
+
+
+def test_catch_up__without_settle__ends_on_the_lag_alone() -> None:
+    s, asked = streaming(settled_after=10**9)
+    s.catch_up()
+    assert asked == []
+
+
+def test_catch_up__second_settling_attempt__shares_the_first_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streaming_module, "SETTLE_WAIT_SECONDS", 0.3)
+    s, asked = streaming(settled_after=10**9)
+    s.catch_up(settle=True)
+    first = len(asked)
+    s.catch_up(settle=True)
+    assert first >= 1
+    assert len(asked) == first  # the wait is over: not asked again
