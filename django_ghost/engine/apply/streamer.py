@@ -26,6 +26,7 @@ from typing import Any
 from ..binlog.events import BinlogPosition, RowChange, SchemaChange, TransactionEnd
 from ..binlog.reader import BinlogReader
 from ..context import MigrationContext
+from .touched import NewestEvents
 
 QUEUE_CAPACITY = 100_000
 
@@ -90,6 +91,9 @@ class Streamer:
         self.error: BaseException | None = None
         self.own_sessions: set[int] = set()
         """Connection ids of the engine's sessions whose DDL is ours (cutover/)."""
+        self.newest = NewestEvents()
+        """Per key, the newest row event read (the verification by key skips the keys
+        whose changes are still queued)."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ghost-streamer", daemon=True)
         # Our own DDL on helper tables (the ghost renamed for a cut-over attempt, a sentry)
@@ -130,7 +134,11 @@ class Streamer:
     def _handle(self, event: RowChange | TransactionEnd | SchemaChange) -> None:
         if isinstance(event, RowChange):
             if event.table == self.table:
-                self._put(_key_change(event))
+                change = _key_change(event)
+                if change.position is not None:
+                    self.newest.note(change.present, change.position)
+                    self.newest.note(change.absent, change.position)
+                self._put(change)
             elif event.table == self.changelog_table and event.after is not None:
                 self._changelog_row(event.after)
         elif isinstance(event, TransactionEnd):

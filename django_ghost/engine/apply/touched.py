@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..binlog.events import BinlogPosition
+from .fence import binlog_order
 
 Key = tuple[Any, ...]
 Entry = tuple[Key, BinlogPosition | None]
@@ -78,3 +79,36 @@ class TouchedKeys:
     @property
     def over_cap(self) -> bool:
         return len(self._keys) > SOFT_CAP
+
+
+class NewestEvents:
+    """The position of the newest row event the stream has read for each key of the
+    migrated table, written by the streamer's thread only.
+
+    An applied key whose newest event is past the position it was applied up to has a
+    change still queued: verifying it now would find it different (the original is
+    ahead) and re-apply it for nothing, since the queued event re-applies it anyway and
+    records it again. Two generations of :data:`GENERATION` keys each bound the memory;
+    a key forgotten with the older one is verified as before, which costs a comparison,
+    never a check.
+    """
+
+    GENERATION = 200_000
+
+    def __init__(self) -> None:
+        self._current: dict[Key, BinlogPosition] = {}
+        self._previous: dict[Key, BinlogPosition] = {}
+
+    def note(self, keys: Iterable[Key], position: BinlogPosition) -> None:
+        current = self._current
+        for key in keys:
+            current[key] = position
+        if len(current) > self.GENERATION:
+            # Two assignments, each atomic for the verifier's reads on the other thread.
+            self._previous = current
+            self._current = {}
+
+    def newer_than(self, key: Key, position: BinlogPosition) -> bool:
+        """Whether a row event of ``key`` past ``position`` has been read."""
+        found = self._current.get(key) or self._previous.get(key)
+        return found is not None and binlog_order(found) > binlog_order(position)

@@ -16,6 +16,9 @@ batch (apply/fence.py). On MariaDB, with the binlog read on the same server, the
 snapshot's own binlog position (``Binlog_snapshot_position`` inside that transaction,
 taken under the same mutex as its read view) is checked too: a key applied up to a
 position past it is put back, never judged on a snapshot that may predate its change.
+A key whose change is still queued (the stream has read an event of it past the position
+it was applied up to: ``NewestEvents``, apply/touched.py) is put back without a
+comparison: its queued event re-applies it and records it again.
 A key equal on such a snapshot leaves the set: if it changes later, its binlog event
 makes the apply write it again, and it is recorded again. A key that differs is not an
 error yet: the application may have changed it after its re-read (its event is then
@@ -47,7 +50,7 @@ from typing import Any
 from ..apply.applier import Applier
 from ..apply.fence import SnapshotProbe, binlog_order, snapshot_position
 from ..apply.streaming import Streaming
-from ..apply.touched import Entry, Key, TouchedKeys
+from ..apply.touched import Entry, Key, NewestEvents, TouchedKeys
 from ..binlog.events import BinlogPosition
 from ..copy.bounds import read_bounds, restore_bounds
 from ..mysql.connection import Connection, execute, query
@@ -140,10 +143,12 @@ class KeyVerifier:
         conn: Connection,
         applier: Applier,
         *,
+        newest: NewestEvents | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.conn = conn
         self.applier = applier
+        self.newest = newest
         self.plan = applier.plan
         self.context = applier.context
         self.keys = TouchedKeys()
@@ -180,8 +185,12 @@ class KeyVerifier:
         if len(self.keys) < BATCH and now - self._last_turn < MIN_TURN_INTERVAL:
             return
         self._last_turn = now
-        while self.keys:
-            self.verify_batch(self.keys.take(BATCH))
+        # One pass at most: the keys put back (changes still queued) go to the end.
+        left = len(self.keys)
+        while self.keys and left > 0:
+            batch = self.keys.take(BATCH)
+            left -= len(batch)
+            self.verify_batch(batch)
             elapsed = self._clock() - now
             if self.keys.over_cap:
                 if elapsed > OVER_CAP_BUDGET:
@@ -192,7 +201,12 @@ class KeyVerifier:
     def verify_batch(self, entries: Sequence[Entry]) -> list[Key]:
         """Compare ``entries`` on one consistent snapshot; the keys equal leave the set,
         the differing ones are re-applied (and so recorded again), the ones the snapshot
-        may predate are put back. Returns the differing keys."""
+        may predate are put back, and so are the ones with a change still queued (the
+        stream has read an event of theirs past the position they were applied up to).
+        Returns the differing keys."""
+        if self.newest is not None:
+            entries, queued = self._split_queued(entries)
+            self.keys.put_back(queued)
         target = newest(entries)
         if target is not None and self.applier.fence is not None:
             self.applier.fence.wait(target)
@@ -215,6 +229,16 @@ class KeyVerifier:
             self.reapplied += len(differing)
             self.applier.refresh(differing)
         return differing
+
+    def _split_queued(self, entries: Sequence[Entry]) -> tuple[list[Entry], list[Entry]]:
+        """(entries to verify now, entries whose key has a change still queued)."""
+        assert self.newest is not None
+        now: list[Entry] = []
+        queued: list[Entry] = []
+        for key, at in entries:
+            later = at is not None and self.newest.newer_than(key, at)
+            (queued if later else now).append((key, at))
+        return now, queued
 
     def _timed_equal(self, keys: Sequence[Key], written: bool | None) -> bool:
         started = self._clock()
@@ -342,7 +366,7 @@ class KeyVerifier:
 def start_key_verification(conn: Connection, streaming: Streaming) -> KeyVerifier:
     """A verifier of the keys ``streaming``'s applier writes, on ``conn``, whose turns
     run after each stretch of applying (``Streaming.apply_pending``)."""
-    verifier = KeyVerifier(conn, streaming.applier)
+    verifier = KeyVerifier(conn, streaming.applier, newest=streaming.streamer.newest)
     streaming.after_apply.append(verifier.turn)
     streaming.settled.append(verifier.settled)
     return verifier

@@ -14,9 +14,9 @@ import pytest
 from django_ghost.engine.apply import touched as touched_module
 from django_ghost.engine.apply.applier import Applier
 from django_ghost.engine.apply.fence import SnapshotProbe, VisibilityFence
-from django_ghost.engine.apply.streamer import Committed, KeyChange, StreamItem
-from django_ghost.engine.apply.touched import TouchedKeys
-from django_ghost.engine.binlog.events import BinlogPosition
+from django_ghost.engine.apply.streamer import Committed, KeyChange, Streamer, StreamItem
+from django_ghost.engine.apply.touched import NewestEvents, TouchedKeys
+from django_ghost.engine.binlog.events import BinlogPosition, RowChange
 from django_ghost.engine.config import GhostConfig, merge_layers
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.cutover.attempts import CutOverVerificationFailed, retry
@@ -435,6 +435,62 @@ def test_turn__key_applied_past_the_snapshot__put_back_not_judged() -> None:
     assert verifier.reapplied == 0
     compared = [p for sql, p in session.statements if sql.startswith("SELECT * FROM")]
     assert compared == [[1, 1]]
+
+
+def test_turn__key_with_a_change_still_queued__put_back_not_compared() -> None:
+    tables = Tables(rows=100)
+    verifier, _, _, session, _ = make_verifier(tables)
+    verifier.newest = NewestEvents()
+    verifier.newest.note([(37,)], at(30))  # read by the stream, not yet applied
+    verifier.newest.note([(38,)], at(5))  # older than its application: not pending
+    tables.original[37] = -1  # the original is ahead of the ghost for that key
+    verifier.keys.add([(i,) for i in range(1, 101)], at(10))
+
+    verifier.turn()
+
+    assert verifier.keys.take_all() == [((37,), at(10))]
+    assert verifier.reapplied == 0 and verifier.verified == 99
+    assert session.compares() == 1  # no bisection
+
+
+def test_turn__every_key_still_queued__one_pass_then_stops() -> None:
+    tables = Tables(rows=3000)
+    verifier, _, _, session, _ = make_verifier(tables)
+    verifier.newest = NewestEvents()
+    keys = [(i,) for i in range(1, 3001)]
+    verifier.newest.note(keys, at(30))
+    verifier.keys.add(keys, at(10))
+
+    verifier.turn()
+
+    assert len(verifier.keys) == 3000
+    assert session.compares() == 0
+
+
+def test_newest_events__past_a_generation__older_keys_kept_one_more_generation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(NewestEvents, "GENERATION", 2)
+    newest = NewestEvents()
+    newest.note([(1,), (2,), (3,)], at(50))  # over the generation: becomes the previous
+    newest.note([(4,)], at(60))
+    assert newest.newer_than((1,), at(40)) and newest.newer_than((4,), at(40))
+    assert not newest.newer_than((4,), at(60))
+    newest.note([(5,), (6,)], at(70))  # the second generation pushes the first out
+    assert not newest.newer_than((1,), at(40))
+    assert newest.newer_than((5,), at(40))
+
+
+def test_streamer__row_event_of_the_table__newest_position_noted() -> None:
+    streamer = Streamer(
+        None,  # type: ignore[arg-type]
+        MigrationContext(GhostConfig(database="s", table="t", alter="ENGINE=InnoDB")),
+        table="t",
+        changelog_table="_t_ghc",
+    )
+    streamer._handle(RowChange("t", "update", before=(1,), after=(2,), position=at(70)))
+    assert streamer.newest.newer_than((1,), at(60)) and streamer.newest.newer_than((2,), at(60))
+    assert not streamer.newest.newer_than((2,), at(70))
 
 
 def test_turn__binlog_read_on_a_replica__no_snapshot_position_read() -> None:
