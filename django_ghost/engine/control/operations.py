@@ -261,7 +261,13 @@ class Operations:
         applier (where the application writes); None when max_latency_millis is 0."""
         if self.config.max_latency_millis <= 0 or key is None:
             return None
-        probe = connection_probe(self._own_connection(), self.config.table, key.name, key.columns)
+        probe = connection_probe(
+            self._own_connection(),
+            self.config.table,
+            key.name,
+            key.columns,
+            changelog=self.changelog_table,
+        )
         # After the swap the table is the new one, whose key may differ: stop probing.
         return LatencyPacer(self.context, probe, active=lambda: not self.context.swapped)
 

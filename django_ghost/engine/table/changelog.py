@@ -17,6 +17,8 @@ from ..sql.quote import quote_identifier as q
 
 HEARTBEAT_ID = 1
 STATE_ID = 2
+LATENCY_PROBE_ID = 3
+"""The row the latency target's probe rewrites (throttle/latency.py); the stream ignores it."""
 
 
 def create_table_sql(name: str) -> str:

@@ -28,6 +28,7 @@ from ..context import MigrationContext
 from ..mysql.connection import Connection, execute
 from ..mysql.dataerrors import ER_LOCK_WAIT_TIMEOUT
 from ..sql.quote import quote_identifier as q
+from ..table.changelog import LATENCY_PROBE_ID, Changelog
 
 logger = logging.getLogger("django_ghost")
 
@@ -40,22 +41,33 @@ PROBE_LOCK_WAIT_SECONDS = 1
 
 
 def connection_probe(
-    conn: Connection, table: str, key_name: str, key_columns: Sequence[str]
+    conn: Connection,
+    table: str,
+    key_name: str,
+    key_columns: Sequence[str],
+    *,
+    changelog: str = "",
 ) -> Callable[[], None]:
     """The probe: ``SELECT <key> FROM <table> FORCE INDEX (<key>) ORDER BY <key> LIMIT 1
-    FOR UPDATE``, autocommitted, on ``conn`` (a session of its own, READ COMMITTED).
+    FOR UPDATE``, autocommitted, on ``conn`` (a session of its own, READ COMMITTED), then,
+    with a ``changelog``, one row of it written and committed.
 
     Why this statement: it goes where an application write goes (the original table, its
     key's B-tree, the row lock manager) and takes the row lock a write takes, so it waits
     behind whatever makes the application's writes wait, and it runs on the same busy
-    server (CPU, buffer pool, latches). It changes nothing: no binlog event (a no-op
-    ``UPDATE t SET k = k`` would log nothing in ROW format either, but it would fire the
-    table's UPDATE triggers, and those may write), no undo, no trigger, no data. READ
-    COMMITTED takes no gap lock, so the probe never blocks an application insert, and
-    autocommit holds its one row lock only while the statement runs (microseconds). What
-    it does not see is the cost of a commit (redo and binlog fsync): it commits nothing.
+    server (CPU, buffer pool, latches). It changes nothing in the table: no binlog event
+    (a no-op ``UPDATE t SET k = k`` would log nothing in ROW format either, but it would
+    fire the table's UPDATE triggers, and those may write), no undo, no trigger, no data.
+    READ COMMITTED takes no gap lock, so the probe never blocks an application insert,
+    and autocommit holds its one row lock only while the statement runs (microseconds).
     FORCE INDEX keeps the plan an index walk of one row: a locking read that sorted a
     full scan would lock every row it read.
+
+    The write to the changelog (our own table, a row the stream ignores) is the
+    application's commit: the redo and binlog flush, in the same group commit queue. On
+    a durable server that is most of a small write's latency, and what the copy's large
+    transactions delay: measured under sysbench at 1,000 tps on the 2-core reference box,
+    the lock probe alone read a p95 of 2-6 ms while the load's was 50-100 ms.
     """
     columns = ", ".join(q(c) for c in key_columns)
     sql = (
@@ -68,6 +80,8 @@ def connection_probe(
     execute(conn, f"SET SESSION lock_wait_timeout = {PROBE_LOCK_WAIT_SECONDS}")
     conn.autocommit(True)
 
+    commit = Changelog(conn, changelog) if changelog else None
+
     def probe() -> None:
         cur = conn.cursor()
         try:
@@ -75,6 +89,8 @@ def connection_probe(
             cur.fetchall()
         finally:
             cur.close()
+        if commit is not None:
+            commit.write("latency-probe", "", fixed_id=LATENCY_PROBE_ID)
 
     return probe
 

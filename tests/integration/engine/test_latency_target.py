@@ -133,3 +133,38 @@ def test_max_latency_millis__off__no_probe_and_no_latency_status(
     assert run.error is None, run.error
     assert ctx.pacing.chunk_factor == 1.0 and ctx.pacing.pause_seconds == 0.0
     assert_migrated_like_mirror(db, ALTER)
+
+
+def test_max_latency_millis__probe__commits_a_changelog_row_each_time(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    seed(db, 1000)
+    postpone = tmp_path / "postpone"
+    run = Run(
+        make_config(
+            db,
+            "t",
+            ALTER,
+            max_latency_millis=50,
+            postpone_cut_over_flag_file=str(postpone),
+        )
+    )
+    run.start()
+
+    def probe_row() -> Any:
+        if "_t_ghc" not in db.tables():
+            return None
+        rows = db.query("SELECT hint, last_update FROM _t_ghc WHERE id = 3")
+        return rows[0] if rows else None
+
+    try:
+        assert wait_for(lambda: probe_row() is not None, timeout=60)
+        first = probe_row()
+        assert first[0] == "latency-probe"
+        # Rewritten and committed by every probe: the commit's latency is measured too.
+        assert wait_for(lambda: probe_row()[1] > first[1], timeout=10)
+    finally:
+        postpone.unlink(missing_ok=True)
+    run.join(timeout=300)
+    assert run.error is None, run.error
+    assert_migrated_like_mirror(db, ALTER)
