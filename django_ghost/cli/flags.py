@@ -212,8 +212,8 @@ OPTION_HELP: dict[str, str] = {
     "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",
     "nice_ratio": "Sleep this many times each chunk's duration after it (0: no sleep).",
     "max_latency_millis": (
-        "Pace the copy and the apply (smaller chunks, pauses) to keep the p95 latency of "
-        "a write-like probe on the table within this many ms (0: off)."
+        "Pace the copy (smaller chunks, pauses) to keep the p95 latency of a write-like "
+        "probe on the table (a locking read and a commit) within this many ms (0: off)."
     ),
     "dml_batch_size": "Binlog events applied per transaction.",
     "default_retries": "Attempts for retried operations (chunk copy, cut-over).",

@@ -28,7 +28,7 @@ class ProgressSnapshot:
     pacing_chunk_size: int | None = None
     """The chunk size the copy uses now: the live one times the controller's factor."""
     pacing_pause_seconds: float = 0.0
-    """The pause before each chunk and apply round the controller chose."""
+    """The pause before each chunk the controller chose."""
 
     @property
     def percent(self) -> float:

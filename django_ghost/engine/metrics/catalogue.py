@@ -92,7 +92,7 @@ _SPECS = (
     MetricSpec(
         "pacing.pause_seconds",
         "gauge",
-        "Pause before each chunk and apply round set by the latency pacing.",
+        "Pause before each chunk set by the latency pacing.",
         ghost=False,
     ),
     MetricSpec(

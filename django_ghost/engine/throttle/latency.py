@@ -10,8 +10,9 @@ Three parts:
   chunk-size factor and a pause out; AIMD, as TCP's congestion control;
 * the pacer (:class:`LatencyPacer`), the thread that runs the probe, feeds the controller
   and publishes its decision in ``context.pacing``. The copy multiplies its chunk size by
-  the factor (copy/copier.py) and the throttler sleeps the pause before every chunk and
-  every round of the apply (:meth:`RealThrottler.pace`).
+  the factor (copy/copier.py) and the throttler sleeps the pause before every chunk
+  (:meth:`RealThrottler.pace`). The apply is never paced: its work is the application's
+  own writes, which a pause only postpones.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class ControllerSettings:
     pause_step: float = 0.05
     """First pause on a backoff, and how much a recovery takes off the pause."""
     max_pause: float = 2.0
-    """The longest pause between two chunks or apply rounds."""
+    """The longest pause between two chunks."""
 
 
 @dataclasses.dataclass(frozen=True)

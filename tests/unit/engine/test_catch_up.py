@@ -42,7 +42,7 @@ def streaming(settled_after: int) -> tuple[Streaming, list[int]]:
         None,  # type: ignore[arg-type]
         Applier(),  # type: ignore[arg-type]
         None,
-        throttle_wait=lambda tick: None,
+        throttle_wait=lambda tick, pace: None,
         report=lambda: None,
     )
     s.settled.append(settled)
