@@ -103,6 +103,22 @@ class Bench:
         overrides: dict[str, Any] | None = None,
     ) -> tools.Outcome:
         name = self._name(f"{tool.replace('=', '-')}-{shape.name}-{'load' if sysload else 'idle'}")
+        try:
+            return self._run_tool(tool, shape, alter, name, chunk_size, overrides)
+        finally:
+            dropped = self.server.drop_leftovers(shape.table)
+            if dropped:
+                log(f"  dropped what {tool} left behind: {', '.join(dropped)}")
+
+    def _run_tool(
+        self,
+        tool: str,
+        shape: shapes.Shape,
+        alter: str,
+        name: str,
+        chunk_size: int | None,
+        overrides: dict[str, Any] | None,
+    ) -> tools.Outcome:
         table = shape.table
         if tool == "ours":
             return tools.run_ours(

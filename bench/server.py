@@ -91,5 +91,26 @@ class Server:
         )
         return float(size or 0) / 1e6
 
+    def drop_leftovers(self, table: str) -> list[str]:
+        """Drop what a tool stopped by the time limit leaves behind (pt-osc's triggers and
+        new table, gh-ost's and ours' helper tables), so that the next run starts from
+        the bare table: pt-osc's triggers left on it made every later tool refuse it.
+        Returns what was dropped."""
+        dropped: list[str] = []
+        triggers = self.query(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE "
+            f"EVENT_OBJECT_SCHEMA = '{self.database}' AND EVENT_OBJECT_TABLE = '{table}' "
+            "AND TRIGGER_NAME LIKE 'pt\\_osc\\_%'"
+        )
+        for (name,) in triggers:
+            self.execute(f"DROP TRIGGER IF EXISTS `{name}`")
+            dropped.append(str(name))
+        for suffix in ("new", "old", "gho", "ghc", "del"):
+            helper = f"_{table}_{suffix}"
+            if self.scalar(f"SHOW TABLES LIKE '{helper}'") is not None:
+                self.execute(f"DROP TABLE IF EXISTS `{helper}`")
+                dropped.append(helper)
+        return dropped
+
     def binlog_bytes(self) -> int:
         return sum(int(r[1]) for r in self.query("SHOW BINARY LOGS"))
