@@ -123,7 +123,6 @@ class Checksum:
         key: Sequence[KeyColumn],
         chunk_size: int,
         ghost_conn: Connection | None = None,
-        pace: Callable[[], object] = lambda: None,
     ):
         self.conn = conn
         self.plan = plan
@@ -134,8 +133,6 @@ class Checksum:
         # With a second session the ghost side is summed in parallel (one core each).
         self.ghost_conn = ghost_conn if ghost_conn is not None else conn
         self.rows_compared = 0
-        # Before each chunk: the latency target's pause (verification.py), as the copy's.
-        self.pace = pace
         self._pool: ThreadPoolExecutor
         self.error: BaseException | None = None
 
@@ -192,7 +189,6 @@ class Checksum:
         )
         first = True
         while True:
-            self.pace()
             execute(self.conn, "SET @ghost_found = 0")
             execute(
                 self.conn,

@@ -71,7 +71,6 @@ class Verification:
             ghost_conn=open_compare_session(
                 self.connect_fn, self.spec, self.config, self.plan, self.facts
             ),
-            pace=self._pace,
         )
         for attempt in range(1, self.config.default_retries + 1):
             self.catch_up()
@@ -95,12 +94,6 @@ class Verification:
         if checksum.error is not None:
             raise checksum.error
         return checksum.rows_compared
-
-    def _pace(self) -> None:
-        context = self.streaming.context
-        pause = context.pacing.pause_seconds
-        if pause > 0:
-            context.stop.wait(pause)
 
     def _snapshot_under_read_lock(self, checksum: Checksum, timeout: int) -> bool:
         lock = self.connect_fn(self.spec)
