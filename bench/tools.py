@@ -308,6 +308,9 @@ def run_ghost(
         "--initially-drop-old-table",
         "--ok-to-drop-table",
         f"--serve-socket-file=/tmp/gh-ost.bench.{os.getpid()}.sock",
+        # A gh-ost stopped by the time limit leaves its socket: the next one would fail
+        # with "address already in use".
+        "--initially-drop-socket-file",
         "--execute",
     ]
     child = Running(args, log_dir, name).finish(time_limit)
