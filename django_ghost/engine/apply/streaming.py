@@ -197,7 +197,7 @@ class Streaming:
     settled: list[Callable[[], bool]] = dataclasses.field(default_factory=list)
     """What the catch-up waits for besides a small lag: the verification by key's set
     small enough to verify under the cut-over lock (verify/keyed.py)."""
-    settle_wait: _SettleWait = dataclasses.field(default_factory=lambda: _SettleWait())
+    settle_wait: _SettleWait = dataclasses.field(default_factory=_SettleWait)
 
     @property
     def writer(self) -> Connection:
