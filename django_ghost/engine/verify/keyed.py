@@ -190,6 +190,15 @@ class KeyVerifier:
         while self.keys and left > 0:
             batch = self.keys.take(BATCH)
             left -= len(batch)
+            if self.newest is not None:
+                batch, queued = self._split_queued(batch)
+                self.keys.put_back(queued)
+                if not batch:
+                    # Even the oldest keys wait for their queued changes, so do the newer
+                    # ones: a pass over a set of 100,000 such keys took about 0.4 s after
+                    # every stretch of applying, and a resumed run under 4 unthrottled
+                    # writers never caught up.
+                    return
             self.verify_batch(batch)
             elapsed = self._clock() - now
             if self.keys.over_cap:
@@ -201,12 +210,9 @@ class KeyVerifier:
     def verify_batch(self, entries: Sequence[Entry]) -> list[Key]:
         """Compare ``entries`` on one consistent snapshot; the keys equal leave the set,
         the differing ones are re-applied (and so recorded again), the ones the snapshot
-        may predate are put back, and so are the ones with a change still queued (the
-        stream has read an event of theirs past the position they were applied up to).
-        Returns the differing keys."""
-        if self.newest is not None:
-            entries, queued = self._split_queued(entries)
-            self.keys.put_back(queued)
+        may predate are put back. Returns the differing keys. (``turn`` leaves out the
+        keys with a change still queued: the stream has read an event of theirs past the
+        position they were applied up to.)"""
         target = newest(entries)
         if target is not None and self.applier.fence is not None:
             self.applier.fence.wait(target)

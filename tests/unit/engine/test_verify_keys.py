@@ -453,7 +453,7 @@ def test_turn__key_with_a_change_still_queued__put_back_not_compared() -> None:
     assert session.compares() == 1  # no bisection
 
 
-def test_turn__every_key_still_queued__one_pass_then_stops() -> None:
+def test_turn__oldest_batch_all_still_queued__stops_after_it() -> None:
     tables = Tables(rows=3000)
     verifier, _, _, session, _ = make_verifier(tables)
     verifier.newest = NewestEvents()
@@ -463,8 +463,12 @@ def test_turn__every_key_still_queued__one_pass_then_stops() -> None:
 
     verifier.turn()
 
-    assert len(verifier.keys) == 3000
+    left = [key for key, _ in verifier.keys.take_all()]
+    assert sorted(left) == keys
+    # Only the first batch was looked at (and put back at the end): no pass over the rest.
+    assert left[0] == (BATCH + 1,) and left[-1] == (BATCH,)
     assert session.compares() == 0
+    assert not any(sql.startswith("START TRANSACTION") for sql, _ in session.statements)
 
 
 def test_newest_events__past_a_generation__older_keys_kept_one_more_generation(
