@@ -253,8 +253,8 @@ class Streaming:
         """Apply the backlog until the stream is near real time (heartbeat lag); with
         ``settle`` (before a cut-over attempt) also until the ``settled`` conditions hold,
         for at most SETTLE_WAIT_SECONDS over all attempts. Only the cut-over verifies
-        under its lock what the background has not: the checksum's snapshot makes the
-        verification by key start over, so waiting for it before the checksum is lost."""
+        under its lock what the background has not; before the checksum the wait would
+        be lost, since the checksum's snapshot empties the verification's set."""
         self.context.set_phase("catching up")
         limit = min(
             self.context.knobs.max_lag_millis / 1000.0,

@@ -95,8 +95,9 @@ def row_digests(plan: CopyPlan) -> tuple[list[str], list[str]]:
     for the ghost's; ``builder.checksum_chunk`` hashes each row as the CRC32 of their
     CONCAT_WS. The checksum and the verification by key (keyed.py) compare with these.
 
-    CONCAT_WS skips NULLs, so a nullable column adds ``ISNULL(column)`` after its value
-    (NULL and '' would otherwise hash alike). One CRC32 over the row costs about half of
+    CONCAT_WS skips NULLs, so a nullable column adds ``ISNULL(column)`` after its value:
+    without it, a NULL moved to the next column (``(NULL, '7')`` and ``('7', NULL)``)
+    would hash alike. One CRC32 over the row costs about half of
     one CRC32 per column (0.55-0.7 s against 1.2-1.3 s per million sysbench rows, one
     core, measured on the 2-core reference box)."""
     original: list[str] = []
