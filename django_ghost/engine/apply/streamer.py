@@ -108,9 +108,12 @@ class Streamer:
 
     def stop(self) -> None:
         self._stop.set()
+        # Closing the reader first wakes a read waiting for events (up to its timeout:
+        # a run's clean-up waited 0.1-0.2 s for it); what the thread raises then is
+        # ignored, the stream being stopped.
+        self.reader.close()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-        self.reader.close()
 
     def _run(self) -> None:
         try:
@@ -119,6 +122,8 @@ class Streamer:
                     self._handle(event)
                 self.context.streamer_position = self.reader.position
         except BaseException as exc:  # noqa: BLE001 - handed to the migrator
+            if self._stop.is_set():
+                return
             self.error = exc
             self.context.request_abort(f"binlog stream failed: {exc}", exc)
 

@@ -8,6 +8,7 @@ commands never race each other, and a slow client is cut off by the read timeout
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -68,6 +69,9 @@ class SocketListeners:
         self._listeners: list[socket.socket] = []
         self._socket_identity: tuple[int, int] | None = None
         self._closing = threading.Event()
+        # Wakes the serving thread's select at close: without it a run's clean-up
+        # waited out the select's timeout.
+        self._wake_r, self._wake_w = socket.socketpair()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -88,9 +92,13 @@ class SocketListeners:
     def close(self) -> None:
         """Stop serving and remove the socket file (only if it is still ours)."""
         self._closing.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self._wake_r.close()
+        self._wake_w.close()
         for listener in self._listeners:
             listener.close()
         self._listeners.clear()
@@ -201,8 +209,11 @@ class SocketListeners:
         with selectors.DefaultSelector() as selector:
             for listener in self._listeners:
                 selector.register(listener, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
             while not self._closing.is_set():
-                for key, _ in selector.select(timeout=0.1):
+                for key, _ in selector.select(timeout=1.0):
+                    if key.fileobj is self._wake_r:
+                        continue
                     try:
                         conn, _ = key.fileobj.accept()  # type: ignore[union-attr]
                     except OSError:

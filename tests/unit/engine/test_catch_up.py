@@ -23,7 +23,11 @@ class Streamer:
 
 
 class Applier:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
     def drain(self, items: Any, *, max_events: int, wait: float = 0.0) -> list[str]:
+        self.waits.append(wait)
         return []
 
 
@@ -102,3 +106,18 @@ def test_catch_up__second_settling_attempt__shares_the_first_wait(
     s.catch_up(settle=True)
     assert first >= 1
     assert len(asked) == first  # the wait is over: not asked again
+
+
+def test_catch_up__caught_up_already__returns_without_waiting_for_events() -> None:
+    s, _ = streaming(settled_after=0)
+    s.catch_up()
+    assert s.applier.waits == [0.0]  # type: ignore[attr-defined]
+
+
+def test_catch_up__lag_over_the_limit__later_rounds_wait_for_events() -> None:
+    s, _ = streaming(settled_after=0)
+    s.context.lag_seconds = 2.0
+    s.catch_up(max_wait=0.2)
+    waits = s.applier.waits  # type: ignore[attr-defined]
+    assert waits[0] == 0.0
+    assert len(waits) > 1 and set(waits[1:]) == {0.05}
