@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -178,6 +179,8 @@ class Tables:
         self.ghost = dict(self.original)
         self.stuck: set[int] = set()
         self.snapshot = at(10**9)
+        self.on_snapshot: Callable[[], None] = lambda: None
+        """Runs when the snapshot's position is read (what the stream reads meanwhile)."""
 
 
 class Session:
@@ -200,6 +203,7 @@ class Session:
             keys = set(params[:half])
             self._rows = [(*_digest(t.original, keys), *_digest(t.ghost, keys))]
         elif "binlog_snapshot" in sql:
+            t.on_snapshot()
             snap = t.snapshot
             self._rows = [
                 ("Binlog_snapshot_file", snap.file),
@@ -284,6 +288,7 @@ def make_verifier(
         start_position=at(4),
     )
     applier.copying = False
+    context.streamer_position = at(10**9)  # the stream has read every change
     clock = Clock()
     verifier = KeyVerifier(session, applier, clock=clock)  # type: ignore[arg-type]
     return verifier, applier, writer, session, clock
@@ -451,6 +456,44 @@ def test_turn__key_with_a_change_still_queued__put_back_not_compared() -> None:
     assert verifier.keys.take_all() == [((37,), at(10))]
     assert verifier.reapplied == 0 and verifier.verified == 99
     assert session.compares() == 1  # no bisection
+
+
+def test_turn__change_read_while_the_snapshot_opened__put_back_not_compared() -> None:
+    tables = Tables(rows=100)
+    verifier, _, _, session, _ = make_verifier(tables)
+    verifier.newest = NewestEvents()
+    tables.original[37] = -1  # committed before the snapshot, after key 37's re-read
+    tables.snapshot = at(500)
+    # Its event is read by the stream only while the turn opens its snapshot.
+    tables.on_snapshot = lambda: verifier.newest.note([(37,)], at(450))  # type: ignore[union-attr]
+    verifier.keys.add([(i,) for i in range(1, 101)], at(10))
+
+    verifier.turn()
+
+    assert verifier.keys.take_all() == [((37,), at(10))]
+    assert verifier.reapplied == 0 and verifier.verified == 99
+    assert session.compares() == 1  # no bisection
+    assert verifier.stream_waits_missed == 0
+
+
+def test_turn__stream_behind_the_snapshot__key_compared_narrowed_and_reapplied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(keyed, "STREAM_WAIT_SECONDS", 0.0)
+    tables = Tables(rows=100)
+    verifier, applier, _, _, _ = make_verifier(tables)
+    verifier.newest = NewestEvents()
+    tables.original[37] = -1
+    tables.snapshot = at(500)
+    applier.context.streamer_position = at(400)  # the stream has not read that far
+    tables.on_snapshot = lambda: verifier.newest.note([(37,)], at(450))  # type: ignore[union-attr]
+    verifier.keys.add([(i,) for i in range(1, 101)], at(10))
+
+    verifier.turn()
+
+    # Not known to be queued when compared: found different and re-applied, as before.
+    assert verifier.reapplied == 1 and tables.ghost[37] == -1
+    assert verifier.stream_waits_missed == 1
 
 
 def test_turn__oldest_batch_all_still_queued__stops_after_it() -> None:
