@@ -188,7 +188,14 @@ class Applier:
         # a partly read transaction again.
         if not isinstance(position, BinlogPosition):
             return
-        if self.consumed is None or binlog_order(position) > binlog_order(self.consumed):
+        consumed = self.consumed
+        if consumed is None:
+            self.consumed = position
+        elif position.file == consumed.file:
+            # Once per event: comparing offsets skips parsing the file names.
+            if position.pos > consumed.pos:
+                self.consumed = position
+        elif binlog_order(position) > binlog_order(consumed):
             self.consumed = position
 
     def make_visible(self) -> None:

@@ -252,6 +252,23 @@ def test_drain__stream_delivers_rows_again__consumed_never_goes_back() -> None:
     assert applier.consumed == at(300)
 
 
+def test_drain__next_binlog_file__consumed_moves_to_it_though_its_offset_is_smaller() -> None:
+    applier, _, _ = make_applier()
+    applier.fence = None  # the fake server commits in binlog.000001 only
+    later_file = BinlogPosition("binlog.000002", 4)
+
+    applier.drain(
+        feed(
+            KeyChange(((1,),), position=at(900)),
+            KeyChange(((1,),), position=later_file),
+            KeyChange(((1,),), position=at(950)),  # delivered again after a reconnect
+        ),
+        max_events=10,
+    )
+
+    assert applier.consumed == later_file
+
+
 def test_make_visible__nothing_consumed_yet__fenced_to_the_stream_start() -> None:
     server = FenceServer([("binlog.000001", 3), ("binlog.000001", 4)])
     applier, _, _ = make_applier(server=server)
