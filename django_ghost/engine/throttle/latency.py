@@ -126,6 +126,11 @@ class ControllerSettings:
     """First pause on a backoff, and how much a recovery takes off the pause."""
     max_pause: float = 2.0
     """The longest pause between two chunks."""
+    initial_factor: float = 0.1
+    """The chunk factor the copy starts at. Until the first backoff each recovery doubles
+    it (TCP's slow start) instead of adding ``grow_step``: full speed is reached in four
+    decisions (about 2 s) if the latency allows, and a server that cannot take the full
+    chunk is never hit by it first."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,18 +149,21 @@ class LatencyController:
     Each decision looks at the samples taken since the last change (within the window),
     so a backoff is judged on what the server does after it, not on the samples that
     caused it; it waits for ``min_samples`` of them, or for two ``decision_seconds``
-    apart when the probes are slow. p95 above the target: halve the chunk factor and
-    double the pause (starting at ``pause_step``, capped at ``max_pause``). p95 below
-    ``recover_below`` x target: add ``grow_step`` to the factor (up to 1) and take
-    ``pause_step`` off the pause (down to 0). In between, or with too few fresh
-    samples: hold.
+    apart when the probes are slow. It starts at ``initial_factor`` and, until the first
+    backoff, doubles the factor on each recovery (slow start). p95 above the target:
+    halve the chunk factor and double the pause (starting at ``pause_step``, capped at
+    ``max_pause``). p95 below ``recover_below`` x target: add ``grow_step`` to the
+    factor (up to 1) and take ``pause_step`` off the pause (down to 0). In between, or
+    with too few fresh samples: hold.
     """
 
     def __init__(self, target_millis: float, settings: ControllerSettings | None = None):
         self.target_millis = target_millis
         self.settings = settings or ControllerSettings()
-        self.chunk_factor = 1.0
+        self.chunk_factor = min(1.0, self.settings.initial_factor)
         self.pause_seconds = 0.0
+        self.slow_start = True
+        """Until the first backoff: recoveries double the chunk factor."""
         self._samples: collections.deque[tuple[float, float]] = collections.deque()
         self._changed_at = -math.inf
 
@@ -184,11 +192,15 @@ class LatencyController:
             p95 = percentile([m for _, m in fresh], 95)
             if p95 > self.target_millis:
                 action = "backoff"
+                self.slow_start = False
                 self.chunk_factor = max(s.min_factor, self.chunk_factor * s.backoff)
                 self.pause_seconds = min(s.max_pause, max(s.pause_step, self.pause_seconds * 2))
             elif p95 < self.target_millis * s.recover_below and self.paced:
                 action = "recover"
-                self.chunk_factor = min(1.0, self.chunk_factor + s.grow_step)
+                grown = (
+                    self.chunk_factor * 2 if self.slow_start else self.chunk_factor + s.grow_step
+                )
+                self.chunk_factor = min(1.0, grown)
                 pause = self.pause_seconds - s.pause_step
                 self.pause_seconds = pause if pause > 1e-9 else 0.0
         if action != "hold":
@@ -231,6 +243,9 @@ class LatencyPacer:
         if self._thread is not None:
             return
         self._stopping.clear()
+        # The slow start's factor holds from the first chunk, not from the first probe.
+        c = self.controller
+        self.publish(Decision("hold", None, c.chunk_factor, c.pause_seconds))
         self._thread = threading.Thread(target=self._run, name="ghost-latency", daemon=True)
         self._thread.start()
 

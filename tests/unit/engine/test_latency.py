@@ -5,6 +5,7 @@ throttler's pause, and what the status line, status-json and metrics show."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -62,7 +63,8 @@ class Samples:
 
 @pytest.fixture
 def controller() -> LatencyController:
-    return LatencyController(TARGET)
+    """A controller past its slow start: at full speed, as after it ramped up."""
+    return LatencyController(TARGET, ControllerSettings(initial_factor=1.0))
 
 
 # -- the controller ------------------------------------------------------------------------
@@ -149,6 +151,30 @@ def test_controller__one_slow_sample_among_many__p95_ignores_it(
     assert controller.chunk_factor == 1.0
 
 
+def test_controller__start__slow_start_doubles_to_full_speed() -> None:
+    controller = LatencyController(TARGET)
+    assert controller.chunk_factor == pytest.approx(0.1) and controller.paced
+
+    actions = Samples(controller).feed(TARGET * 0.2, 10 * 4)
+
+    assert actions == ["recover"] * 4
+    assert controller.chunk_factor == 1.0  # 0.1, 0.2, 0.4, 0.8, then capped at 1
+    assert not controller.paced
+
+
+def test_controller__backoff_during_slow_start__recovers_additively_after_it() -> None:
+    controller = LatencyController(TARGET)
+    samples = Samples(controller)
+    samples.feed(TARGET * 0.2, 10)  # 0.1 -> 0.2
+    samples.feed(TARGET * 3, 10)  # backoff: 0.1, pause 0.05; slow start is over
+    assert controller.chunk_factor == pytest.approx(0.1)
+
+    assert samples.feed(TARGET * 0.2, 10) == ["recover"]
+
+    assert controller.chunk_factor == pytest.approx(0.15)
+    assert not controller.slow_start
+
+
 def test_controller__old_samples__leave_the_window(controller: LatencyController) -> None:
     samples = Samples(controller)
     samples.feed(TARGET * 0.8, 30)
@@ -183,7 +209,7 @@ def test_pacer__probe_slower_than_target__publishes_the_backoff_in_the_context()
     actions = [pacer.step().action for _ in range(4)]
 
     assert actions == ["hold", "hold", "hold", "backoff"]  # two samples 0.5 s apart
-    assert context.pacing.chunk_factor == 0.5
+    assert context.pacing.chunk_factor == pytest.approx(0.05)  # half the slow start's 0.1
     assert context.pacing.pause_seconds > 0
     assert context.pacing.p95_millis == pytest.approx(200.0)
 
@@ -350,3 +376,15 @@ def test_pacer__inactive__no_probe_and_holds() -> None:
 
     assert pacer.step().action == "hold"
     assert probes == [] and context.pacing.p95_millis is None
+
+
+def test_pacer__started__slow_start_factor_published_before_any_probe() -> None:
+    context = MigrationContext(GhostConfig(database="s", table="t", max_latency_millis=20))
+    probed = threading.Event()
+    pacer = LatencyPacer(context, probed.wait, interval=60.0)  # its probe never returns
+    pacer.start()
+    try:
+        assert context.pacing.chunk_factor == pytest.approx(0.1)
+    finally:
+        probed.set()
+        pacer.stop()
