@@ -70,7 +70,8 @@ MIN_TURN_INTERVAL = 0.2
 TURN_BUDGET = 0.5
 """Seconds one turn goes on verifying batches while BATCH or more keys wait."""
 OVER_CAP_BUDGET = 5.0
-"""Seconds one turn may spend bringing the set back under its cap."""
+"""Seconds one turn may spend bringing the set back under its cap (TURN_BUDGET while the
+apply lags more than DEFER_LAG_SECONDS behind)."""
 DEFER_LAG_SECONDS = 1.0
 """The apply's lag from which background turns wait (unless the set is over its cap).
 A snapshot is as new as the server, the ghost only as new as the apply: far behind,
@@ -210,10 +211,19 @@ class KeyVerifier:
                     # every stretch of applying, and a resumed run under 4 unthrottled
                     # writers never caught up.
                     return
-            self.verify_batch(batch)
+            verified = self.verified
+            if not self.verify_batch(batch) and self.verified == verified:
+                # The whole batch was put back (a change of each key read by the time of
+                # the snapshot): the newer keys would fare no better. Going on spun an
+                # over-cap turn for its whole budget while the apply, far behind, waited.
+                return
             elapsed = self._clock() - now
             if self.keys.over_cap:
-                if elapsed > OVER_CAP_BUDGET:
+                # Lagging, the apply goes first: a 5 s turn after every 0.2 s of applying
+                # let a resumed run under 4 unthrottled writers fall ever further behind
+                # (its apply slowed from 6,000 to 1,000 events/s once over the cap).
+                budget = TURN_BUDGET if lag is not None and lag > DEFER_LAG_SECONDS else None
+                if elapsed > (budget or OVER_CAP_BUDGET):
                     return
             elif len(self.keys) < BATCH or elapsed > TURN_BUDGET:
                 return
@@ -282,7 +292,12 @@ class KeyVerifier:
         for key, position in entries:
             past = position is not None and binlog_order(position) > seen
             (later if past else decided).append((key, position))
-        if self.newest is not None and self._stream_reached(seen):
+        # Far behind, the stream is blocked on a full queue and would not get there: only
+        # a stream near real time is waited for (resumed runs under 4 unthrottled writers
+        # lost the race to the writers when every over-cap batch waited in vain).
+        lag = self.context.lag_seconds
+        wait = STREAM_WAIT_SECONDS if lag is not None and lag <= DEFER_LAG_SECONDS else 0.0
+        if self.newest is not None and self._stream_reached(seen, wait):
             # Every change the snapshot sees has been read from the stream: a key with
             # one past the position it was applied up to would differ only because its
             # event is still queued (the apply brings it level).
@@ -290,10 +305,10 @@ class KeyVerifier:
             later += queued
         return decided, later
 
-    def _stream_reached(self, seen: tuple[int, int]) -> bool:
-        """Wait, up to STREAM_WAIT_SECONDS, until the stream has read every transaction
-        up to the snapshot's position ``seen``; False when it has not."""
-        deadline = time.monotonic() + STREAM_WAIT_SECONDS
+    def _stream_reached(self, seen: tuple[int, int], wait: float) -> bool:
+        """Wait, up to ``wait`` seconds, until the stream has read every transaction up
+        to the snapshot's position ``seen``; False when it has not."""
+        deadline = time.monotonic() + wait
         while True:
             position = self.context.streamer_position
             if position is not None and binlog_order(position) >= seen:

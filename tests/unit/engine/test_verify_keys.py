@@ -405,6 +405,28 @@ def test_turn__lagging_but_set_over_its_cap__verified_anyway(
     assert len(verifier.keys) == 0
 
 
+@pytest.mark.parametrize(("lag", "batches"), [(0.5, 5), (10.0, 2)])
+def test_turn__over_its_cap_slow_batches__lagging_turn_keeps_to_the_short_budget(
+    monkeypatch: pytest.MonkeyPatch, lag: float, batches: int
+) -> None:
+    monkeypatch.setattr(touched_module, "SOFT_CAP", 100)
+    tables = Tables(rows=5000)
+    verifier, _, _, session, clock = make_verifier(tables)
+
+    def slow_batch() -> None:
+        clock.now += 0.3  # each batch's comparison takes 0.3 s
+
+    tables.on_snapshot = slow_batch
+    verifier.keys.add([(i,) for i in range(1, 5001)], at(10))
+    verifier.context.lag_seconds = lag
+
+    verifier.turn()
+
+    # Near real time the turn goes on until the set is under its cap (5 batches within
+    # OVER_CAP_BUDGET); lagging, it stops once past TURN_BUDGET (0.5 s: 2 batches).
+    assert session.compares() == batches
+
+
 def test_turn__a_key_differs__narrowed_reapplied_and_kept_to_verify_again() -> None:
     tables = Tables(rows=100)
     verifier, _, writer, session, clock = make_verifier(tables)
@@ -494,6 +516,49 @@ def test_turn__stream_behind_the_snapshot__key_compared_narrowed_and_reapplied(
     # Not known to be queued when compared: found different and re-applied, as before.
     assert verifier.reapplied == 1 and tables.ghost[37] == -1
     assert verifier.stream_waits_missed == 1
+
+
+def test_turn__lagging_over_its_cap_stream_behind__not_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(touched_module, "SOFT_CAP", 100)
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError("a lagging turn waited for the stream")
+
+    monkeypatch.setattr(keyed.time, "sleep", no_sleep)
+    tables = Tables(rows=3000)
+    verifier, applier, _, _, _ = make_verifier(tables)
+    verifier.newest = NewestEvents()
+    tables.snapshot = at(500)
+    applier.context.streamer_position = at(400)  # blocked on a full queue
+    verifier.context.lag_seconds = 10 * keyed.DEFER_LAG_SECONDS
+    verifier.keys.add([(i,) for i in range(1, 2501)], at(10))
+
+    verifier.turn()
+
+    assert len(verifier.keys) == 0  # compared as before, without waiting
+    assert verifier.stream_waits_missed == 3
+
+
+def test_turn__whole_batch_put_back_at_the_snapshot__turn_stops_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(touched_module, "SOFT_CAP", 100)
+    tables = Tables(rows=3000)
+    verifier, _, _, session, _ = make_verifier(tables)
+    verifier.newest = NewestEvents()
+    keys = [(i,) for i in range(1, 3001)]
+    tables.snapshot = at(500)
+    first = keys[:BATCH]  # changed after their re-read, read by the stream meanwhile
+    tables.on_snapshot = lambda: verifier.newest.note(first, at(450))  # type: ignore[union-attr]
+    verifier.keys.add(keys, at(10))
+
+    verifier.turn()
+
+    snapshots = [sql for sql, _ in session.statements if "binlog_snapshot" in sql]
+    assert len(snapshots) == 1  # over its cap, yet no second batch
+    assert len(verifier.keys) == 3000 and session.compares() == 0
 
 
 def test_turn__oldest_batch_all_still_queued__stops_after_it() -> None:
