@@ -156,8 +156,12 @@ def phase_cells(outcome: dict[str, Any]) -> list[str]:
     return cells
 
 
-def phase_table(runs: list[dict[str, Any]]) -> list[str]:
-    """The "Time per phase (ours)" section: one row per run of ours; [] without any."""
+def phase_table(runs: list[dict[str, Any]], *, median_of: int = 1) -> list[str]:
+    """The "Time per phase (ours)" section: one row per run of ours; [] without any.
+
+    ``median_of`` > 1: the idle runs repeated by --idle-repeats are given as their median
+    run (bench/repeats.py), and the intro says so.
+    """
     ours = [r for r in runs if r["tool"].startswith("ours")]
     if not ours:
         return []
@@ -168,7 +172,13 @@ def phase_table(runs: list[dict[str, Any]]) -> list[str]:
         "Seconds the engine spent in each phase (`MigrationResult.phase_seconds`): "
         "catch-ups inside the verification and the cut-over count as catch-up; "
         "clean-up is after the swap (dropping the old table and the changelog). "
-        '"–": not recorded (a failed run, or a result from before phases were timed).',
+        '"–": not recorded (a failed run, or a result from before phases were timed).'
+        + (
+            f" An idle run repeated {median_of} times (`--idle-repeats`) is shown by its "
+            "median run."
+            if median_of > 1
+            else ""
+        ),
         "",
         "| " + " | ".join(head) + " |",
         "|" + " --- |" * len(head),

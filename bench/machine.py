@@ -1,4 +1,5 @@
-"""The bench's host: its tools (installed when missing), versions, CPU and load average.
+"""The bench's host: its tools (installed when missing), versions, CPU and load average,
+and the run's ``env`` record of them (:func:`environment`).
 
 ``make bench`` installs the apt packages itself (the Makefile's ``bench-deps``);
 :func:`ensure_tools` does the same for a direct ``python -m bench.run``.
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 # command the bench runs -> the Debian package that provides it (Makefile: BENCH_APT)
 APT_PACKAGES = {"sysbench": "sysbench", "pt-online-schema-change": "percona-toolkit"}
@@ -50,6 +52,25 @@ def cpu_model() -> str:
 
 def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def environment(ghost_bin: str, repo: Path, started: float) -> dict[str, Any]:
+    """The host, the tools' versions and the engine's commit, for the results' ``env``."""
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "loadavg_start": loadavg(),
+        "python": platform.python_version(),
+        "sysbench": version_of(["sysbench", "--version"]),
+        "pt_osc": version_of(["pt-online-schema-change", "--version"]),
+        "gh_ost": version_of([ghost_bin, "--version"]) if ghost_bin else "not run",
+        "kernel": platform.release(),
+        # which engine was measured: HEAD, and whether the tree had uncommitted changes
+        "git_head": version_of(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"]),
+        "git_dirty": version_of(["git", "-C", str(repo), "status", "--porcelain", "django_ghost"])
+        != "unknown",
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
+    }
 
 
 def log(message: str) -> None:

@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import figures, plot
+from . import figures, plot, repeats
 from .figures import (
     OVERLOAD,
     copy_rate,
     errors_text,
-    find,
     fmt,
     load_label,
     overloaded,
@@ -34,13 +33,44 @@ from .targets import latency_target, summary
 PLOT_NAME = "benchmarks-p95.png"  # written next to docs/benchmarks.md
 
 
-def _row(run: dict[str, Any], runs: list[dict[str, Any]], target_ms: float) -> str:
+def _wall_text(run: dict[str, Any], group: list[dict[str, Any]]) -> str:
+    """The wall time; of a repeated group the median and its range, and how many failed."""
     out = run["outcome"]
-    floor = find(runs, tool="ALGORITHM=COPY", shape=run["shape"], alter=run["alter"])
-    idle_same = find(runs, tool=run["tool"], shape=run["shape"], alter=run["alter"], rate=None)
+    if not out["ok"]:  # the median run failed only when every repetition did
+        return f"**failed** ({fmt(out['wall_seconds'], 0)} s)"
+    walls = repeats.wall_spread(group)
+    text = walls.text() if walls else fmt(out["wall_seconds"])
+    failed = len(group) - (walls.count if walls else 0)
+    return text + (f"; {failed} of {len(group)} failed" if failed else "")
+
+
+def _status(group: list[dict[str, Any]]) -> str:
+    """✓ only when every repetition was correct; the problems of each one that was not."""
+    if len(group) == 1:
+        run = group[0]
+        return "✓" if run["correct"] else "✗ " + "; ".join(run["problems"])
+    wrong = [(k, r) for k, r in enumerate(group, 1) if not r["correct"]]
+    if not wrong:
+        return "✓"
+    return "✗ " + "; ".join(
+        f"repeat {r.get('repeat', k)}: " + ", ".join(r["problems"]) for k, r in wrong
+    )
+
+
+def _row(run: dict[str, Any], runs: list[dict[str, Any]], target_ms: float) -> str:
+    """One row of "All runs"; an idle group repeated by --idle-repeats is shown by its
+    median ``run``, with the group's wall-time range and pair ratios."""
+    out = run["outcome"]
+    group = repeats.group_of(runs, run)
     wall = wall_seconds(run)
-    vs_floor = ratio(wall, wall_seconds(floor)) if run["rate"] is None else None
-    vs_idle = ratio(wall, wall_seconds(idle_same)) if run["rate"] is not None else None
+    if run["rate"] is None:
+        floor = repeats.vs_copy(runs, group)
+        vs_floor = floor.text(2, "×") if floor else fmt(None)
+        vs_idle = None
+    else:
+        vs_floor = fmt(None)
+        own = repeats.idle_wall(runs, run["tool"], run["shape"], run["alter"])
+        vs_idle = ratio(wall, own)
     probe = run.get("probe") or {}
     probe_ms = probe.get("max_wait_seconds")
     probe_text = fmt(probe_ms * 1000 if probe_ms is not None else None, 0)
@@ -48,18 +78,45 @@ def _row(run: dict[str, Any], runs: list[dict[str, Any]], target_ms: float) -> s
         probe_text += f" ({probe['errors']} err)"
     stall = out.get("cut_over_stall_seconds")
     cpu_per_m = out["cpu_seconds"] / run["rows"] * 1e6 if out["cpu_seconds"] else None
-    status = "✓" if run["correct"] else "✗ " + "; ".join(run["problems"])
-    wall_text = (
-        fmt(out["wall_seconds"]) if out["ok"] else f"**failed** ({fmt(out['wall_seconds'], 0)} s)"
-    )
     return (
         f"| {run['shape']} | {run['alter']} | {load_label(run['rate'])} | {run['tool']} "
-        f"| {wall_text} | {fmt(vs_floor, 2, '×')} | {fmt(vs_idle, 2, '×')} "
+        f"| {_wall_text(run, group)} | {vs_floor} | {fmt(vs_idle, 2, '×')} "
         f"| {fmt(copy_rate(run) if out['ok'] else None, 0)} | {tps_text(run)} | {p95_text(run)} "
         f"| {errors_text(run)} | {figures.share_text(run, target_ms)} "
         f"| {probe_text} | {fmt(stall * 1000 if stall is not None else None, 0)} "
-        f"| {fmt(out['peak_rss_mb'] or None, 0)} | {fmt(cpu_per_m, 1)} | {status} |"
+        f"| {fmt(out['peak_rss_mb'] or None, 0)} | {fmt(cpu_per_m, 1)} | {_status(group)} |"
     )
+
+
+def _repetitions(count: int) -> str:
+    if count < 2:
+        return "**one repetition** (no error bars)"
+    return (
+        f"idle ALGORITHM=COPY and ours on sysbench **{count} times, alternately** (median "
+        "and range), every other run **one repetition** (no error bars)"
+    )
+
+
+def _repeated_method(count: int) -> list[str]:
+    """The method of --idle-repeats, when the run used it (else the line above says it)."""
+    if count < 2:
+        return []
+    return [
+        f"- **idle, repeated** ({count} times, `--idle-repeats`): on the sysbench shape, the "
+        "null rebuild's `ALGORITHM=COPY` and ours at the defaults ran alternately (COPY, "
+        "ours, COPY, ours, ...), each on the table as the run before left it, so that each "
+        "run of ours has a COPY run just before it and a change in the machine's speed "
+        "during the bench weighs on both alike. Their rows show the median wall time and, "
+        "in brackets, the range; ours' **÷ COPY** is the median of the per-pair ratios "
+        "(each run of ours ÷ the COPY run just before it), with their range, and is what "
+        "the issue-19 target is judged on. The median of an even count is the lower middle "
+        "one, so it is always a measured run: the rows' other figures (copy rate, probe, "
+        "stall, RSS, CPU, the phases below) are those of that median run, and **correct** "
+        "is ✓ only when every repetition was. Every other idle ÷ COPY on sysbench (pt-osc, "
+        "gh-ost, the tuned run) divides by the median COPY run; **÷ own idle** and the "
+        "latency target's cost divide by ours' median idle run. The JSON keeps every "
+        "repetition (field `repeat`).",
+    ]
 
 
 def _plot_section(results: dict[str, Any]) -> list[str]:
@@ -88,6 +145,7 @@ def render(results: dict[str, Any]) -> str:
     env, settings, runs = results["env"], results["settings"], results["runs"]
     target = latency_target(results)
     server = env.get("server", {})
+    repeated = repeats.most_repeats(runs)
     out = [
         "# Benchmarks",
         "",
@@ -98,7 +156,7 @@ def render(results: dict[str, Any]) -> str:
         "## Latest run",
         "",
         f"- **When**: {env['started']}, {env.get('duration_seconds', '?')} s in all, "
-        "**one repetition** (no error bars).",
+        f"{_repetitions(repeated)}.",
         f"- **Machine**: {env['cpus']} CPUs ({env['cpu_model']}), kernel {env['kernel']}; "
         f"load average (1/5/15 min) {env['loadavg_start']} at the start, "
         f"{env.get('loadavg_end')} at the end (the load's own sysbench runs raise it; "
@@ -145,9 +203,9 @@ def render(results: dict[str, Any]) -> str:
         f"| s with p95 ≤ {target:g} ms | probe max wait ms "
         "| engine stall ms | peak RSS MB | CPU s / M rows | correct |",
         "|" + " --- |" * 17,
-        *[_row(run, runs, target) for run in runs],
+        *[_row(run, runs, target) for run in repeats.representatives(runs)],
         "",
-        *figures.phase_table(runs),
+        *figures.phase_table(repeats.representatives(runs), median_of=repeated),
     ]
     if results.get("notes"):
         out += ["## Notes on this run", "", *[f"- {note}" for note in results["notes"]], ""]
@@ -155,7 +213,10 @@ def render(results: dict[str, Any]) -> str:
     if failures:
         out += ["## Failures, as recorded", ""]
         for r in failures:
-            what = f"{r['tool']} on {r['shape']} ({load_label(r['rate'])})"
+            group = repeats.group_of(runs, r)
+            k = r.get("repeat", group.index(r) + 1)
+            which = f", repetition {k} of {len(group)}" if len(group) > 1 else ""
+            what = f"{r['tool']} on {r['shape']} ({load_label(r['rate'])}{which})"
             if not r["outcome"]["ok"]:
                 error = " ".join(r["outcome"]["error"].split())[:500]
                 out.append(f"- {what} did not complete: `{error}`")
@@ -179,6 +240,7 @@ def render(results: dict[str, Any]) -> str:
         "`MigrationResult.wall_seconds`, without the ~0.5 s Python start-up of the child "
         "process; pt-osc and gh-ost: the process's wall time). **÷ COPY**: divided by "
         "`ALTER TABLE ... <alter>, ALGORITHM=COPY` on the same table, idle, just before.",
+        *_repeated_method(repeated),
         "- **÷ own idle**: a loaded run's wall time divided by the same tool's idle run.",
         "- **copy rows/s**: rows ÷ copy phase (ours: `copy_seconds`; pt-osc: between its "
         "`Copying` and `Copied rows OK` lines, one-second resolution).",
@@ -233,7 +295,12 @@ def update_performance(path: Path, results: dict[str, Any]) -> bool:
     block = [
         BEGIN,
         f"Run of {env['started']}: {env['cpus']} CPUs, load average {env['loadavg_start']} "
-        f"at the start; MariaDB {env.get('server', {}).get('version', '?')}.",
+        f"at the start; MariaDB {env.get('server', {}).get('version', '?')}."
+        + (
+            f" Idle ALGORITHM=COPY and ours: medians of {repeated} alternating runs each."
+            if (repeated := repeats.most_repeats(results["runs"])) > 1
+            else ""
+        ),
         "",
         "| figure | target | measured | verdict |",
         "| --- | --- | --- | --- |",

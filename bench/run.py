@@ -6,7 +6,10 @@ docs/benchmarks.md and ../shared/research/perf-anchors.md section 7):
 1. build the shapes (sysbench ``sbtest1``, ``wide1``, ``composite1``);
 2. idle, per shape: ``ALTER ... ALGORITHM=COPY`` (the floor), ours, pt-osc, gh-ost (if
    found: tools.find_ghost), each a null rebuild (``ENGINE=InnoDB``), optionally ADD
-   INDEX too; ours once more at gh-ost's chunk size (1000) on the sysbench shape;
+   INDEX too; ours once more at gh-ost's chunk size (1000) on the sysbench shape. On the
+   sysbench null rebuild, COPY and ours run alternately ``--idle-repeats`` times (COPY,
+   ours, COPY, ours, ...), each run marked with its ``repeat`` index; the report takes
+   their medians (bench/repeats.py);
 3. under ``sysbench oltp_write_only --rate=R`` on ``sbtest1`` for each R (0 = unthrottled):
    warm-up (the baseline p95), then each tool, while a probe writes every 10 ms; ours
    once more with ``--max-latency-millis`` (``--latency-target-millis``, 0 skips it);
@@ -29,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import platform
 import shutil
 import sys
 import time
@@ -39,12 +41,14 @@ from typing import Any
 from django_ghost.sandbox import Sandbox
 
 from . import load, report, shapes, tools
-from .machine import cpu_model, ensure_tools, loadavg, log, version_of
+from .machine import ensure_tools, environment, loadavg, log
 from .options import REPO, Options, parse_args
 from .probe import ProbeProcess
 from .server import Server
 
 NULL_REBUILD = "ENGINE=InnoDB"
+# the sysbench null rebuild's tools run alternately, --idle-repeats times (Bench.idle_pairs)
+PAIRED = ("ALGORITHM=COPY", "ours")
 GHOST_CHUNK_SIZE = tools.GHOST_CHUNK_SIZE
 
 
@@ -218,14 +222,21 @@ class Bench:
         chunk_size: int | None = None,
         variant: str = "",
         overrides: dict[str, Any] | None = None,
+        repeat: int | None = None,
     ) -> dict[str, Any]:
-        """One row of the table: the tool's outcome, the load's impact, the probe, checks."""
+        """One row of the table: the tool's outcome, the load's impact, the probe, checks.
+
+        ``repeat``: the repetition's index (1..--idle-repeats) of a repeated idle run,
+        kept in the row.
+        """
         table = shape.table
         idle = rate is None
         count_before = self.server.row_count(table)
         sum_before = self.server.checksum(table) if idle else None
         binlog_before = self.server.binlog_bytes()
         label = f"{tool}{variant} on {shape.name} ({alter_label}, {_load_label(rate)})"
+        if repeat is not None:
+            label += f", repetition {repeat} of {self.o.idle_repeats}"
         seen = self.observe(
             tool,
             shape,
@@ -283,6 +294,8 @@ class Bench:
             "correct": not problems,
             "problems": problems,
         }
+        if repeat is not None:
+            row["repeat"] = repeat
         self.runs.append(row)
         status = "ok" if outcome.ok else f"FAILED: {outcome.error[:300]}"
         log(
@@ -309,7 +322,11 @@ class Bench:
             if self.o.with_add_index:
                 alters.append((shape.add_index, "add index"))
             for alter, label in alters:
-                for tool in self.idle_tools():
+                singles = self.idle_tools()
+                if shape.name == "sysbench" and label == "null rebuild":
+                    self.idle_pairs(shape, alter, label)
+                    singles = [t for t in singles if t not in PAIRED]
+                for tool in singles:
                     self.measure(tool, shape, alter, label)
                 if shape.name == "sysbench" and label == "null rebuild" and self.o.tuned_chunk_size:
                     self.measure(
@@ -320,6 +337,16 @@ class Bench:
                         chunk_size=self.o.tuned_chunk_size,
                         variant=tuned_variant(self.o.tuned_chunk_size),
                     )
+
+    def idle_pairs(self, shape: shapes.Shape, alter: str, label: str) -> None:
+        """COPY then ours, ``--idle-repeats`` times. One run each is too noisy on a small
+        machine (COPY alone: 2.76 s, then 3.26 s); alternating puts a COPY run just
+        before each run of ours, so that a drift of the machine's speed during the bench
+        weighs on both of a pair alike. measure() resets the table after each run as
+        for any other."""
+        for k in range(1, self.o.idle_repeats + 1):
+            for tool in PAIRED:
+                self.measure(tool, shape, alter, label, repeat=k)
 
     def loaded(self, shape: shapes.Shape) -> None:
         for rate in self.o.rates:
@@ -398,21 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     o = parse_args(argv)
     ensure_tools()
     started = time.time()
-    env: dict[str, Any] = {
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "loadavg_start": loadavg(),
-        "python": platform.python_version(),
-        "sysbench": version_of(["sysbench", "--version"]),
-        "pt_osc": version_of(["pt-online-schema-change", "--version"]),
-        "gh_ost": version_of([o.ghost_bin, "--version"]) if o.ghost_bin else "not run",
-        "kernel": platform.release(),
-        # which engine was measured: HEAD, and whether the tree had uncommitted changes
-        "git_head": version_of(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
-        "git_dirty": version_of(["git", "-C", str(REPO), "status", "--porcelain", "django_ghost"])
-        != "unknown",
-        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
-    }
+    env = environment(o.ghost_bin, REPO, started)
     if o.ghost_bin and not os.access(o.ghost_bin, os.X_OK):
         sys.exit(f"GH_OST_BIN={o.ghost_bin} is not an executable file")
     sandbox_dir = o.results / "sandbox"
@@ -461,18 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                 apply_results.append(bench.apply_capacity(all_shapes["sysbench"], size))
         env["loadavg_end"] = loadavg()
         env["duration_seconds"] = round(time.time() - started)
-        settings = {
-            "ours_chunk_size": o.chunk_size,
-            "ours_tuned_chunk_size": o.tuned_chunk_size,
-            "ours_dml_batch_size": o.dml_batch_size,
-            "ours_max_latency_millis": o.latency_target_millis,
-            "warmup_seconds": o.warmup,
-            "time_limit_seconds": o.time_limit,
-            "apply_write_seconds": o.apply_write_seconds,
-            "apply_dml_batch_sizes": o.apply_dml_batch_sizes,
-            "sysbench_threads": o.threads,
-            "rates": o.rates,
-        }
+        settings = o.settings()
         results = {"env": env, "settings": settings, "runs": bench.runs, "apply": apply_results}
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(started))
         o.results.mkdir(parents=True, exist_ok=True)
