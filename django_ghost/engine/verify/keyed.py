@@ -180,7 +180,8 @@ class KeyVerifier:
         self._compared_keys = 0
         self._compare_seconds = 0.0
         self.stream_waits_missed = 0
-        """Turns whose snapshot the stream had not reached within STREAM_WAIT_SECONDS."""
+        """Batches whose snapshot the stream had not reached within the wait (none while
+        the apply lags): compared without knowing the changes read since."""
 
     # -- background ----------------------------------------------------------------------
 
@@ -222,8 +223,8 @@ class KeyVerifier:
                 # Lagging, the apply goes first: a 5 s turn after every 0.2 s of applying
                 # let a resumed run under 4 unthrottled writers fall ever further behind
                 # (its apply slowed from 6,000 to 1,000 events/s once over the cap).
-                budget = TURN_BUDGET if lag is not None and lag > DEFER_LAG_SECONDS else None
-                if elapsed > (budget or OVER_CAP_BUDGET):
+                lagging = lag is not None and lag > DEFER_LAG_SECONDS
+                if elapsed > (TURN_BUDGET if lagging else OVER_CAP_BUDGET):
                     return
             elif len(self.keys) < BATCH or elapsed > TURN_BUDGET:
                 return
@@ -293,8 +294,8 @@ class KeyVerifier:
             past = position is not None and binlog_order(position) > seen
             (later if past else decided).append((key, position))
         # Far behind, the stream is blocked on a full queue and would not get there: only
-        # a stream near real time is waited for (resumed runs under 4 unthrottled writers
-        # lost the race to the writers when every over-cap batch waited in vain).
+        # a stream near real time is waited for (else every over-cap batch of a lagging
+        # apply would wait in vain).
         lag = self.context.lag_seconds
         wait = STREAM_WAIT_SECONDS if lag is not None and lag <= DEFER_LAG_SECONDS else 0.0
         if self.newest is not None and self._stream_reached(seen, wait):
