@@ -36,12 +36,18 @@ class _BlockingReader:
         self._closed.set()
 
 
-def test_stop__read_waiting_for_events__read_ended_and_no_error() -> None:
+def _reading() -> tuple[MigrationContext, _BlockingReader, Streamer]:
+    """A started streamer whose reader waits in read()."""
     context = MigrationContext(GhostConfig(database="app", table="t", alter="ADD x INT"))
     reader = _BlockingReader()
     streamer = Streamer(reader, context, table="t", changelog_table="_t_ghc")
     streamer.start()
     assert reader.reading.wait(5)
+    return context, reader, streamer
+
+
+def test_stop__read_waiting_for_events__read_ended_and_no_error() -> None:
+    context, _, streamer = _reading()
     streamer.stop()
     assert not streamer._thread.is_alive()
     assert streamer.error is None
@@ -49,11 +55,7 @@ def test_stop__read_waiting_for_events__read_ended_and_no_error() -> None:
 
 
 def test_stream_error__while_running__handed_to_the_migration() -> None:
-    context = MigrationContext(GhostConfig(database="app", table="t", alter="ADD x INT"))
-    reader = _BlockingReader()
-    streamer = Streamer(reader, context, table="t", changelog_table="_t_ghc")
-    streamer.start()
-    assert reader.reading.wait(5)
+    context, reader, streamer = _reading()
     reader.close()  # the stream fails on its own, no stop requested
     streamer._thread.join(5)
     assert isinstance(streamer.error, BinlogError)
