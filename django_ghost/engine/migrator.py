@@ -192,7 +192,8 @@ class Migrator:
             self.defer_secondary_indexes(servers.main, changelog, resumed)
             streaming = self.start_streaming(servers, plan, changelog, resumed, resources)
             verifier = self.verify_applied_keys(servers, plan, streaming, resources)
-            copier = self.capture_copy_range(streaming, plan, changelog, resumed)
+            lookahead = self.connect(servers.spec, resources)
+            copier = self.capture_copy_range(streaming, plan, changelog, resumed, lookahead)
             checkpoints = resume.Checkpoints(
                 changelog,
                 copier,
@@ -276,8 +277,8 @@ class Migrator:
     def create_changelog_and_ghost(
         self, servers: Servers, parsed: ParsedAlter, resources: Resources
     ) -> tuple[Changelog, Checkpoint | None]:
-        """The changelog and the ghost, ALTERed; on resume, the earlier run's (under the
-        names it recorded) and the checkpoint to resume from (None for a fresh run)."""
+        """The changelog and the ALTERed ghost; on resume, the earlier run's (under the
+        names it recorded) and its checkpoint (None for a fresh run)."""
         if self.config.resume:
             self.use_names(resume.resumed_names(servers.main, self.config, self.names))
         created = functools.partial(resources.table, servers.main)
@@ -307,8 +308,7 @@ class Migrator:
         resumed: Checkpoint | None,
         resources: Resources,
     ) -> Streaming:
-        """Stream the binlog, beat the heartbeat, start the throttler and control socket,
-        open the writer and its applier."""
+        """Stream the binlog; start the heartbeat, throttler, control socket and applier."""
         # Refused before anything starts when the applier's server has no sound fence.
         probe = probe_for(servers.facts, same_server=not servers.topology.split)
         start = self.stream_start(servers, changelog, resumed)
@@ -364,8 +364,7 @@ class Migrator:
     def verify_applied_keys(
         self, servers: Servers, plan: CopyPlan, streaming: Streaming, resources: Resources
     ) -> KeyVerifier | None:
-        """Verify every key the apply writes, in the background and under the cut-over
-        lock, on a session of its own (verify/keyed.py); None when turned off."""
+        """Verify every key the apply writes (verify/keyed.py); None when turned off."""
         if not self.config.verify_applied_keys:
             return None
         facts = servers.facts
@@ -373,7 +372,12 @@ class Migrator:
         return start_key_verification(resources.session(conn), streaming)
 
     def capture_copy_range(
-        self, streaming: Streaming, plan: CopyPlan, changelog: Changelog, resumed: Checkpoint | None
+        self,
+        streaming: Streaming,
+        plan: CopyPlan,
+        changelog: Changelog,
+        resumed: Checkpoint | None,
+        lookahead: Connection,
     ) -> Copier:
         """The key range to copy, read after the stream started (or the checkpoint's)."""
         changelog.state("range-captured")
@@ -385,11 +389,10 @@ class Migrator:
                 checkpoint=resumed,
                 ghost=self.names.ghost,
             )
-        return open_copy(streaming, plan, ghost=self.names.ghost, restore=restore)
+        return open_copy(streaming, plan, ghost=self.names.ghost, restore=restore, ahead=lookahead)
 
     def build_deferred_indexes(self, servers: Servers, streaming: Streaming) -> bool:
-        """Build the indexes deferred before the copy, online, while the writer keeps
-        applying changes; True if any were built."""
+        """Build the deferred indexes online while the writer applies; True if any were."""
         return deferred.build_deferred(
             servers.main,
             lambda: self.connect_fn(servers.spec),
@@ -402,9 +405,8 @@ class Migrator:
     def catch_up(
         self, streaming: Streaming, *, max_wait: float | None = None, settle: bool = False
     ) -> None:
-        """Apply the backlog until the stream is near real time (heartbeat lag); also
-        before the checksum's lock and, settled, each cut-over attempt (bench/engine_run.py
-        times it)."""
+        """Apply the backlog until the stream is near real time (heartbeat lag), before the
+        checksum's lock and, settled, each cut-over attempt (bench/engine_run.py times it)."""
         streaming.catch_up(max_wait=max_wait, settle=settle)
 
     def verify_checksum(
@@ -430,8 +432,7 @@ class Migrator:
     def wait_for_cut_over_approval(
         self, streaming: Streaming, checkpoints: resume.Checkpoints
     ) -> None:
-        """Postponed cut-over: keep applying changes until the flag file is gone or an
-        operator sends ``unpostpone``."""
+        """Postponed cut-over: apply changes until the flag file is gone or ``unpostpone``."""
         while self.ops.postponed():
             self.context.set_phase("postponed: waiting for cut-over approval")
             streaming.check_abort()

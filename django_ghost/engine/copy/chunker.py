@@ -4,21 +4,40 @@ The range is captured once, after the binlog stream has started: rows committed 
 above the captured maximum reach the ghost table through the binlog apply, everything at
 or below it through the copy. Bounds are kept in session variables of the writer
 connection (see sql/builder.py), so the chunker, copier and applier must share it.
+
+With a ``lookahead`` session, the end of the next chunk is looked up there, on a thread,
+while the current chunk copies: the lookup walks ``size`` index entries (a clustered
+index walks whole rows), 0.26 s of a 2.7 s idle copy of 1M rows on one session. A chunk
+end is only a split point (each chunk reads its own range when it runs), so one found a
+moment early splits the range as well as one found just in time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from ..mysql.connection import Connection, execute, scalar
 from ..sql import builder
 from ..sql.builder import KeyColumn
+from .bounds import read_bounds, restore_bounds
+
+Bounds = tuple[Any, ...]
 
 
 class Chunker:
     """Computes ``@ghost_lo`` .. ``@ghost_hi`` for each chunk on the writer connection."""
 
-    def __init__(self, conn: Connection, table: str, index: str, key: Sequence[KeyColumn]):
+    def __init__(
+        self,
+        conn: Connection,
+        table: str,
+        index: str,
+        key: Sequence[KeyColumn],
+        *,
+        lookahead: Connection | None = None,
+    ):
         self.conn = conn
         self.table = table
         self.index = index
@@ -26,6 +45,10 @@ class Chunker:
         self.has_range = False
         self.first = True
         self.done = False
+        self.lookahead = lookahead
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[int, Future[Bounds | None]] | None = None
+        self._max: Bounds | None = None
 
     def capture_range(self) -> bool:
         """Read min and max of the key; False (and done) when the table is empty."""
@@ -48,17 +71,67 @@ class Chunker:
         """Set ``@ghost_hi`` to the end of the next chunk; False when the copy is done."""
         if self.done:
             return False
-        execute(self.conn, "SET @ghost_found = 0")
+        ahead, self._ahead = self._ahead, None
+        found = ahead[1].result() if ahead is not None else None
+        if ahead is not None and ahead[0] == size:
+            if found is None:
+                execute(self.conn, builder.assign_vars("hi", "max", len(self.key)))
+            else:
+                restore_bounds(self.conn, self.key, "hi", found)
+        else:
+            # No lookup ahead, or one for another size (the pacing or the time target
+            # changed it): found here, on the writer.
+            execute(self.conn, "SET @ghost_found = 0")
+            execute(
+                self.conn,
+                builder.select_chunk_end(
+                    self.table, self.index, self.key, first=self.first, offset=max(size, 1) - 1
+                ),
+            )
+            if not scalar(self.conn, "SELECT @ghost_found"):
+                # Fewer than `size` rows remain: this chunk runs up to the captured maximum.
+                execute(self.conn, builder.assign_vars("hi", "max", len(self.key)))
+        self._look_ahead(size)
+        return True
+
+    def _look_ahead(self, size: int) -> None:
+        """Start looking up the end of the chunk after this one (which starts past
+        ``@ghost_hi``) on the lookahead session."""
+        if self.lookahead is None:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghost-chunker")
+            self._max = read_bounds(self.conn, self.key, "max")
+        start = read_bounds(self.conn, self.key, "hi")
+        self._ahead = (size, self._pool.submit(self._chunk_end_after, start, size))
+
+    def _chunk_end_after(self, start: Bounds, size: int) -> Bounds | None:
+        """On the lookahead session: the key ``size`` rows past ``start`` (exclusive),
+        within the captured maximum; None when fewer rows remain."""
+        conn = self.lookahead
+        assert conn is not None and self._max is not None
+        restore_bounds(conn, self.key, "lo", start)
+        restore_bounds(conn, self.key, "max", self._max)
+        execute(conn, "SET @ghost_found = 0")
         execute(
-            self.conn,
+            conn,
             builder.select_chunk_end(
-                self.table, self.index, self.key, first=self.first, offset=max(size, 1) - 1
+                self.table, self.index, self.key, first=False, offset=max(size, 1) - 1
             ),
         )
-        if not scalar(self.conn, "SELECT @ghost_found"):
-            # Fewer than `size` rows remain: this chunk runs up to the captured maximum.
-            execute(self.conn, builder.assign_vars("hi", "max", len(self.key)))
-        return True
+        if not scalar(conn, "SELECT @ghost_found"):
+            return None
+        return read_bounds(conn, self.key, "hi")
+
+    def close(self) -> None:
+        """Wait for a lookup still running (its session is closed after the copy) and
+        stop the lookahead thread."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead[1].exception()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def advance(self) -> None:
         """After the chunk committed: its end becomes the next chunk's exclusive start."""

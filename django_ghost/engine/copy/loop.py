@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..apply.streaming import Streaming
+from ..mysql.connection import Connection
 from ..table.plan import CopyPlan
 from .chunker import Chunker
 from .copier import Copier
@@ -29,11 +30,13 @@ def open_copy(
     *,
     ghost: str,
     restore: Callable[[Chunker], None] | None,
+    ahead: Connection | None = None,
 ) -> Copier:
     """The copier of the key range read now, after the stream started (see apply/applier.py),
-    or, on resume, of what is left where ``restore`` puts the chunker back."""
+    or, on resume, of what is left where ``restore`` puts the chunker back; chunk ends are
+    looked up ahead on the ``ahead`` session (copy/chunker.py)."""
     key = plan.shared_key
-    chunker = Chunker(streaming.writer, plan.original.name, plan.key.name, key)
+    chunker = Chunker(streaming.writer, plan.original.name, plan.key.name, key, lookahead=ahead)
     if restore is not None:
         restore(chunker)
     elif not chunker.capture_range():
@@ -59,19 +62,22 @@ def copy_rows(copier: Copier, streaming: Streaming, checkpoints: CheckpointSaver
     context.copy_started_at = time.monotonic()
     # A resumed run starts with the checkpoint's rows counted: they are not this run's.
     context.rows_copied_before = context.rows_copied
-    while not copier.done:
-        streaming.check_abort()
-        streaming.wait_while_throttled()
-        # Queued changes go first, but for no longer than the last chunk took: under a
-        # write load the apply cannot keep up with, the copy still gets half of the
-        # writer's time and finishes; the backlog waits in the bounded queue (and the
-        # binlog) and is drained before the checksum and the cut-over.
-        streaming.apply_pending(budget_seconds=max(MIN_APPLY_SLICE, copier.last_seconds))
-        if not copier.copy_next():
-            break
-        streaming.applier.copied_through_lo = True
-        checkpoints.save()
-        streaming.report()
+    try:
+        while not copier.done:
+            streaming.check_abort()
+            streaming.wait_while_throttled()
+            # Queued changes go first, but for no longer than the last chunk took: under
+            # a write load the apply cannot keep up with, the copy still gets half of the
+            # writer's time and finishes; the backlog waits in the bounded queue (and the
+            # binlog) and is drained before the checksum and the cut-over.
+            streaming.apply_pending(budget_seconds=max(MIN_APPLY_SLICE, copier.last_seconds))
+            if not copier.copy_next():
+                break
+            streaming.applier.copied_through_lo = True
+            checkpoints.save()
+            streaming.report()
+    finally:
+        copier.chunker.close()
     context.copy_finished_at = time.monotonic()
     context.rows_estimate = max(context.rows_copied, 1)
     streaming.applier.copying = False
