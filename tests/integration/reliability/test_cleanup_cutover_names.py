@@ -85,7 +85,8 @@ def test_find_leftovers__cutover_names__ghost_sentry_old_of_their_table(db: Test
         ("u~g", "ghost", "u"),
     ]
     by_name = {f.name: f for f in found}
-    assert by_name["u~d"].rows == 100 and not by_name["u~d"].droppable_without_asking
+    # TABLE_ROWS is InnoDB's estimate (81 for these 100 rows in one run): more than none.
+    assert (by_name["u~d"].rows or 0) > 0 and not by_name["u~d"].droppable_without_asking
     assert by_name["t~d"].droppable_without_asking and by_name["t~g"].droppable_without_asking
 
 
