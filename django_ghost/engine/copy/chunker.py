@@ -48,7 +48,6 @@ class Chunker:
         self.lookahead = lookahead
         self._pool: ThreadPoolExecutor | None = None
         self._ahead: tuple[int, Future[Bounds | None]] | None = None
-        self._max: Bounds | None = None
 
     def capture_range(self) -> bool:
         """Read min and max of the key; False (and done) when the table is empty."""
@@ -72,27 +71,33 @@ class Chunker:
         if self.done:
             return False
         ahead, self._ahead = self._ahead, None
+        # Waited for even when not used: its session is free again only then.
         found = ahead[1].result() if ahead is not None else None
         if ahead is not None and ahead[0] == size:
-            if found is None:
-                execute(self.conn, builder.assign_vars("hi", "max", len(self.key)))
-            else:
+            has_end = found is not None
+            if found is not None:
                 restore_bounds(self.conn, self.key, "hi", found)
         else:
             # No lookup ahead, or one for another size (the pacing or the time target
-            # changed it): found here, on the writer.
-            execute(self.conn, "SET @ghost_found = 0")
-            execute(
-                self.conn,
-                builder.select_chunk_end(
-                    self.table, self.index, self.key, first=self.first, offset=max(size, 1) - 1
-                ),
-            )
-            if not scalar(self.conn, "SELECT @ghost_found"):
-                # Fewer than `size` rows remain: this chunk runs up to the captured maximum.
-                execute(self.conn, builder.assign_vars("hi", "max", len(self.key)))
+            # changed it): looked up here, on the writer.
+            has_end = self._find_end(self.conn, size, first=self.first)
+        if not has_end:
+            # Fewer than `size` rows remain: this chunk runs up to the captured maximum.
+            execute(self.conn, builder.assign_vars("hi", "max", len(self.key)))
         self._look_ahead(size)
         return True
+
+    def _find_end(self, conn: Connection, size: int, *, first: bool) -> bool:
+        """Set ``@ghost_hi`` on ``conn`` to the key ``size`` rows from ``@ghost_lo``,
+        within ``@ghost_max``; False when fewer rows remain."""
+        execute(conn, "SET @ghost_found = 0")
+        execute(
+            conn,
+            builder.select_chunk_end(
+                self.table, self.index, self.key, first=first, offset=max(size, 1) - 1
+            ),
+        )
+        return bool(scalar(conn, "SELECT @ghost_found"))
 
     def _look_ahead(self, size: int) -> None:
         """Start looking up the end of the chunk after this one (which starts past
@@ -100,8 +105,10 @@ class Chunker:
         if self.lookahead is None:
             return
         if self._pool is None:
+            # The maximum never changes: put on the lookahead session once, before its
+            # thread uses it.
+            restore_bounds(self.lookahead, self.key, "max", read_bounds(self.conn, self.key, "max"))
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghost-chunker")
-            self._max = read_bounds(self.conn, self.key, "max")
         start = read_bounds(self.conn, self.key, "hi")
         self._ahead = (size, self._pool.submit(self._chunk_end_after, start, size))
 
@@ -109,17 +116,9 @@ class Chunker:
         """On the lookahead session: the key ``size`` rows past ``start`` (exclusive),
         within the captured maximum; None when fewer rows remain."""
         conn = self.lookahead
-        assert conn is not None and self._max is not None
+        assert conn is not None
         restore_bounds(conn, self.key, "lo", start)
-        restore_bounds(conn, self.key, "max", self._max)
-        execute(conn, "SET @ghost_found = 0")
-        execute(
-            conn,
-            builder.select_chunk_end(
-                self.table, self.index, self.key, first=False, offset=max(size, 1) - 1
-            ),
-        )
-        if not scalar(conn, "SELECT @ghost_found"):
+        if not self._find_end(conn, size, first=False):
             return None
         return read_bounds(conn, self.key, "hi")
 
