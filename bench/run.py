@@ -322,13 +322,14 @@ class Bench:
             if self.o.with_add_index:
                 alters.append((shape.add_index, "add index"))
             for alter, label in alters:
+                reference = shape.name == "sysbench" and label == "null rebuild"
                 singles = self.idle_tools()
-                if shape.name == "sysbench" and label == "null rebuild":
+                if reference:
                     self.idle_pairs(shape, alter, label)
                     singles = [t for t in singles if t not in PAIRED]
                 for tool in singles:
                     self.measure(tool, shape, alter, label)
-                if shape.name == "sysbench" and label == "null rebuild" and self.o.tuned_chunk_size:
+                if reference and self.o.tuned_chunk_size:
                     self.measure(
                         "ours",
                         shape,

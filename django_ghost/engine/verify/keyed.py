@@ -192,7 +192,8 @@ class KeyVerifier:
         if self.context.aborted or not self.keys:
             return
         lag = self.context.lag_seconds
-        if lag is not None and lag > DEFER_LAG_SECONDS and not self.keys.over_cap:
+        lagging = lag is not None and lag > DEFER_LAG_SECONDS
+        if lagging and not self.keys.over_cap:
             return
         now = self._clock()
         if len(self.keys) < BATCH and now - self._last_turn < MIN_TURN_INTERVAL:
@@ -223,7 +224,6 @@ class KeyVerifier:
                 # Lagging, the apply goes first: a 5 s turn after every 0.2 s of applying
                 # let a resumed run under 4 unthrottled writers fall ever further behind
                 # (its apply slowed from 6,000 to 1,000 events/s once over the cap).
-                lagging = lag is not None and lag > DEFER_LAG_SECONDS
                 if elapsed > (TURN_BUDGET if lagging else OVER_CAP_BUDGET):
                     return
             elif len(self.keys) < BATCH or elapsed > TURN_BUDGET:
