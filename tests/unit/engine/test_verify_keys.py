@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -480,14 +481,25 @@ def test_turn__key_with_a_change_still_queued__put_back_not_compared() -> None:
     assert session.compares() == 1  # no bisection
 
 
+def stream_watching(
+    tables: Tables, *, read_at_snapshot: list[tuple[int]] | None = None
+) -> tuple[KeyVerifier, Applier, Session]:
+    """A verifier that knows the stream's newest events, its snapshots at position 500;
+    the stream reads a change (at 450) of the keys ``read_at_snapshot`` while a turn
+    opens its snapshot."""
+    verifier, applier, _, session, _ = make_verifier(tables)
+    newest = NewestEvents()
+    verifier.newest = newest
+    tables.snapshot = at(500)
+    tables.on_snapshot = lambda: newest.note(read_at_snapshot or [], at(450))
+    return verifier, applier, session
+
+
 def test_turn__change_read_while_the_snapshot_opened__put_back_not_compared() -> None:
     tables = Tables(rows=100)
-    verifier, _, _, session, _ = make_verifier(tables)
-    verifier.newest = NewestEvents()
-    tables.original[37] = -1  # committed before the snapshot, after key 37's re-read
-    tables.snapshot = at(500)
     # Its event is read by the stream only while the turn opens its snapshot.
-    tables.on_snapshot = lambda: verifier.newest.note([(37,)], at(450))  # type: ignore[union-attr]
+    verifier, _, session = stream_watching(tables, read_at_snapshot=[(37,)])
+    tables.original[37] = -1  # committed before the snapshot, after key 37's re-read
     verifier.keys.add([(i,) for i in range(1, 101)], at(10))
 
     verifier.turn()
@@ -503,12 +515,9 @@ def test_turn__stream_behind_the_snapshot__key_compared_narrowed_and_reapplied(
 ) -> None:
     monkeypatch.setattr(keyed, "STREAM_WAIT_SECONDS", 0.0)
     tables = Tables(rows=100)
-    verifier, applier, _, _, _ = make_verifier(tables)
-    verifier.newest = NewestEvents()
+    verifier, applier, _ = stream_watching(tables, read_at_snapshot=[(37,)])
     tables.original[37] = -1
-    tables.snapshot = at(500)
     applier.context.streamer_position = at(400)  # the stream has not read that far
-    tables.on_snapshot = lambda: verifier.newest.note([(37,)], at(450))  # type: ignore[union-attr]
     verifier.keys.add([(i,) for i in range(1, 101)], at(10))
 
     verifier.turn()
@@ -526,11 +535,9 @@ def test_turn__lagging_over_its_cap_stream_behind__not_waited_for(
     def no_sleep(seconds: float) -> None:
         raise AssertionError("a lagging turn waited for the stream")
 
-    monkeypatch.setattr(keyed.time, "sleep", no_sleep)
+    monkeypatch.setattr(time, "sleep", no_sleep)
     tables = Tables(rows=3000)
-    verifier, applier, _, _, _ = make_verifier(tables)
-    verifier.newest = NewestEvents()
-    tables.snapshot = at(500)
+    verifier, applier, _ = stream_watching(tables)
     applier.context.streamer_position = at(400)  # blocked on a full queue
     verifier.context.lag_seconds = 10 * keyed.DEFER_LAG_SECONDS
     verifier.keys.add([(i,) for i in range(1, 2501)], at(10))
@@ -546,12 +553,9 @@ def test_turn__whole_batch_put_back_at_the_snapshot__turn_stops_after_it(
 ) -> None:
     monkeypatch.setattr(touched_module, "SOFT_CAP", 100)
     tables = Tables(rows=3000)
-    verifier, _, _, session, _ = make_verifier(tables)
-    verifier.newest = NewestEvents()
     keys = [(i,) for i in range(1, 3001)]
-    tables.snapshot = at(500)
-    first = keys[:BATCH]  # changed after their re-read, read by the stream meanwhile
-    tables.on_snapshot = lambda: verifier.newest.note(first, at(450))  # type: ignore[union-attr]
+    # The first batch changed after its re-read, read by the stream meanwhile.
+    verifier, _, session = stream_watching(tables, read_at_snapshot=keys[:BATCH])
     verifier.keys.add(keys, at(10))
 
     verifier.turn()
