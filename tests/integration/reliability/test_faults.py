@@ -238,7 +238,11 @@ def test_server_restart__mid_copy_while_throttled__resumes_from_checkpoint_by_it
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     box, db = dedicated
-    seed(db, 3000)
+    # Enough rows, and a slow enough copy (~10 ms a chunk of 50), that the throttle
+    # command lands mid-copy: at nice_ratio 2 with 3,000 rows a fast machine copied the
+    # rest before the command was read.
+    rows = 12000
+    seed(db, rows)
     before = rows_md5(db, "t")
     # A stop event of the caller's, as the CLI and ghost_migrate pass: the lost
     # connections must not set it, or the resumed run would stop at once.
@@ -250,7 +254,7 @@ def test_server_restart__mid_copy_while_throttled__resumes_from_checkpoint_by_it
             "t",
             ALTER,
             chunk_size=50,
-            nice_ratio=2.0,
+            nice_ratio=10.0,
             checkpoint_seconds=1,
             serve_socket_file=socket_path,
         ),
@@ -275,7 +279,7 @@ def test_server_restart__mid_copy_while_throttled__resumes_from_checkpoint_by_it
         run.join(timeout=120)
     assert not run.is_alive()
     db.reopen()
-    assert copied_before_restart < 3000
+    assert copied_before_restart < rows
     assert "resuming from the last checkpoint" in caplog.text
     assert run.error is None, run.error
     assert not caller_stop.is_set()
