@@ -4,9 +4,9 @@
     → inspect the table → take the migration lock → create changelog and ghost tables
     → plan the copy → (validation only: report the new table and stop) → defer the plain
     secondary indexes → start the binlog stream (and the verification by key of what it
-    applies) → capture the copy range → copy rows while applying changes → build the
-    deferred indexes → catch up → verify with a checksum → wait for cut-over approval
-    → cut over → clean up
+    applies) → capture the copy range → copy rows while applying changes → catch up
+    → verify with a checksum while the deferred indexes build → wait for cut-over
+    approval → cut over → clean up
 
 ``Migrator._run_once`` is that list: each step is a call that takes what it needs and
 returns what it produces (the sessions as ``Servers``, the running apply as
@@ -58,6 +58,7 @@ from .context import MigrationContext
 from .control.operations import Operations
 from .copy import deferred
 from .copy.copier import Copier
+from .copy.deferred import IndexBuild
 from .copy.loop import copy_rows, open_copy
 from .cutover.cutover import CutOver
 from .cutover.instant import attempt_instant
@@ -205,11 +206,12 @@ class Migrator:
             self.ops.fire("before-row-copy")
             copy_rows(copier, streaming, checkpoints)
             self.ops.fire("row-copy-complete")
-            if self.build_deferred_indexes(servers, streaming):
-                new_table = show_create_table(servers.main, self.names.ghost)
             self.catch_up(streaming)
-            verified = self.verify_checksum(servers, plan, changelog, streaming)
-            self.wait_for_cut_over_approval(streaming, checkpoints)
+            build = self.deferred_index_build(servers, resources)
+            verified = self.verify_checksum(servers, plan, changelog, streaming, build)
+            if self.finish_index_build(build, streaming):
+                new_table = show_create_table(servers.main, self.names.ghost)
+            self.ops.wait_for_cut_over_approval(streaming, checkpoints.save)
             self.ops.fire("before-cut-over")
             cut_over_at = self.cut_over(servers, changelog, streaming, resources, verifier)
             self.clean_up(servers, resources, cut_over_at, streaming)
@@ -391,16 +393,19 @@ class Migrator:
             )
         return open_copy(streaming, plan, ghost=self.names.ghost, restore=restore, ahead=lookahead)
 
-    def build_deferred_indexes(self, servers: Servers, streaming: Streaming) -> bool:
-        """Build the deferred indexes online while the writer applies; True if any were."""
-        return deferred.build_deferred(
-            servers.main,
-            lambda: self.connect_fn(servers.spec),
-            self.context,
-            ghost=self.names.ghost,
-            changelog=self.names.changelog,
-            tend=streaming.tend,
-        )
+    def deferred_index_build(self, servers: Servers, resources: Resources) -> IndexBuild | None:
+        """The online build of the deferred indexes (None: none), not started yet."""
+        connect = functools.partial(self.connect_fn, servers.spec)
+        build = deferred.index_build(servers.main, connect, self.context, self.names)
+        if build is not None:
+            resources.thread(build.stop)
+        return build
+
+    def finish_index_build(self, build: IndexBuild | None, streaming: Streaming) -> bool:
+        """Apply changes until the build ends (started here if the checksum is off)."""
+        if build is not None:
+            build.finish(streaming.tend)
+        return build is not None
 
     def catch_up(
         self, streaming: Streaming, *, max_wait: float | None = None, settle: bool = False
@@ -410,9 +415,15 @@ class Migrator:
         streaming.catch_up(max_wait=max_wait, settle=settle)
 
     def verify_checksum(
-        self, servers: Servers, plan: CopyPlan, changelog: Changelog, streaming: Streaming
+        self,
+        servers: Servers,
+        plan: CopyPlan,
+        changelog: Changelog,
+        streaming: Streaming,
+        build: IndexBuild | None = None,
     ) -> bool:
-        """Compare both tables at one point (verify/verification.py); False when off."""
+        """Compare both tables at one point (verify/verification.py), the deferred indexes
+        building meanwhile; False when off."""
         if not self.config.checksum:
             return False
         self.context.set_phase("verifying")
@@ -425,20 +436,9 @@ class Migrator:
             changelog=changelog,
             streaming=streaming,
             catch_up=lambda: self.catch_up(streaming),
-        ).run()
+        ).run(build)
         log.info("checksum verified over %d rows", rows)
         return True
-
-    def wait_for_cut_over_approval(
-        self, streaming: Streaming, checkpoints: resume.Checkpoints
-    ) -> None:
-        """Postponed cut-over: apply changes until the flag file is gone or ``unpostpone``."""
-        while self.ops.postponed():
-            self.context.set_phase("postponed: waiting for cut-over approval")
-            streaming.check_abort()
-            streaming.apply_pending(budget_seconds=0.2, wait=0.1)
-            checkpoints.save()
-            streaming.report()
 
     def cut_over(
         self,

@@ -110,11 +110,7 @@ class Reverter(Migrator):
             self.context.set_phase("applying the changes since the cut-over")
             self.catch_up(streaming)
             verified = self.verify_checksum(servers, plan, changelog, streaming)
-            while self.ops.postponed():
-                self.context.set_phase("postponed: waiting for cut-over approval")
-                streaming.check_abort()
-                streaming.apply_pending(budget_seconds=0.2, wait=0.1)
-                streaming.report()
+            self.ops.wait_for_cut_over_approval(streaming)
             self.ops.fire("before-cut-over")
             self.cut_over(servers, changelog, streaming, resources, verifier)
             self.clean_up(servers, resources, None, streaming)

@@ -25,7 +25,7 @@ logger = logging.getLogger("django_ghost")
 
 TABLE = "django_ghost_onlinerun"
 NO_SUCH_TABLE = 1146
-# The engine's phase while a postponed cut-over waits (migrator.wait_for_cut_over_approval).
+# The engine's phase while a postponed cut-over waits (Operations.wait_for_cut_over_approval).
 POSTPONED_PHASE_PREFIX = "postponed"
 WAITING_STATUS = "waiting"
 

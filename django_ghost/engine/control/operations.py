@@ -20,6 +20,7 @@ from pathlib import Path
 
 import MySQLdb
 
+from ..apply.streaming import Streaming
 from ..config import GhostConfig
 from ..context import MigrationContext
 from ..hooks import (
@@ -320,6 +321,19 @@ class Operations:
             self._last_status_hook = now
             with contextlib.suppress(Exception):
                 self.fire("status", {"GHOST_STATUS": format_status_line(self.snapshot())})
+
+    def wait_for_cut_over_approval(
+        self, streaming: Streaming, each_round: Callable[[], None] | None = None
+    ) -> None:
+        """Postponed cut-over: apply changes until the flag file is gone or ``unpostpone``;
+        ``each_round`` runs after each round (the migrator saves its checkpoint)."""
+        while self.postponed():
+            self.context.set_phase("postponed: waiting for cut-over approval")
+            streaming.check_abort()
+            streaming.apply_pending(budget_seconds=0.2, wait=0.1)
+            if each_round is not None:
+                each_round()
+            streaming.report()
 
     def postponed(self) -> bool:
         """True while the cut-over must wait: the flag file exists or a command said so."""

@@ -16,14 +16,17 @@ Each definition is taken verbatim from the ghost's SHOW CREATE TABLE, so the reb
 indexes are identical (names, columns, prefixes, order, comments), and it is saved in the
 changelog so a resumed run knows what to build.
 
-:func:`build_deferred` runs that ALTER on a session of its own, in a thread (:func:`build`),
-while the migrator keeps applying changes; aborting the migration kills the statement.
+:class:`IndexBuild` runs that ALTER on a session of its own, in a thread, while the
+migrator keeps applying changes; aborting the migration kills the statement.
 
-The build ends before the checksum starts. Overlapping them (tried) deadlocks on metadata
-locks: the ALTER's final exclusive lock waits for the checksum session that already read
-the ghost, while the other checksum session's first read of the ghost queues behind that
-exclusive lock, and the first session waits for the second in Python, where the server
-cannot see the cycle.
+It starts once the checksum's snapshot is open and runs beside the original's half of the
+checksum (verify/checksum.py): on the 2-core machine the build takes one core and the
+original's sums the other, instead of one after the other. The checksum reads the ghost
+only after the build has ended. An earlier overlap, where the checksum read the ghost
+meanwhile, deadlocked on metadata locks: the ALTER's final exclusive lock waited for the
+checksum session that had read the ghost, the other checksum session's first read of the
+ghost queued behind that exclusive lock, and the first session waited for the second in
+Python, where the server cannot see the cycle.
 
 On a replica the ``ALTER TABLE ... ADD KEY`` replicates as one statement and delays
 replication while it runs (about one second per million rows per index here).
@@ -43,6 +46,7 @@ import MySQLdb
 
 from ..context import MigrationContext
 from ..mysql.connection import Connection, execute, query, scalar
+from ..sql.names import TableNames
 from ..sql.quote import quote_identifier as q
 from ..table.changelog import Changelog
 
@@ -104,67 +108,112 @@ def build_statement(conn: Connection, ghost: str, changelog: str) -> str | None:
     return f"ALTER TABLE {q(ghost)} {adds}, ALGORITHM=INPLACE, LOCK=NONE"
 
 
-def build_deferred(
+def index_build(
     conn: Connection,
     open_session: Callable[[], Connection],
     context: MigrationContext,
-    *,
-    ghost: str,
-    changelog: str,
-    tend: Callable[[], None],
-) -> bool:
-    """Add back the indexes dropped before the copy, online, on a session of their own
-    (``open_session``) while ``tend`` keeps applying changes to the ghost. Returns whether
-    any index was built."""
+    names: TableNames,
+) -> IndexBuild | None:
+    """The build of the indexes dropped before the copy, not started yet; None when the
+    ghost lacks none of them."""
+    ghost, changelog = names.ghost, names.changelog
     statement = build_statement(conn, ghost, changelog)
     if statement is None:
-        return False
-    context.set_phase("building indexes")
-    started = time.monotonic()
-    while statement is not None:
-        try:
-            build(conn, open_session(), statement, tend)
-            break
-        except MySQLdb.Error as exc:
-            # A resumed run: the killed run's ALTER went on in the server and added
-            # some of the indexes meanwhile (the server does not stop a DDL whose
-            # client died). Build what is still missing, if that is less.
-            if not exc.args or exc.args[0] != ER_DUP_KEYNAME:
-                raise
-            remaining = build_statement(conn, ghost, changelog)
-            if remaining == statement:
-                raise
-            statement = remaining
-    log.info("built the deferred secondary indexes in %.1f s", time.monotonic() - started)
-    return True
+        return None
+    return IndexBuild(conn, open_session, context, statement, ghost=ghost, changelog=changelog)
 
 
-def build(conn: Connection, session: Connection, statement: str, tend: Callable[[], None]) -> None:
-    """Run ``statement`` (see :func:`build_statement`) on ``session``, in a thread, and
-    call ``tend`` (one turn of applying changes) until it ends. If ``tend`` raises (an
-    abort), the statement is killed from ``conn``. ``session`` is closed either way."""
-    builder_id = int(scalar(session, "SELECT CONNECTION_ID()"))
-    failure: list[BaseException] = []
+class IndexBuild:
+    """The ALTER that adds back the deferred indexes, online, on a session of its own
+    (``open_session``) in a thread, while the migrator goes on applying changes to the
+    ghost and, when on, comparing the checksum (verify/checksum.py says how the two keep
+    clear of each other's metadata locks). ``finished`` is set when the statement ends,
+    however it ends; :meth:`stop` kills it (an abort: the server does not stop a DDL
+    whose client went away)."""
 
-    def run() -> None:
-        try:
-            execute(session, statement)
-        except BaseException as exc:  # noqa: BLE001 - raised by the migrator thread
-            failure.append(exc)
+    def __init__(
+        self,
+        conn: Connection,
+        open_session: Callable[[], Connection],
+        context: MigrationContext,
+        statement: str,
+        *,
+        ghost: str,
+        changelog: str,
+    ):
+        self.conn = conn
+        self.open_session = open_session
+        self.context = context
+        self.statement = statement
+        self.ghost = ghost
+        self.changelog = changelog
+        self.finished = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._session: Connection | None = None
+        self._builder_id = 0
+        self._failure: list[BaseException] = []
+        self._started = 0.0
 
-    thread = threading.Thread(target=run, name="ghost-index-build", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive():
-            tend()
-    finally:
-        if thread.is_alive():
+    def start(self) -> None:
+        self.context.set_phase("building indexes")
+        self._started = time.monotonic()
+        self._run(self.statement)
+
+    def _run(self, statement: str) -> None:
+        session = self._session = self.open_session()
+        self._builder_id = int(scalar(session, "SELECT CONNECTION_ID()"))
+        self.finished.clear()
+
+        def run() -> None:
+            try:
+                execute(session, statement)
+            except BaseException as exc:  # noqa: BLE001 - raised by the migrator thread
+                self._failure.append(exc)
+            finally:
+                self.finished.set()
+
+        self._thread = threading.Thread(target=run, name="ghost-index-build", daemon=True)
+        self._thread.start()
+
+    def finish(self, tend: Callable[[], None]) -> None:
+        """Call ``tend`` (one turn of applying changes) until the build ends (starting it
+        if nobody did), then raise its error. A resumed run may find some of the indexes
+        added meanwhile: the killed run's ALTER went on in the server. Then it builds what
+        is still missing, if that is less."""
+        if self._thread is None:
+            self.start()
+        while True:
+            try:
+                while not self.finished.is_set():
+                    tend()
+            finally:
+                self.stop()
+            if not self._failure:
+                break
+            failure = self._failure.pop()
+            if not isinstance(failure, MySQLdb.Error) or failure.args[:1] != (ER_DUP_KEYNAME,):
+                raise failure
+            remaining = build_statement(self.conn, self.ghost, self.changelog)
+            if remaining is None:
+                break
+            if remaining == self.statement:
+                raise failure
+            self.statement = remaining
+            self._run(remaining)
+        log.info("built the deferred secondary indexes in %.1f s", time.monotonic() - self._started)
+
+    def stop(self) -> None:
+        """Kill the statement if it still runs, wait for its thread, close its session."""
+        if self._thread is None:
+            return
+        if self._thread.is_alive():
             with contextlib.suppress(MySQLdb.Error):
-                execute(conn, f"KILL QUERY {builder_id}")
-        thread.join()
-        session.close()
-    if failure:
-        raise failure[0]
+                execute(self.conn, f"KILL QUERY {self._builder_id}")
+        self._thread.join()
+        if self._session is not None:
+            with contextlib.suppress(MySQLdb.Error):
+                self._session.close()
+            self._session = None
 
 
 def _name(definition: str) -> str:

@@ -24,13 +24,15 @@ and reports the first key range that differs; the original is untouched.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from ..copy.bounds import read_bounds, restore_bounds
-from ..errors import ChecksumMismatchError
+from ..errors import AbortedError, ChecksumMismatchError
 from ..mysql.connection import Connection, execute, query, scalar
 from ..sql import builder
 from ..sql.builder import KeyColumn
@@ -112,8 +114,28 @@ def row_digests(plan: CopyPlan) -> tuple[list[str], list[str]]:
     return original, ghost
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    """One key range walked on the original, with the original's three figures."""
+
+    first: bool
+    low: tuple[Any, ...]
+    high: tuple[Any, ...]
+    figures: tuple[Any, ...]
+
+
 class Checksum:
-    """Chunked comparison of original and ghost inside one consistent snapshot."""
+    """Chunked comparison of original and ghost inside one consistent snapshot, on two
+    sessions that snapshot at the same point.
+
+    The original's session walks the original's key ranges and sums each; the ghost's
+    session sums the same ranges of the ghost as they come, and the original's session
+    joins it once its walk is done. With ``ghost_ready``, no session reads the ghost
+    before that event is set: the deferred index build (copy/deferred.py) runs meanwhile,
+    and a session that had read the ghost would hold a metadata lock the build's final
+    exclusive lock waits for. The snapshot stays valid across that build: InnoDB refuses
+    an older read view only on the new indexes, and the ghost is read by its key.
+    """
 
     def __init__(
         self,
@@ -123,7 +145,7 @@ class Checksum:
         ghost_table: str,
         key: Sequence[KeyColumn],
         chunk_size: int,
-        ghost_conn: Connection | None = None,
+        ghost_conn: Connection,
     ):
         self.conn = conn
         self.plan = plan
@@ -131,34 +153,40 @@ class Checksum:
         self.key = tuple(key)
         self.chunk_size = chunk_size
         self._orig_row, self._ghost_row = row_digests(plan)
-        # With a second session the ghost side is summed in parallel (one core each).
-        self.ghost_conn = ghost_conn if ghost_conn is not None else conn
+        self.ghost_conn = ghost_conn
         self.rows_compared = 0
-        self._pool: ThreadPoolExecutor
         self.error: BaseException | None = None
+        self._failed = threading.Event()
 
     def open_snapshot(self) -> None:
         """Both sessions snapshot while both tables are frozen (see the module docstring),
         so each side can be read on its own session, in parallel, at the same point."""
         execute(self.conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT")
-        if self.ghost_conn is not self.conn:
-            execute(self.ghost_conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        execute(self.ghost_conn, "START TRANSACTION WITH CONSISTENT SNAPSHOT")
 
-    def compare(self) -> None:
+    def compare(self, ghost_ready: threading.Event | None = None) -> None:
         """Compare every chunk; raise ChecksumMismatchError at the first difference."""
+        if ghost_ready is None:
+            ghost_ready = threading.Event()
+            ghost_ready.set()
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghost-sum") as pool:
-                self._pool = pool
-                self._compare()
+            self._compare(ghost_ready)
+            if self._failed.is_set():
+                raise AbortedError("The checksum was stopped before it ended.")
         finally:
             execute(self.conn, "ROLLBACK")
-            if self.ghost_conn is not self.conn:
-                execute(self.ghost_conn, "ROLLBACK")
+            execute(self.ghost_conn, "ROLLBACK")
 
-    def compare_in_thread(self, on_done: Callable[[], None]) -> threading.Thread:
+    def cancel(self) -> None:
+        """Stop the comparison after the chunk each session is summing."""
+        self._failed.set()
+
+    def compare_in_thread(
+        self, on_done: Callable[[], None], ghost_ready: threading.Event | None = None
+    ) -> threading.Thread:
         def run() -> None:
             try:
-                self.compare()
+                self.compare(ghost_ready)
             except BaseException as exc:  # noqa: BLE001 - read by the migrator
                 self.error = exc
             finally:
@@ -168,18 +196,17 @@ class Checksum:
         thread.start()
         return thread
 
-    def _compare(self) -> None:
+    def _compare(self, ghost_ready: threading.Event) -> None:
         original = self.plan.original.name
         index = self.plan.key.name
-        ghost_index = self.plan.ghost_key_name
-        names = [q(c.name) for c in self.key]
-        ghost_names = [q(c.ghost_name) for c in self.key]
         execute(self.conn, "SET @ghost_found = 0")
         execute(
             self.conn, builder.select_bound(original, index, self.key, descending=False, into="clo")
         )
         if not scalar(self.conn, "SELECT @ghost_found"):
-            ghost_rows = scalar(self.conn, f"SELECT COUNT(*) FROM {q(self.ghost_table)}")
+            ghost_rows = 0
+            if _wait(ghost_ready, self._failed):
+                ghost_rows = scalar(self.conn, f"SELECT COUNT(*) FROM {self._ghost_from}")
             if ghost_rows:
                 raise ChecksumMismatchError(
                     f"The original table is empty but the ghost table has {ghost_rows} rows."
@@ -188,8 +215,39 @@ class Checksum:
         execute(
             self.conn, builder.select_bound(original, index, self.key, descending=True, into="cmax")
         )
+        chunks: queue.SimpleQueue[_Chunk | None] = queue.SimpleQueue()
+        failed = self._failed
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ghost-sum") as pool:
+            helper = pool.submit(self._sum_ghost, self.ghost_conn, chunks, ghost_ready, failed)
+            try:
+                self._walk_original(chunks, failed)
+                chunks.put(None)
+                self._sum_ghost(self.conn, chunks, ghost_ready, failed)
+            except BaseException:
+                failed.set()
+                chunks.put(None)
+                raise
+            finally:
+                # The helper's mismatch, when it found one first, is the one raised.
+                helper.result()
+        if not failed.is_set():
+            self._check_outside_range()
+
+    @property
+    def _ghost_from(self) -> str:
+        # Forced: the snapshot predates the deferred indexes, which InnoDB refuses to it
+        # (error 1412), and a plain COUNT(*) would pick the smallest index.
+        return f"{q(self.ghost_table)} FORCE INDEX ({q(self.plan.ghost_key_name)})"
+
+    def _walk_original(
+        self, chunks: queue.SimpleQueue[_Chunk | None], failed: threading.Event
+    ) -> None:
+        """Sum the original's key ranges on the original's session, queuing each range."""
+        original = self.plan.original.name
+        index = self.plan.key.name
+        names = [q(c.name) for c in self.key]
         first = True
-        while True:
+        while not failed.is_set():
             execute(self.conn, "SET @ghost_found = 0")
             execute(
                 self.conn,
@@ -207,32 +265,54 @@ class Checksum:
             last = not scalar(self.conn, "SELECT @ghost_found")
             if last:
                 execute(self.conn, builder.assign_vars("chi", "cmax", len(self.key)))
-            orig_cond = builder.range_condition(names, first=first, lower="clo", upper="chi")
-            ghost_cond = builder.range_condition(ghost_names, first=first, lower="clo", upper="chi")
-            ghost_sql = builder.checksum_chunk(
-                self.ghost_table, ghost_index, self._ghost_row, ghost_cond
+            cond = builder.range_condition(names, first=first, lower="clo", upper="chi")
+            figures = tuple(
+                query(self.conn, builder.checksum_chunk(original, index, self._orig_row, cond))[0]
             )
-            if self.ghost_conn is not self.conn:
-                for prefix in ("clo", "chi"):
-                    bounds = read_bounds(self.conn, self.key, prefix)
-                    restore_bounds(self.ghost_conn, self.key, prefix, bounds)
-            orig_sql = builder.checksum_chunk(original, index, self._orig_row, orig_cond)
-            if self.ghost_conn is self.conn:
-                ours, theirs = query(self.conn, orig_sql)[0], query(self.conn, ghost_sql)[0]
-            else:
-                pending = self._pool.submit(query, self.ghost_conn, ghost_sql)
-                ours = query(self.conn, orig_sql)[0]
-                theirs = pending.result()[0]
-            if tuple(ours) != tuple(theirs):
-                raise ChecksumMismatchError(self._describe_mismatch(ours, theirs))
-            self.rows_compared += int(ours[0])
+            low = read_bounds(self.conn, self.key, "clo")
+            high = read_bounds(self.conn, self.key, "chi")
+            chunks.put(_Chunk(first, low, high, figures))
+            self.rows_compared += int(figures[0])
             if last:
-                break
+                return
             execute(self.conn, builder.assign_vars("clo", "chi", len(self.key)))
             first = False
-        self._check_outside_range(ghost_names)
 
-    def _check_outside_range(self, ghost_names: list[str]) -> None:
+    def _sum_ghost(
+        self,
+        conn: Connection,
+        chunks: queue.SimpleQueue[_Chunk | None],
+        ghost_ready: threading.Event,
+        failed: threading.Event,
+    ) -> None:
+        """Sum the ghost's side of each queued range on ``conn`` and compare, until the
+        queue's end (left in the queue for the other session)."""
+        if not _wait(ghost_ready, failed):
+            return
+        names = [q(c.ghost_name) for c in self.key]
+        try:
+            while not failed.is_set():
+                chunk = chunks.get()
+                if chunk is None:
+                    chunks.put(None)
+                    return
+                restore_bounds(conn, self.key, "clo", chunk.low)
+                restore_bounds(conn, self.key, "chi", chunk.high)
+                cond = builder.range_condition(names, first=chunk.first, lower="clo", upper="chi")
+                sql = builder.checksum_chunk(
+                    self.ghost_table, self.plan.ghost_key_name, self._ghost_row, cond
+                )
+                theirs = tuple(query(conn, sql)[0])
+                if theirs != chunk.figures:
+                    raise ChecksumMismatchError(
+                        self._describe_mismatch(conn, chunk.figures, theirs)
+                    )
+        except BaseException:
+            failed.set()
+            raise
+
+    def _check_outside_range(self) -> None:
+        ghost_names = [q(c.ghost_name) for c in self.key]
         below = builder.compare_to_vars(ghost_names, "<", "cfirst")
         execute(
             self.conn,
@@ -246,23 +326,24 @@ class Checksum:
         )
         above = builder.compare_to_vars(ghost_names, ">", "cmax")
         extra = scalar(
-            self.conn,
-            f"SELECT COUNT(*) FROM {q(self.ghost_table)} WHERE {below} OR {above}",
+            self.conn, f"SELECT COUNT(*) FROM {self._ghost_from} WHERE {below} OR {above}"
         )
         if extra:
             raise ChecksumMismatchError(
                 f"The ghost table has {extra} rows outside the original's key range."
             )
 
-    def _describe_mismatch(self, ours: Sequence[Any], theirs: Sequence[Any]) -> str:
+    def _describe_mismatch(
+        self, conn: Connection, ours: Sequence[Any], theirs: Sequence[Any]
+    ) -> str:
         lo = scalar(
-            self.conn,
+            conn,
             "SELECT CONCAT_WS(', ', "
             + ", ".join(f"QUOTE({builder.var('clo', i)})" for i in range(len(self.key)))
             + ")",
         )
         hi = scalar(
-            self.conn,
+            conn,
             "SELECT CONCAT_WS(', ', "
             + ", ".join(f"QUOTE({builder.var('chi', i)})" for i in range(len(self.key)))
             + ")",
@@ -273,3 +354,11 @@ class Checksum:
             f"{theirs[0]} rows (or their contents differ). Nothing was swapped; the original "
             "table is untouched. Please report this with the ALTER and table definition."
         )
+
+
+def _wait(ready: threading.Event, failed: threading.Event) -> bool:
+    """Wait until ``ready``; False if ``failed`` came first."""
+    while not ready.wait(0.05):
+        if failed.is_set():
+            return False
+    return not failed.is_set()

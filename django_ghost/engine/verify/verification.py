@@ -17,6 +17,7 @@ import MySQLdb
 
 from ..apply.streaming import Streaming, zero_date_modes
 from ..config import GhostConfig
+from ..copy.deferred import IndexBuild
 from ..errors import GhostError
 from ..mysql.connection import Connection, ConnectionSpec, execute
 from ..mysql.server import ServerFacts
@@ -56,14 +57,12 @@ class Verification:
         self.streaming = streaming
         self.catch_up = catch_up
 
-    def run(self) -> int:
-        """Verify; return the number of rows compared, or raise on a mismatch."""
-        timeout = self.config.cut_over_lock_timeout_seconds
-        checker_conn = open_compare_session(
-            self.connect_fn, self.spec, self.config, self.plan, self.facts
-        )
+    def run(self, build: IndexBuild | None = None) -> int:
+        """Verify; return the number of rows compared, or raise on a mismatch. ``build``
+        (the deferred indexes) starts once the snapshot is open; the ghost is compared
+        after it ended (checksum.py says why)."""
         checksum = Checksum(
-            checker_conn,
+            open_compare_session(self.connect_fn, self.spec, self.config, self.plan, self.facts),
             self.plan,
             ghost_table=self.ghost,
             key=self.key,
@@ -72,25 +71,44 @@ class Verification:
                 self.connect_fn, self.spec, self.config, self.plan, self.facts
             ),
         )
+        try:
+            self._open_snapshot(checksum)
+            return self._compare(checksum, build)
+        finally:
+            checksum.conn.close()
+            checksum.ghost_conn.close()
+
+    def _open_snapshot(self, checksum: Checksum) -> None:
+        timeout = self.config.cut_over_lock_timeout_seconds
         for attempt in range(1, self.config.default_retries + 1):
             self.catch_up()
             self.streaming.context.set_phase("verifying")
             if self._snapshot_under_read_lock(checksum, timeout):
-                break
+                return
             time.sleep(min(attempt, 5))
-        else:
-            raise GhostError(
-                f"Could not take a short read lock on {self.config.table} for the checksum "
-                f"after {self.config.default_retries} attempts; long transactions hold it. "
-                "Retry later or set checksum=false."
-            )
+        raise GhostError(
+            f"Could not take a short read lock on {self.config.table} for the checksum "
+            f"after {self.config.default_retries} attempts; long transactions hold it. "
+            "Retry later or set checksum=false."
+        )
+
+    def _compare(self, checksum: Checksum, build: IndexBuild | None) -> int:
+        ghost_ready = None
+        if build is not None:
+            build.start()
+            ghost_ready = build.finished
         finished = threading.Event()
-        thread = checksum.compare_in_thread(finished.set)
-        while not finished.is_set():
-            self.streaming.tend()
-        thread.join()
-        checker_conn.close()
-        checksum.ghost_conn.close()
+        thread = checksum.compare_in_thread(finished.set, ghost_ready)
+        try:
+            while not finished.is_set():
+                self.streaming.tend()
+                if ghost_ready is None or ghost_ready.is_set():
+                    self.streaming.context.set_phase("verifying")
+        finally:
+            # An abort: the comparison stops after its current chunk and rolls back, so
+            # its metadata locks do not hold up the release's DROP of the ghost.
+            checksum.cancel()
+            thread.join()
         if checksum.error is not None:
             raise checksum.error
         return checksum.rows_compared

@@ -2,7 +2,7 @@
 one value (same row count) is refused, the original untouched.
 
 The checksum runs once, after the copy and the catch-up and *before* the postponed
-cut-over (migrator.py: ``verify_checksum`` then ``wait_for_cut_over_approval``). So the
+cut-over (migrator.py: ``verify_checksum`` then ``ops.wait_for_cut_over_approval``). So the
 fault is made where the checksum must see it: by a hook at ``row-copy-complete`` (the
 migrator's ``hooks`` argument, fired just after the copy) that writes to the ghost on its
 own session, as anything but the engine could. Three faults: one value changed, a string
@@ -96,11 +96,21 @@ def reported_range(message: str) -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
+def add_plain_index(db: TestDatabase) -> None:
+    """A plain index on both tables: the ghost's is then built while the checksum runs
+    (copy/deferred.py), so the comparison is the one made beside the build."""
+    for table in ("t", "t_mirror"):
+        db.execute(f"ALTER TABLE {table} ADD KEY v_1 (v)")
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["no_index", "index_built_meanwhile"])
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_checksum__ghost_value_changed_after_copy__refused_original_untouched(
-    db: TestDatabase, fault: str
+    db: TestDatabase, fault: str, indexed: bool
 ) -> None:
     seed(db, ROWS)
+    if indexed:
+        add_plain_index(db)
     for table in ("t", "t_mirror"):
         if fault in PREPARE:
             db.execute(PREPARE[fault].format(table=table))
@@ -124,10 +134,13 @@ def test_checksum__ghost_value_changed_after_copy__refused_original_untouched(
     assert sorted(db.tables()) == ["t", "t_mirror"]
 
 
+@pytest.mark.parametrize("indexed", [False, True], ids=["no_index", "index_built_meanwhile"])
 def test_checksum__ghost_value_changed_under_writes__refused_original_equals_mirror(
-    db: TestDatabase,
+    db: TestDatabase, indexed: bool
 ) -> None:
     seed(db, ROWS)
+    if indexed:
+        add_plain_index(db)
     ddl_before = db.show_create("t")
     writer = MirroredWriter(db)
     writer.start()

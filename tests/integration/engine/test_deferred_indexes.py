@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
@@ -54,17 +53,16 @@ def test_migrate__index_added_meanwhile__build_skips_it(
     # A resumed run whose killed predecessor's ALTER finished meanwhile: by the time this
     # run's ALTER gets the table, one of its indexes exists already (error 1061).
     seed(db, 5000, shape=SHAPE)
-    real_build = deferred.build
+    real_start = deferred.IndexBuild.start
 
-    def build_after_someone_else(conn: Any, session: Any, statement: str, tend: Any) -> None:
-        monkeypatch.setattr(deferred, "build", real_build)  # only the first build races
+    def start_after_someone_else(build: deferred.IndexBuild) -> None:
         db.execute(
             "ALTER TABLE _t_gho ADD KEY k_1 (k), ADD KEY `odd ``name` (c(10), k) "
             "COMMENT 'prefix then k'"
         )
-        real_build(conn, session, statement, tend)
+        real_start(build)
 
-    monkeypatch.setattr(deferred, "build", build_after_someone_else)
+    monkeypatch.setattr(deferred.IndexBuild, "start", start_after_someone_else)
     db.execute(f"CREATE TABLE m ({SHAPE.columns})")
     db.execute(f"ALTER TABLE m {ALTER}")
 

@@ -1,8 +1,18 @@
-"""Which ghost indexes are built after the copy, read from SHOW CREATE TABLE text."""
+"""Which ghost indexes are built after the copy, read from SHOW CREATE TABLE text; the
+build's statement on its own thread, killed when the migrator's turn raises or the run is
+released."""
 
 from __future__ import annotations
 
-from django_ghost.engine.copy.deferred import plain_index_definitions
+import threading
+from typing import Any, cast
+
+import MySQLdb
+import pytest
+
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.context import MigrationContext
+from django_ghost.engine.copy.deferred import IndexBuild, plain_index_definitions
 
 CREATE = """CREATE TABLE `t` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
@@ -46,3 +56,90 @@ def test_plain_indexes__column_named_key__not_an_index() -> None:
     create = "CREATE TABLE `t` (\n  `KEY` int NOT NULL,\n  PRIMARY KEY (`KEY`)\n)"
 
     assert plain_index_definitions(create) == []
+
+
+class Session:
+    """A server session as the build sees it: ``CONNECTION_ID()`` answers 42; the ALTER
+    runs until ``KILL QUERY 42`` on another session (``killed``), or returns at once when
+    ``instant``."""
+
+    def __init__(self, killed: threading.Event, *, instant: bool = False) -> None:
+        self.killed = killed
+        self.instant = instant
+        self.statements: list[str] = []
+        self.closed = False
+        self._rows: list[tuple[Any, ...]] = []
+
+    def cursor(self) -> Session:
+        return self
+
+    def execute(self, sql: str, params: Any = None) -> int:
+        self.statements.append(sql)
+        self._rows = [(42,)] if sql == "SELECT CONNECTION_ID()" else []
+        if sql == "KILL QUERY 42":
+            self.killed.set()
+        elif sql.startswith("ALTER TABLE") and not self.instant:
+            if not self.killed.wait(10):
+                raise AssertionError("never killed")
+            raise MySQLdb.OperationalError(1317, "Query execution was interrupted")
+        return 0
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    def close(self) -> None:
+        self.closed = True
+
+
+STATEMENT = "ALTER TABLE `_t_gho` ADD KEY `k_1` (`k`), ALGORITHM=INPLACE, LOCK=NONE"
+
+
+def index_build(main: Session, builder: Session) -> IndexBuild:
+    context = MigrationContext(GhostConfig(database="s", table="t", alter="ENGINE=InnoDB"))
+    return IndexBuild(
+        cast(Any, main),
+        lambda: cast(Any, builder),
+        context,
+        STATEMENT,
+        ghost="_t_gho",
+        changelog="_t_ghc",
+    )
+
+
+def test_index_build__tend_raises__statement_killed_error_raised_session_closed() -> None:
+    killed = threading.Event()
+    main, builder = Session(killed), Session(killed)
+    build = index_build(main, builder)
+
+    def tend() -> None:
+        raise RuntimeError("aborted while building")
+
+    with pytest.raises(RuntimeError, match="aborted while building"):
+        build.finish(tend)
+    assert main.statements == ["KILL QUERY 42"]
+    assert STATEMENT in builder.statements
+    assert builder.closed and build.finished.is_set()
+    build.stop()  # the release's call after the abort: nothing left to do
+    assert main.statements == ["KILL QUERY 42"]
+
+
+def test_index_build__statement_ends__tended_until_then_nothing_killed() -> None:
+    killed = threading.Event()
+    main, builder = Session(killed), Session(killed, instant=True)
+    build = index_build(main, builder)
+    build.start()
+    assert build.finished.wait(10)
+    turns: list[int] = []
+    build.finish(lambda: turns.append(1))
+    assert main.statements == [] and turns == []
+    assert builder.closed and build.context.phase == "building indexes"
+
+
+def test_index_build__stopped_while_running__killed_and_session_closed() -> None:
+    killed = threading.Event()
+    main, builder = Session(killed), Session(killed)
+    build = index_build(main, builder)
+    build.start()
+    build.stop()
+    assert main.statements == ["KILL QUERY 42"]
+    assert build.finished.is_set() and builder.closed
