@@ -65,7 +65,7 @@ def milliseconds(seconds: float) -> int:
 
 def record_sleep(metrics: Metrics, stage: str, seconds: float) -> None:
     """gh-ost's sleep metrics: one deliberate wait of ``stage`` (retry_backoff,
-    chunk_throttle, cut_over_postpone, latency_pacing)."""
+    chunk_throttle, cut_over_postpone, latency_pacing, checksum_throttle)."""
     tags = {"stage": stage}
     metrics.histogram("sleep.duration_milliseconds", milliseconds(seconds), tags)
     metrics.count("sleep.total_milliseconds", milliseconds(seconds), tags)

@@ -70,6 +70,7 @@ class Verification:
             ghost_conn=open_compare_session(
                 self.connect_fn, self.spec, self.config, self.plan, self.facts
             ),
+            context=self.streaming.context,
         )
         try:
             self._open_snapshot(checksum)

@@ -1,16 +1,20 @@
 """The checksum beside the deferred index build (verify/checksum.py, copy/deferred.py):
 the original's side is summed while the ghost is off limits, the ghost is read only once
 the build has ended, and the snapshot taken before the build still reads the ghost after
-it, as it was at the snapshot."""
+it, as it was at the snapshot. And no chunk is compared while the migration is
+throttled."""
 
 from __future__ import annotations
 
 import re
 import threading
 import time
+from typing import Any, cast
 
 import pytest
 
+from django_ghost.engine.config import GhostConfig
+from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError, ChecksumMismatchError
 from django_ghost.engine.sql.alter import parse_alter
 from django_ghost.engine.table.info import read_table
@@ -23,7 +27,7 @@ ALTER = "ADD COLUMN x INT NOT NULL DEFAULT 3"
 ROWS = 3000
 
 
-def ghost_and_checksum(db: TestDatabase) -> Checksum:
+def ghost_and_checksum(db: TestDatabase, context: MigrationContext | None = None) -> Checksum:
     """``t`` and its ghost ``_t_gho`` holding the same rows, and a checksum of the two
     in chunks of 100 rows, on two sessions of its own."""
     seed(db, ROWS, mirror=None)
@@ -41,6 +45,7 @@ def ghost_and_checksum(db: TestDatabase) -> Checksum:
         key=plan.shared_key,
         chunk_size=100,
         ghost_conn=engine_conn(db),
+        context=context,
     )
 
 
@@ -123,3 +128,44 @@ def test_checksum__cancelled_while_the_ghost_is_off_limits__stops_and_releases_i
         other.cursor().execute("UNLOCK TABLES")
     finally:
         other.close()
+
+
+class Sleeps:
+    """A metrics sink keeping the deliberate waits (``sleep.duration_milliseconds``)."""
+
+    def __init__(self) -> None:
+        self.stages: list[str] = []
+
+    def gauge(self, *args: Any) -> None:
+        pass
+
+    def count(self, *args: Any) -> None:
+        pass
+
+    def histogram(self, name: str, value: float, tags: Any = None) -> None:
+        if name == "sleep.duration_milliseconds":
+            self.stages.append(tags["stage"])
+
+
+def recorded_context() -> tuple[MigrationContext, Sleeps]:
+    context = MigrationContext(GhostConfig(database="s", table="t"))
+    sleeps = Sleeps()
+    context.metrics = cast(Any, sleeps)
+    return context, sleeps
+
+
+def test_checksum__throttled__no_chunk_until_the_throttle_lifts(db: TestDatabase) -> None:
+    context, sleeps = recorded_context()
+    context.throttle_reason = "commanded by user"
+    checksum = ghost_and_checksum(db, context)
+    checksum.open_snapshot()
+    done = threading.Event()
+    thread = checksum.compare_in_thread(done.set)
+    time.sleep(0.5)
+    assert checksum.rows_compared == 0 and not done.is_set()
+    context.throttle_reason = None
+    thread.join(timeout=30)
+    assert checksum.error is None, checksum.error
+    assert checksum.rows_compared == ROWS
+    # Both sessions waited, and each wait was recorded once it ended.
+    assert sleeps.stages.count("checksum_throttle") == 2
