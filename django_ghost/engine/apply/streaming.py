@@ -23,6 +23,7 @@ from ..binlog.reader import BinlogReader, WatchSpec
 from ..config import GhostConfig
 from ..context import MigrationContext
 from ..errors import AbortedError
+from ..metrics.emitter import record_sleep
 from ..mysql.connection import Connection, ConnectionSpec
 from ..mysql.server import ServerFacts
 from ..sql.names import TableNames, cutover_names
@@ -33,6 +34,10 @@ from .fence import FenceProbe, VisibilityFence
 from .streamer import Streamer
 
 log = logging.getLogger(__name__)
+
+PAUSE_POLL_SECONDS = 0.05
+"""While a latency pause is spent applying, the longest wait for the next event: the
+pause ends on time even when nothing is queued."""
 
 SETTLE_WAIT_SECONDS = 30.0
 """How long a catch-up whose lag is small waits for the ``settled`` conditions (the
@@ -177,8 +182,7 @@ class Streaming:
     """The streamer, heartbeat and applier of one run, from the binlog ``start_position``.
 
     ``throttle_wait`` blocks while a throttle reason holds (and raises once the migration
-    is aborted), calling the function it is given at each wake-up, then sleeps the
-    latency target's pause when its second argument says so; ``report`` writes the
+    is aborted), calling the function it is given at each wake-up; ``report`` writes the
     status line and progress when due; ``copy_retry`` is told the error of each copy
     chunk that is retried (the batch-copy-retry hook).
     """
@@ -188,7 +192,7 @@ class Streaming:
     heartbeat: Heartbeat
     applier: Applier
     start_position: Any
-    throttle_wait: Callable[[Callable[[], None], bool], None]
+    throttle_wait: Callable[[Callable[[], None]], None]
     report: Callable[[], None]
     copy_retry: Callable[[str], None] | None = None
     after_apply: list[Callable[[], None]] = dataclasses.field(default_factory=list)
@@ -204,10 +208,24 @@ class Streaming:
         """The writer session (the applier's), which also copies the chunks."""
         return self.applier.conn
 
-    def wait_while_throttled(self, *, pace: bool = True) -> None:
-        """Block while throttled, reporting progress (status line, hook) meanwhile; with
-        ``pace``, then sleep the latency target's pause."""
-        self.throttle_wait(self.report, pace)
+    def wait_while_throttled(self) -> None:
+        """Block while throttled, reporting progress (status line, hook) meanwhile."""
+        self.throttle_wait(self.report)
+
+    def apply_through_pause(self) -> None:
+        """The latency target's pause before a copy chunk (throttle/latency.py), spent
+        applying what the stream queues: the pause holds the copy back, not the apply,
+        which replays the application's own writes. Slept instead, a pause of up to 2 s
+        left the apply 0.05 s of each: under 1,000 tps the backlog filled its queue and
+        the lag reached 65 s, and the catch-up after the copy took 20 s."""
+        pause = self.context.pacing.pause_seconds
+        if pause <= 0:
+            return
+        record_sleep(self.context.metrics, "latency_pacing", pause)
+        deadline = time.monotonic() + pause
+        while (left := deadline - time.monotonic()) > 0:
+            self.check_abort()
+            self.apply_pending(budget_seconds=left, wait=min(left, PAUSE_POLL_SECONDS))
 
     def check_abort(self) -> None:
         """Raise if the migration was stopped, aborted, or the stream failed."""
@@ -271,7 +289,7 @@ class Streaming:
             # Not paced: the apply's work is the application's own writes, which a pause
             # only postpones (measured: a 1.5-2 s pause per round under 1,000 tps let the
             # backlog fill its queue and the catch-up never end).
-            self.wait_while_throttled(pace=False)
+            self.wait_while_throttled()
             self.apply_pending(budget_seconds=0.2, wait=wait)
             wait = 0.05
             lag = self.context.lag_seconds

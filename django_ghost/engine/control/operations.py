@@ -283,16 +283,11 @@ class Operations:
 
     # -- loops ---------------------------------------------------------------------------
 
-    def wait_while_throttled(
-        self, on_wait: Callable[[], None] | None = None, pace: bool = True
-    ) -> None:
+    def wait_while_throttled(self, on_wait: Callable[[], None] | None = None) -> None:
         """Block while throttled; ``on_wait`` (the status line, hook and progress) runs
-        at each wake-up meanwhile. Then, with ``pace`` (before each copy chunk), the
-        latency target's pause, if any."""
+        at each wake-up meanwhile."""
         if self.throttler is not None:
             self.throttler.wait_while_throttled(on_wait)
-            if pace:
-                self.throttler.pace()
 
     def batch_copy_retry(self, error: str) -> None:
         """A copy chunk failed and is retried: the batch-copy-retry hooks. As in gh-ost

@@ -66,6 +66,7 @@ def copy_rows(copier: Copier, streaming: Streaming, checkpoints: CheckpointSaver
         while not copier.done:
             streaming.check_abort()
             streaming.wait_while_throttled()
+            streaming.apply_through_pause()
             # Queued changes go first, but for no longer than the last chunk took: under
             # a write load the apply cannot keep up with, the copy still gets half of the
             # writer's time and finishes; the backlog waits in the bounded queue (and the

@@ -123,7 +123,13 @@ class ControllerSettings:
     min_factor: float = 0.001
     """The smallest chunk factor (the copy also never goes below its minimum chunk)."""
     pause_step: float = 0.05
-    """First pause on a backoff, and how much a recovery takes off the pause."""
+    """First pause on a backoff; a recovery that would leave less ends the pause."""
+    pause_recovery: float = 0.5
+    """A recovery multiplies the pause by this. It took ``pause_step`` off instead, so
+    one spike to the longest pause held the copy back for some 40 recoveries (20 s and
+    more: any second over the target doubled it again); on a noisy 2-core machine under
+    1,000 tps the pause stayed at 1.8-2 s and the copy did not finish in 150 s. The
+    chunk factor still grows back additively, so the copy's pressure returns gradually."""
     max_pause: float = 2.0
     """The longest pause between two chunks."""
     initial_factor: float = 0.1
@@ -201,8 +207,8 @@ class LatencyController:
                     self.chunk_factor * 2 if self.slow_start else self.chunk_factor + s.grow_step
                 )
                 self.chunk_factor = min(1.0, grown)
-                pause = self.pause_seconds - s.pause_step
-                self.pause_seconds = pause if pause > 1e-9 else 0.0
+                pause = self.pause_seconds * s.pause_recovery
+                self.pause_seconds = pause if pause >= s.pause_step - 1e-9 else 0.0
         if action != "hold":
             self._changed_at = now
         return Decision(action, self.p95(now), self.chunk_factor, self.pause_seconds)

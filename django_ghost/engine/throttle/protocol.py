@@ -34,10 +34,6 @@ class Throttler(Protocol):
         """Sleep ``nice_ratio`` x ``busy_seconds`` after a chunk; return the time slept."""
         ...
 
-    def pace(self) -> float:
-        """Sleep the latency target's pause (throttle/latency.py); return the time slept."""
-        ...
-
 
 class NoopThrottler:
     """Never throttles. For tests and for callers that want no throttling at all."""
@@ -63,7 +59,4 @@ class NoopThrottler:
         return True
 
     def nice(self, busy_seconds: float) -> float:
-        return 0.0
-
-    def pace(self) -> float:
         return 0.0

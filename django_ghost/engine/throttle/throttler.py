@@ -28,7 +28,6 @@ from collections.abc import Callable
 
 from ..context import MigrationContext
 from ..errors import AbortedError
-from ..metrics.emitter import record_sleep
 from .latency import LatencyPacer
 from .options import ThrottleOptions
 from .order import ThrottleReaders, gh_ost_checks
@@ -131,14 +130,6 @@ class RealThrottler:
         """gh-ost's nice-ratio: sleep ratio x the time the last chunk took (0 = never)."""
         pause = max(0.0, float(self.context.knobs.nice_ratio) * busy_seconds)
         if pause > 0:
-            self.context.stop.wait(pause)
-        return pause
-
-    def pace(self) -> float:
-        """Sleep the latency controller's pause (0 without a latency target); return it."""
-        pause = self.context.pacing.pause_seconds
-        if pause > 0:
-            record_sleep(self.context.metrics, "latency_pacing", pause)
             self.context.stop.wait(pause)
         return pause
 

@@ -1,10 +1,12 @@
 """When the catch-up ends (apply/streaming.py): the apply's lag under the limit, however
 long the queue, and every ``settled`` condition (the verification by key's set small
-enough for the lock)."""
+enough for the lock). And the latency target's pause before a copy chunk, which is
+spent applying."""
 
 from __future__ import annotations
 
 import queue
+import time
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ class Applier:
 
     def drain(self, items: Any, *, max_events: int, wait: float = 0.0) -> list[str]:
         self.waits.append(wait)
+        time.sleep(wait)  # an empty queue: the real drain waits this long for an event
         return []
 
 
@@ -46,7 +49,7 @@ def streaming(settled_after: int) -> tuple[Streaming, list[int]]:
         None,  # type: ignore[arg-type]
         Applier(),  # type: ignore[arg-type]
         None,
-        throttle_wait=lambda tick, pace: None,
+        throttle_wait=lambda tick: None,
         report=lambda: None,
     )
     s.settled.append(settled)
@@ -121,3 +124,44 @@ def test_catch_up__lag_over_the_limit__later_rounds_wait_for_events() -> None:
     waits = s.applier.waits  # type: ignore[attr-defined]
     assert waits[0] == 0.0
     assert len(waits) > 1 and set(waits[1:]) == {0.05}
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, float, Any]] = []
+
+    def gauge(self, *args: Any) -> None:
+        pass
+
+    def count(self, *args: Any) -> None:
+        pass
+
+    def histogram(self, name: str, value: float, tags: Any = None) -> None:
+        self.recorded.append((name, value, tags))
+
+
+def test_apply_through_pause__pause_set__spent_applying_and_recorded() -> None:
+    s, _ = streaming(settled_after=0)
+    sleeps = Sleeps()
+    s.context.metrics = sleeps
+    s.context.pacing.pause_seconds = 0.3
+    s.apply_through_pause()
+    waits = s.applier.waits  # type: ignore[attr-defined]
+    # The applier was asked for events all through the pause, never longer than the poll
+    # (slept, the pause would have asked it nothing).
+    assert len(waits) >= 4 and max(waits) <= streaming_module.PAUSE_POLL_SECONDS
+    assert ("sleep.duration_milliseconds", 300, {"stage": "latency_pacing"}) in sleeps.recorded
+
+
+def test_apply_through_pause__no_pause__returns_at_once() -> None:
+    s, _ = streaming(settled_after=0)
+    s.apply_through_pause()
+    assert s.applier.waits == []  # type: ignore[attr-defined]
+
+
+def test_apply_through_pause__aborted_meanwhile__raises() -> None:
+    s, _ = streaming(settled_after=0)
+    s.context.pacing.pause_seconds = 5.0
+    s.context.request_abort("panic")
+    with pytest.raises(streaming_module.AbortedError, match="panic"):
+        s.apply_through_pause()
