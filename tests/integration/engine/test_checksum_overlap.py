@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Any, cast
 
 import pytest
 
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
 from django_ghost.engine.errors import AbortedError, ChecksumMismatchError
+from django_ghost.engine.metrics.registry import Registry
 from django_ghost.engine.sql.alter import parse_alter
 from django_ghost.engine.table.info import read_table
 from django_ghost.engine.table.plan import plan_alter
@@ -130,32 +130,9 @@ def test_checksum__cancelled_while_the_ghost_is_off_limits__stops_and_releases_i
         other.close()
 
 
-class Sleeps:
-    """A metrics sink keeping the deliberate waits (``sleep.duration_milliseconds``)."""
-
-    def __init__(self) -> None:
-        self.stages: list[str] = []
-
-    def gauge(self, *args: Any) -> None:
-        pass
-
-    def count(self, *args: Any) -> None:
-        pass
-
-    def histogram(self, name: str, value: float, tags: Any = None) -> None:
-        if name == "sleep.duration_milliseconds":
-            self.stages.append(tags["stage"])
-
-
-def recorded_context() -> tuple[MigrationContext, Sleeps]:
-    context = MigrationContext(GhostConfig(database="s", table="t"))
-    sleeps = Sleeps()
-    context.metrics = cast(Any, sleeps)
-    return context, sleeps
-
-
 def test_checksum__throttled__no_chunk_until_the_throttle_lifts(db: TestDatabase) -> None:
-    context, sleeps = recorded_context()
+    context = MigrationContext(GhostConfig(database="s", table="t"))
+    registry = context.metrics = Registry()
     context.throttle_reason = "commanded by user"
     checksum = ghost_and_checksum(db, context)
     checksum.open_snapshot()
@@ -168,4 +145,10 @@ def test_checksum__throttled__no_chunk_until_the_throttle_lifts(db: TestDatabase
     assert checksum.error is None, checksum.error
     assert checksum.rows_compared == ROWS
     # Both sessions waited, and each wait was recorded once it ended.
-    assert sleeps.stages.count("checksum_throttle") == 2
+    throttle_waits = [
+        series.count
+        for series in registry.series()
+        if series.name == "sleep.duration_milliseconds"
+        and series.labels == (("stage", "checksum_throttle"),)
+    ]
+    assert throttle_waits == [2]

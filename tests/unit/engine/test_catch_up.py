@@ -15,6 +15,7 @@ import django_ghost.engine.apply.streaming as streaming_module
 from django_ghost.engine.apply.streaming import Streaming
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
+from django_ghost.engine.metrics.registry import Registry, Series
 
 
 class Streamer:
@@ -126,31 +127,17 @@ def test_catch_up__lag_over_the_limit__later_rounds_wait_for_events() -> None:
     assert len(waits) > 1 and set(waits[1:]) == {0.05}
 
 
-class Sleeps:
-    def __init__(self) -> None:
-        self.recorded: list[tuple[str, float, Any]] = []
-
-    def gauge(self, *args: Any) -> None:
-        pass
-
-    def count(self, *args: Any) -> None:
-        pass
-
-    def histogram(self, name: str, value: float, tags: Any = None) -> None:
-        self.recorded.append((name, value, tags))
-
-
 def test_apply_through_pause__pause_set__spent_applying_and_recorded() -> None:
     s, _ = streaming(settled_after=0)
-    sleeps = Sleeps()
-    s.context.metrics = sleeps
+    registry = s.context.metrics = Registry()
     s.context.pacing.pause_seconds = 0.3
     s.apply_through_pause()
     waits = s.applier.waits  # type: ignore[attr-defined]
     # The applier was asked for events all through the pause, never longer than the poll
     # (slept, the pause would have asked it nothing).
     assert len(waits) >= 4 and max(waits) <= streaming_module.PAUSE_POLL_SECONDS
-    assert ("sleep.duration_milliseconds", 300, {"stage": "latency_pacing"}) in sleeps.recorded
+    pacing = (("stage", "latency_pacing"),)
+    assert Series("sleep.duration_milliseconds", "histogram", pacing, 300, 1) in registry.series()
 
 
 def test_apply_through_pause__no_pause__returns_at_once() -> None:
