@@ -210,6 +210,10 @@ OPTION_HELP: dict[str, str] = {
     "chunk_size": "Rows per copy chunk.",
     "chunk_time_target_millis": "Size chunks to take about this long (0: fixed chunk size).",
     "defer_secondary_indexes": "Build the new table's plain indexes after the copy (faster).",
+    "early_index_build_events_per_second": (
+        "Build deferred indexes during the copy once the table takes this many row "
+        "events/s (0: always after the copy)."
+    ),
     "nice_ratio": "Sleep this many times each chunk's duration after it (0: no sleep).",
     "max_latency_millis": (
         "Pace the copy (smaller chunks, pauses) to keep the p95 latency of a write-like "

@@ -43,6 +43,7 @@ OPTION_RANGES: dict[str, tuple[int, int]] = {
     "exponential_backoff_max_interval": (2, 3600),
     "checksum_chunk_size": (100, 1_000_000),
     "chunk_time_target_millis": (0, 60_000),
+    "early_index_build_events_per_second": (0, 10_000_000),
     "replica_server_id": (0, 2**32 - 1),
     "status_interval_seconds": (1, 3600),
     "checkpoint_seconds": (1, 3600),
@@ -131,6 +132,7 @@ class GhostConfig:
     chunk_size: int = 5000
     chunk_time_target_millis: int = 0
     defer_secondary_indexes: bool = True
+    early_index_build_events_per_second: int = 1000
     nice_ratio: float = 0.0
     dml_batch_size: int = 500
     default_retries: int = 60

@@ -4,7 +4,8 @@
     → inspect the table → take the migration lock → create changelog and ghost tables
     → plan the copy → (validation only: report the new table and stop) → defer the plain
     secondary indexes → start the binlog stream (and the verification by key of what it
-    applies) → capture the copy range → copy rows while applying changes → catch up
+    applies) → capture the copy range → copy rows while applying changes (building the
+    deferred indexes early if the table is busy) → catch up
     → verify with a checksum while the deferred indexes build → wait for cut-over
     approval → cut over → clean up
 
@@ -204,7 +205,8 @@ class Migrator:
                 names=self.names,
             )
             self.ops.fire("before-row-copy")
-            copy_rows(copier, streaming, checkpoints)
+            build_now = functools.partial(self.deferred_index_build, servers, resources)
+            copy_rows(copier, streaming, checkpoints, build_indexes=build_now)
             self.ops.fire("row-copy-complete")
             self.catch_up(streaming)
             build = self.deferred_index_build(servers, resources)
@@ -215,8 +217,7 @@ class Migrator:
             self.ops.fire("before-cut-over")
             cut_over_at = self.cut_over(servers, changelog, streaming, resources, verifier)
             self.clean_up(servers, resources, cut_over_at, streaming)
-            # Snapshots are rate-limited: without this one, a progress bar ends on the
-            # last mid-copy snapshot instead of "done" at 100%.
+            # Snapshots are rate-limited: a progress bar must end on "done" at 100%.
             self.reporter.report(force=True)
             self.ops.fire("success", {"GHOST_INSTANT_DDL": "false"})
             return self.reporter.result(started, noop=False, verified=verified, new_table=new_table)
@@ -321,11 +322,7 @@ class Migrator:
         resources.thread(streamer.stop)
         streamer.start()
         heartbeat = open_heartbeat(
-            servers.spec,
-            self.context,
-            self.names,
-            self._connect_plain,
-            self.ops.heartbeat_allowed,
+            servers.spec, self.context, self.names, self._connect_plain, self.ops.heartbeat_allowed
         )
         resources.thread(heartbeat.stop)
         heartbeat.start()

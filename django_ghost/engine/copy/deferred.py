@@ -28,6 +28,16 @@ checksum session that had read the ghost, the other checksum session's first rea
 ghost queued behind that exclusive lock, and the first session waited for the second in
 Python, where the server cannot see the cycle.
 
+While the application writes to the table, though, the build after the copy is what
+its latency feels most: under sysbench at 1,000 tps (4,000 row events/s) on the 2-core
+machine, every run with the build after the copy had one to four seconds of p95 at
+0.5-1.5 s while the build ran (the load's throughput halved for a second), and runs that
+maintained the index during the copy had none. So :class:`EarlyBuild` watches the
+application's write rate during the first half of the copy and, once it is at least
+``early_index_build_events_per_second``, builds the indexes at once on the rows copied
+so far (a short build: a tenth of a second for 50,000 rows) and lets the copy maintain
+them from there.
+
 On a replica the ``ALTER TABLE ... ADD KEY`` replicates as one statement and delays
 replication while it runs (about one second per million rows per index here).
 """
@@ -214,6 +224,69 @@ class IndexBuild:
             with contextlib.suppress(MySQLdb.Error):
                 self._session.close()
             self._session = None
+
+
+EARLY_BUILD_AFTER_SECONDS = 1.0
+"""The write rate is judged over at least this much of the copy: one burst of writes is
+not a busy table."""
+EARLY_BUILD_UNTIL = 0.5
+"""Past this share of the rows, building at once would cost about as much as building
+after the copy, and the copy with the index is the slower one: defer to the end."""
+
+
+class EarlyBuild:
+    """Builds the deferred indexes during the copy once the table turns out to be busy
+    (see the module docstring). :meth:`check` runs between two chunks; the build runs on
+    its session of its own while ``tend`` keeps applying, and the copy waits for it. It
+    decides once: built, or the copy past ``EARLY_BUILD_UNTIL``, or the option at 0."""
+
+    def __init__(
+        self,
+        context: MigrationContext,
+        build: Callable[[], IndexBuild | None],
+        tend: Callable[[], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.context = context
+        self.build = build
+        self.tend = tend
+        self.clock = clock
+        self.events_per_second = context.config.early_index_build_events_per_second
+        self.decided = self.events_per_second <= 0
+        self._since: tuple[float, int] | None = None
+
+    def check(self) -> bool:
+        """Build now if the table is busy; True when it did."""
+        if self.decided:
+            return False
+        c = self.context
+        now = self.clock()
+        if self._since is None:
+            self._since = (now, c.events_applied)
+            return False
+        if c.rows_copied > EARLY_BUILD_UNTIL * max(c.rows_estimate, 1):
+            self.decided = True
+            return False
+        started, events = self._since
+        if now - started < EARLY_BUILD_AFTER_SECONDS:
+            return False
+        rate = (c.events_applied - events) / (now - started)
+        if rate < self.events_per_second:
+            return False
+        self.decided = True
+        build = self.build()
+        if build is None:
+            return False
+        log.info(
+            "the table takes %.0f row events/s: building its deferred indexes now, on the "
+            "%d rows copied so far, and maintaining them for the rest of the copy",
+            rate,
+            c.rows_copied,
+        )
+        build.finish(self.tend)
+        c.set_phase("copying")
+        return True
 
 
 def _name(definition: str) -> str:

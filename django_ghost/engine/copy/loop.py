@@ -1,6 +1,7 @@
 """The copy steps: open the copy over the key range (:func:`open_copy`), then copy chunk
 after chunk until the range is done, with the queued binlog changes applied between
-chunks and a checkpoint saved every few seconds (:func:`copy_rows`)."""
+chunks, the deferred indexes built as soon as the table turns out to be busy
+(copy/deferred.py), and a checkpoint saved every few seconds (:func:`copy_rows`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..mysql.connection import Connection
 from ..table.plan import CopyPlan
 from .chunker import Chunker
 from .copier import Copier
+from .deferred import EarlyBuild, IndexBuild
 
 MIN_APPLY_SLICE = 0.05
 """Seconds the copy loop gives the apply at least between two chunks."""
@@ -55,13 +57,21 @@ def open_copy(
     )
 
 
-def copy_rows(copier: Copier, streaming: Streaming, checkpoints: CheckpointSaver) -> None:
-    """Copy chunk after chunk; queued binlog changes always go first."""
+def copy_rows(
+    copier: Copier,
+    streaming: Streaming,
+    checkpoints: CheckpointSaver,
+    *,
+    build_indexes: Callable[[], IndexBuild | None] | None = None,
+) -> None:
+    """Copy chunk after chunk; queued binlog changes always go first. ``build_indexes``
+    gives the build of the deferred indexes, which runs early if the table is busy."""
     context = streaming.context
     context.set_phase("copying")
     context.copy_started_at = time.monotonic()
     # A resumed run starts with the checkpoint's rows counted: they are not this run's.
     context.rows_copied_before = context.rows_copied
+    early = EarlyBuild(context, build_indexes, streaming.tend) if build_indexes else None
     try:
         while not copier.done:
             streaming.check_abort()
@@ -72,6 +82,8 @@ def copy_rows(copier: Copier, streaming: Streaming, checkpoints: CheckpointSaver
             # writer's time and finishes; the backlog waits in the bounded queue (and the
             # binlog) and is drained before the checksum and the cut-over.
             streaming.apply_pending(budget_seconds=max(MIN_APPLY_SLICE, copier.last_seconds))
+            if early is not None:
+                early.check()
             if not copier.copy_next():
                 break
             streaming.applier.copied_through_lo = True

@@ -10,9 +10,9 @@ Three parts:
   chunk-size factor and a pause out; AIMD, as TCP's congestion control;
 * the pacer (:class:`LatencyPacer`), the thread that runs the probe, feeds the controller
   and publishes its decision in ``context.pacing``. The copy multiplies its chunk size by
-  the factor (copy/copier.py) and the throttler sleeps the pause before every chunk
-  (:meth:`RealThrottler.pace`). The apply is never paced: its work is the application's
-  own writes, which a pause only postpones.
+  the factor (copy/copier.py) and holds back for the pause before every chunk, spending
+  it applying (``Streaming.apply_through_pause``). The apply is never paced: its work is
+  the application's own writes, which a pause only postpones.
 """
 
 from __future__ import annotations
@@ -159,7 +159,8 @@ class LatencyController:
     backoff, doubles the factor on each recovery (slow start). p95 above the target:
     halve the chunk factor and double the pause (starting at ``pause_step``, capped at
     ``max_pause``). p95 below ``recover_below`` x target: add ``grow_step`` to the
-    factor (up to 1) and take ``pause_step`` off the pause (down to 0). In between, or
+    factor (up to 1) and multiply the pause by ``pause_recovery`` (0 once below
+    ``pause_step``). In between, or
     with too few fresh samples: hold.
     """
 

@@ -14,9 +14,9 @@ The throttler only decides. The migrator's copy and apply loops call
 going while throttled (except while a check forbids them: hibernation), and nothing
 throttles inside the cut-over critical section because the cut-over never calls it.
 
-With ``max_latency_millis`` the throttler also owns the latency pacer (latency.py): the
-loops call :meth:`RealThrottler.pace` after each wait, which sleeps the pause the
-latency controller chose (0 at full speed).
+With ``max_latency_millis`` the throttler also owns the latency pacer (latency.py); the
+copy loop spends the pause the controller chose applying (apply/streaming.py,
+``Streaming.apply_through_pause``) and copies chunks of the paced size.
 """
 
 from __future__ import annotations

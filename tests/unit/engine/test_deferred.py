@@ -1,6 +1,6 @@
 """Which ghost indexes are built after the copy, read from SHOW CREATE TABLE text; the
 build's statement on its own thread, killed when the migrator's turn raises or the run is
-released."""
+released; the early build when the table is busy."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from django_ghost.engine.config import GhostConfig
 from django_ghost.engine.context import MigrationContext
-from django_ghost.engine.copy.deferred import IndexBuild, plain_index_definitions
+from django_ghost.engine.copy.deferred import EarlyBuild, IndexBuild, plain_index_definitions
 
 CREATE = """CREATE TABLE `t` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
@@ -143,3 +143,90 @@ def test_index_build__stopped_while_running__killed_and_session_closed() -> None
     build.stop()
     assert main.statements == ["KILL QUERY 42"]
     assert build.finished.is_set() and builder.closed
+
+
+class FakeBuild:
+    """The build as the early rule sees it: ``finish`` records that it ran."""
+
+    def __init__(self) -> None:
+        self.finished_with: list[object] = []
+
+    def finish(self, tend: object) -> None:
+        self.finished_with.append(tend)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def early_build(events_per_second: int = 1000) -> tuple[EarlyBuild, FakeBuild, Clock]:
+    config = GhostConfig(
+        database="s",
+        table="t",
+        alter="ENGINE=InnoDB",
+        early_index_build_events_per_second=events_per_second,
+    )
+    context = MigrationContext(config)
+    context.rows_estimate = 1_000_000
+    context.set_phase("copying")
+    build, clock = FakeBuild(), Clock()
+    rule = EarlyBuild(context, lambda: cast(Any, build), lambda: None, clock=clock)
+    return rule, build, clock
+
+
+def test_early_build__busy_table_after_a_second__built_once_copy_resumes() -> None:
+    rule, build, clock = early_build()
+    assert not rule.check()  # the first call only marks the start
+    rule.context.add_applied(600)
+    clock.now += 0.5
+    assert not rule.check()  # too soon to judge, busy as it looks
+    rule.context.add_applied(600)
+    clock.now += 0.6
+    assert rule.check()
+    assert len(build.finished_with) == 1
+    assert rule.context.phase == "copying"
+    rule.context.add_applied(100_000)
+    clock.now += 5
+    assert not rule.check() and len(build.finished_with) == 1
+
+
+def test_early_build__quiet_table__not_built() -> None:
+    rule, build, clock = early_build()
+    rule.check()
+    rule.context.add_applied(999)
+    clock.now += 1.0
+    assert not rule.check()
+    assert build.finished_with == [] and not rule.decided
+
+
+def test_early_build__past_half_the_rows__left_for_after_the_copy() -> None:
+    rule, build, clock = early_build()
+    rule.check()
+    rule.context.add_copied(500_001)
+    rule.context.add_applied(1_000_000)
+    clock.now += 2
+    assert not rule.check()
+    assert build.finished_with == [] and rule.decided
+
+
+def test_early_build__option_zero__never_built() -> None:
+    rule, build, clock = early_build(events_per_second=0)
+    rule.check()
+    rule.context.add_applied(1_000_000)
+    clock.now += 2
+    assert not rule.check()
+    assert build.finished_with == []
+
+
+def test_early_build__nothing_deferred__copy_goes_on() -> None:
+    rule, _, clock = early_build()
+    rule.build = lambda: None
+    rule.check()
+    rule.context.add_applied(5000)
+    clock.now += 1
+    assert not rule.check()
+    assert rule.decided
