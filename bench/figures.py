@@ -171,8 +171,10 @@ def phase_table(runs: list[dict[str, Any]], *, median_of: int = 1) -> list[str]:
         "",
         "Seconds the engine spent in each phase (`MigrationResult.phase_seconds`): "
         "catch-ups inside the verification and the cut-over count as catch-up; "
-        "the index build runs beside the checksum's first half (the original's sums), "
-        "so its column holds both, and verification the rest of the checksum; "
+        "idle, the index build runs beside the checksum's first half (the original's "
+        "sums), so its column holds both, and verification the rest of the checksum; "
+        "under load it runs early, on the rows copied in the first second (copy/deferred.py), "
+        "and verification is the whole checksum; "
         "clean-up is after the swap (dropping the old table and the changelog). "
         '"–": not recorded (a failed run, or a result from before phases were timed).'
         + (
