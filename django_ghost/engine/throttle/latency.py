@@ -160,8 +160,7 @@ class LatencyController:
     halve the chunk factor and double the pause (starting at ``pause_step``, capped at
     ``max_pause``). p95 below ``recover_below`` x target: add ``grow_step`` to the
     factor (up to 1) and multiply the pause by ``pause_recovery`` (0 once below
-    ``pause_step``). In between, or
-    with too few fresh samples: hold.
+    ``pause_step``). In between, or with too few fresh samples: hold.
     """
 
     def __init__(self, target_millis: float, settings: ControllerSettings | None = None):
